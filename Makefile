@@ -1,0 +1,26 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what is missing.
+BUILD_TYPE ?= Release
+
+.PHONY: run test build deps bench format clean
+
+run: build
+	scripts/demo.sh
+
+test: build
+	scripts/test.sh
+
+build: deps
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DMANDATE_WERROR=ON >/dev/null
+	cmake --build build
+
+deps:
+	scripts/deps.sh
+
+bench: build
+	scripts/bench.sh
+
+format:
+	find src bench fuzz tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,22 @@
+# mandate_unit_test(NAME SOURCES... LIBS...): a GoogleTest binary registered with CTest under the
+# label `unit` (the set the sanitizer build runs).
+function(mandate_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 600)
+endfunction()
+
+# mandate_integration_test(NAME SCRIPT [TIMEOUT s]): a bash script that drives the real
+# build/mandate binary and real peers. It gets the binary path as $1 and runs from the repo root.
+function(mandate_integration_test name script)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 600)
+  endif()
+  add_test(NAME ${name} COMMAND bash ${CMAKE_SOURCE_DIR}/${script} $<TARGET_FILE:mandate>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(${name} PROPERTIES LABELS integration TIMEOUT ${ARG_TIMEOUT}
+                       ENVIRONMENT "MANDATE_BIN=$<TARGET_FILE:mandate>;MANDATE_SHARED=${CMAKE_SOURCE_DIR}/../shared")
+endfunction()

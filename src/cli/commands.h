@@ -1,0 +1,13 @@
+// The `mandate` command: one binary, a subcommand per role. Each concern adds its own
+// subcommands here through one function, so main() reads as the list of roles.
+// Every command callback stores its process exit code in `exit_code` (0 ok, 1 rejected or
+// failed, 2 usage error).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mandate::cli {
+
+void AddVersionCommand(CLI::App& app, int& exit_code);
+
+}  // namespace mandate::cli

@@ -1,0 +1,17 @@
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "src/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mandate: a runtime authority for AI agents' tool calls"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  mandate::cli::AddVersionCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,139 @@
+#include "src/json/json.h"
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_stack.hpp>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace mandate::json {
+namespace {
+
+// Builds the value with boost's value_stack while remembering each open object's keys, so a
+// duplicate member fails the parse instead of silently replacing the first one.
+class StrictHandler {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  boost::json::value_stack stack;
+  std::vector<std::unordered_set<std::string>> keys;
+  std::string pending_key;
+  std::string duplicate;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t n, boost::system::error_code&) {
+    stack.push_array(n);
+    return true;
+  }
+  bool on_object_begin(boost::system::error_code&) {
+    keys.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t n, boost::system::error_code&) {
+    keys.pop_back();
+    stack.push_object(n);
+    return true;
+  }
+  bool on_string_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_string(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    stack.push_string(s);
+    return true;
+  }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    pending_key.append(s.data(), s.size());
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
+    pending_key.append(s.data(), s.size());
+    if (!keys.back().insert(pending_key).second) {
+      duplicate = std::move(pending_key);
+      pending_key.clear();
+      ec = boost::json::error::syntax;
+      return false;
+    }
+    pending_key.clear();
+    stack.push_key(s);
+    return true;
+  }
+  bool on_number_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(int64_t i, boost::json::string_view, boost::system::error_code&) {
+    stack.push_int64(i);
+    return true;
+  }
+  bool on_uint64(uint64_t u, boost::json::string_view, boost::system::error_code&) {
+    stack.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, boost::json::string_view, boost::system::error_code&) {
+    stack.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, boost::system::error_code&) {
+    stack.push_bool(b);
+    return true;
+  }
+  bool on_null(boost::system::error_code&) {
+    stack.push_null();
+    return true;
+  }
+  bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
+};
+
+std::string Where(std::string_view text, size_t offset) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+}  // namespace
+
+Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return Err(StatusCode::kInvalidArgument, "json.too_large",
+               "json: document of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
+                   std::to_string(limits.max_bytes));
+  }
+  boost::json::parse_options options;
+  options.max_depth = limits.max_depth;
+  boost::json::basic_parser<StrictHandler> parser(options);
+  parser.handler().stack.reset();
+  boost::system::error_code ec;
+  size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && consumed < text.size()) ec = boost::json::error::extra_data;
+  if (ec) {
+    const std::string where = Where(text, consumed);
+    if (!parser.handler().duplicate.empty()) {
+      return Err(StatusCode::kInvalidArgument, "json.invalid",
+                 "json: " + where + ": duplicate member `" + parser.handler().duplicate + "`");
+    }
+    if (ec == boost::json::error::too_deep) {
+      return Err(StatusCode::kInvalidArgument, "json.too_deep",
+                 "json: " + where + ": nesting deeper than " + std::to_string(limits.max_depth));
+    }
+    return Err(StatusCode::kInvalidArgument, "json.invalid",
+               "json: " + where + ": " + ec.message());
+  }
+  return parser.handler().stack.release();
+}
+
+std::string Serialize(const boost::json::value& value) { return boost::json::serialize(value); }
+
+}  // namespace mandate::json

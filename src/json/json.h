@@ -1,0 +1,31 @@
+// Strict JSON parsing over Boost.JSON for every untrusted document the service reads.
+//
+// Stricter than boost::json::parse: duplicate object members are an error (a security
+// decision must never depend on which of two `alg` members a parser keeps), and size and
+// nesting are bounded. Errors say where: `json: line 3, column 7: duplicate member `alg``.
+// Thread-safety: stateless functions; safe from any thread.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "src/util/status.h"
+
+namespace mandate::json {
+
+struct Limits {
+  size_t max_bytes = 1 << 20;  // 1 MiB
+  size_t max_depth = 64;
+};
+
+// Parses one JSON document. Rejects (reason `json.invalid`): syntax errors, invalid UTF-8,
+// duplicate members, trailing content, comments; (reason `json.too_large`) input over
+// `max_bytes`; (reason `json.too_deep`) nesting over `max_depth`.
+[[nodiscard]] Result<boost::json::value> Parse(std::string_view text, const Limits& limits = {});
+
+// Compact serialization (boost::json::serialize), here so callers need one header.
+std::string Serialize(const boost::json::value& value);
+
+}  // namespace mandate::json

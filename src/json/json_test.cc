@@ -1,0 +1,51 @@
+#include "src/json/json.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace mandate::json {
+namespace {
+
+TEST(JsonTest, ParsesDocument) {
+  auto v = Parse(R"({"a":[1,-2,"x",true,null],"b":{"c":9223372036854775807}})");
+  ASSERT_TRUE(v.has_value()) << v.error().ToString();
+  EXPECT_EQ(v->at("b").at("c").as_int64(), INT64_MAX);
+  EXPECT_EQ(v->at("a").as_array().size(), 5u);
+}
+
+TEST(JsonTest, RejectsDuplicateMember) {
+  auto v = Parse("{\"alg\":\"EdDSA\",\n \"alg\":\"none\"}");
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().reason(), "json.invalid");
+  EXPECT_NE(v.error().message().find("duplicate member `alg`"), std::string::npos);
+  EXPECT_NE(v.error().message().find("line 2"), std::string::npos);
+}
+
+TEST(JsonTest, DuplicatesInSiblingObjectsAreFine) {
+  EXPECT_TRUE(Parse(R"([{"a":1},{"a":2}])").has_value());
+  EXPECT_TRUE(Parse(R"({"a":{"a":1}})").has_value());
+}
+
+TEST(JsonTest, RejectsOversized) {
+  auto v = Parse(std::string(100, ' ') + "1", {.max_bytes = 50});
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().reason(), "json.too_large");
+}
+
+TEST(JsonTest, RejectsDeepNesting) {
+  auto v = Parse(std::string(100000, '[') + std::string(100000, ']'), {.max_bytes = 1 << 20});
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().reason(), "json.too_deep");
+}
+
+TEST(JsonTest, RejectsTrailingDataAndGarbage) {
+  for (const char* bad : {"{} x", "{", "", "{\"a\":}", "[1,]", "{\"a\":1}/*c*/", "\"\xff\""}) {
+    auto v = Parse(bad);
+    ASSERT_FALSE(v.has_value()) << bad;
+    EXPECT_EQ(v.error().reason(), "json.invalid") << bad;
+  }
+}
+
+}  // namespace
+}  // namespace mandate::json
