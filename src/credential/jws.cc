@@ -2,6 +2,7 @@
 #include <boost/json/serialize.hpp>
 #include <cctype>
 
+#include "src/credential/internal/jws_parts.h"
 #include "src/credential/jose.h"
 #include "src/json/json.h"
 
@@ -51,8 +52,9 @@ Result<int64_t> NumericDate(const boost::json::object& claims, std::string_view 
 
 }  // namespace
 
-Result<DecodedJws> DecodeJws(std::string_view token,
-                             std::span<const std::string_view> understood_crit) {
+namespace internal {
+
+Result<CompactParts> SplitCompact(std::string_view token) {
   if (token.size() > kMaxTokenBytes) {
     return Err(Unauthenticated("jws.too_large", "jws: token of " + std::to_string(token.size()) +
                                                     " bytes exceeds the limit of " +
@@ -64,9 +66,15 @@ Result<DecodedJws> DecodeJws(std::string_view token,
     return Err(Malformed("compact jws needs exactly three dot-separated parts"));
   }
   if (first == 0) return Err(Malformed("empty protected header"));
-  DecodedJws out;
-  out.signing_input = token.substr(0, second);
-  auto header_bytes = Base64UrlDecode(token.substr(0, first));
+  if (second + 1 == token.size()) return Err(Malformed("empty signature"));
+  return CompactParts{token.substr(0, first), token.substr(first + 1, second - first - 1),
+                      token.substr(second + 1), token.substr(0, second)};
+}
+
+Result<DecodedHeader> DecodeProtectedHeader(std::string_view header_b64,
+                                            std::span<const std::string_view> understood_crit) {
+  DecodedHeader out;
+  auto header_bytes = Base64UrlDecode(header_b64);
   if (!header_bytes) return Err(header_bytes.error().WithContext("header"));
   auto header = json::Parse(*header_bytes, kHeaderLimits);
   if (!header) return Err(JsonFailure(header.error(), "header", "jws.header_invalid"));
@@ -111,12 +119,38 @@ Result<DecodedJws> DecodeJws(std::string_view token,
     }
     out.kid = std::string(kid->as_string());
   }
-  auto payload = Base64UrlDecode(token.substr(first + 1, second - first - 1));
+  if (const auto* typ = out.header.if_contains("typ")) {
+    if (!typ->is_string()) {
+      return Err(Unauthenticated("jws.header_invalid", "jws: header: `typ` must be a string"));
+    }
+    out.typ = std::string(typ->as_string());
+  }
+  return out;
+}
+
+bool TypIs(std::string_view typ, std::string_view want) {
+  if (typ.size() > 12 && EqualsIgnoreCase(typ.substr(0, 12), "application/")) typ.remove_prefix(12);
+  return EqualsIgnoreCase(typ, want);
+}
+
+}  // namespace internal
+
+Result<DecodedJws> DecodeJws(std::string_view token,
+                             std::span<const std::string_view> understood_crit) {
+  auto parts = internal::SplitCompact(token);
+  if (!parts) return Err(parts.error());
+  auto header = internal::DecodeProtectedHeader(parts->header, understood_crit);
+  if (!header) return Err(header.error());
+  DecodedJws out;
+  out.signing_input = parts->signing_input;
+  out.header = std::move(header->header);
+  out.alg = header->alg;
+  out.kid = std::move(header->kid);
+  auto payload = Base64UrlDecode(parts->payload);
   if (!payload) return Err(payload.error().WithContext("payload"));
   out.payload = std::move(*payload);
-  auto signature = Base64UrlDecode(token.substr(second + 1));
+  auto signature = Base64UrlDecode(parts->signature);
   if (!signature) return Err(signature.error().WithContext("signature"));
-  if (signature->empty()) return Err(Malformed("empty signature"));
   out.signature = std::move(*signature);
   return out;
 }
@@ -218,8 +252,7 @@ Result<boost::json::object> VerifyJwt(std::string_view token, const KeySet& keys
   if (!rules.typ.empty()) {
     const auto* typ = jws->header.if_contains("typ");
     std::string_view got = typ && typ->is_string() ? std::string_view(typ->as_string()) : "";
-    if (got.substr(0, 12) == "application/") got.remove_prefix(12);
-    if (!EqualsIgnoreCase(got, rules.typ)) {
+    if (!internal::TypIs(got, rules.typ)) {
       return Err(Unauthenticated("jwt.typ_mismatch", "jwt: header `typ` `" + std::string(got) +
                                                          "` is not `" + rules.typ + "`"));
     }

@@ -1,0 +1,201 @@
+// Task token and step credential claims to and from JSON (internal/claims.h), and minting.
+#include "src/credential/internal/claims.h"
+
+#include <sodium.h>
+
+#include "src/credential/internal/json_writer.h"
+
+namespace mandate::credential {
+namespace internal {
+namespace {
+
+Status ClaimInvalid(std::string_view name, std::string_view what) {
+  return Unauthenticated("credential.claim_invalid",
+                         "credential: claim `" + std::string(name) + "` " + std::string(what));
+}
+
+Status ReadString(const boost::json::object& o, std::string_view name, std::string& out,
+                  bool required = true) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr) return required ? ClaimInvalid(name, "is missing") : Status();
+  if (!v->is_string() || v->as_string().empty())
+    return ClaimInvalid(name, "must be a non-empty string");
+  out.assign(v->as_string().data(), v->as_string().size());
+  return {};
+}
+
+Status ReadInt(const boost::json::object& o, std::string_view name, int64_t& out) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr) return ClaimInvalid(name, "is missing");
+  if (v->is_int64()) {
+    out = v->as_int64();
+  } else if (v->is_uint64() && v->as_uint64() < (uint64_t{1} << 62)) {
+    out = int64_t(v->as_uint64());
+  } else {
+    return ClaimInvalid(name, "must be an integer");
+  }
+  return {};
+}
+
+}  // namespace
+
+void AppendClaimsJson(const CredentialClaims& c, std::string& out) {
+  out += '{';
+  AppendMember(out, "iss", c.issuer);
+  AppendMember(out, "sub", c.agent);
+  AppendMember(out, "aud", c.audience);
+  AppendMember(out, "iat", c.issued_at);
+  AppendMember(out, "exp", c.expires_at);
+  AppendMember(out, "jti", c.jti);
+  AppendMember(out, "task_id", c.task_id);
+  if (c.kind == CredentialKind::kTaskToken) {
+    AppendMember(out, "mandate", c.mandate);
+    AppendMember(out, "mandate_version", c.mandate_version);
+  } else {
+    AppendMember(out, "step", c.step);
+    AppendMember(out, "action", c.action);
+    AppendMember(out, "resource", c.resource);
+    if (!c.actor_chain.empty()) {
+      out += ",\"act\":";
+      for (const auto& actor : c.actor_chain) {
+        out += "{\"sub\":";
+        AppendJsonString(out, actor);
+        out += ",\"act\":";
+      }
+      out.resize(out.size() - 7);  // drop the last `,"act":`
+      out.append(c.actor_chain.size(), '}');
+    }
+    if (c.single_use) out += ",\"single_use\":true";
+  }
+  out += ",\"cnf\":{\"jkt\":";
+  AppendJsonString(out, c.jkt);
+  out += "}}";
+}
+
+Result<CredentialClaims> ParseCredentialClaims(std::string_view payload, CredentialKind kind) {
+  auto parsed = ParseClaims(payload);
+  if (!parsed) return Err(parsed.error());
+  const boost::json::object& o = *parsed;
+  CredentialClaims c;
+  c.kind = kind;
+  MANDATE_RETURN_IF_ERROR(ReadString(o, "iss", c.issuer));
+  MANDATE_RETURN_IF_ERROR(ReadString(o, "sub", c.agent));
+  MANDATE_RETURN_IF_ERROR(ReadString(o, "aud", c.audience));
+  MANDATE_RETURN_IF_ERROR(ReadInt(o, "iat", c.issued_at));
+  MANDATE_RETURN_IF_ERROR(ReadInt(o, "exp", c.expires_at));
+  MANDATE_RETURN_IF_ERROR(ReadString(o, "jti", c.jti));
+  MANDATE_RETURN_IF_ERROR(ReadString(o, "task_id", c.task_id));
+  if (kind == CredentialKind::kTaskToken) {
+    MANDATE_RETURN_IF_ERROR(ReadString(o, "mandate", c.mandate));
+    MANDATE_RETURN_IF_ERROR(ReadInt(o, "mandate_version", c.mandate_version));
+  } else {
+    MANDATE_RETURN_IF_ERROR(ReadString(o, "step", c.step));
+    MANDATE_RETURN_IF_ERROR(ReadString(o, "action", c.action));
+    MANDATE_RETURN_IF_ERROR(ReadString(o, "resource", c.resource));
+    const boost::json::object* level = &o;
+    while (const auto* act = level->if_contains("act")) {
+      if (!act->is_object()) return Err(ClaimInvalid("act", "must be an object"));
+      std::string actor;
+      MANDATE_RETURN_IF_ERROR(ReadString(act->as_object(), "sub", actor));
+      c.actor_chain.push_back(std::move(actor));
+      level = &act->as_object();
+    }
+    if (const auto* once = o.if_contains("single_use")) {
+      if (!once->is_bool()) return Err(ClaimInvalid("single_use", "must be a boolean"));
+      c.single_use = once->as_bool();
+    }
+  }
+  const auto* cnf = o.if_contains("cnf");
+  if (cnf == nullptr || !cnf->is_object()) return Err(ClaimInvalid("cnf", "must be an object"));
+  MANDATE_RETURN_IF_ERROR(ReadString(cnf->as_object(), "jkt", c.jkt));
+  return c;
+}
+
+}  // namespace internal
+
+namespace {
+
+std::string RandomJti() {
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+}
+
+Status Require(std::string_view value, std::string_view name) {
+  if (value.empty()) {
+    return InvalidArgument("credential.request_invalid",
+                           "credential: `" + std::string(name) + "` is required to mint");
+  }
+  return {};
+}
+
+}  // namespace
+
+CredentialIssuer::CredentialIssuer(std::string issuer, std::shared_ptr<const KeyRing> keys,
+                                   const Clock& clock)
+    : issuer_(std::move(issuer)), keys_(std::move(keys)), clock_(clock) {}
+
+Result<std::string> CredentialIssuer::MintTaskToken(CredentialClaims claims) const {
+  claims.kind = CredentialKind::kTaskToken;
+  MANDATE_RETURN_IF_ERROR(Require(claims.mandate, "mandate"));
+  if (claims.audience.empty()) claims.audience = issuer_;
+  return Mint(claims);
+}
+
+Result<std::string> CredentialIssuer::MintStepCredential(CredentialClaims claims,
+                                                         int64_t ttl_seconds) const {
+  claims.kind = CredentialKind::kStepCredential;
+  MANDATE_RETURN_IF_ERROR(Require(claims.audience, "audience"));
+  MANDATE_RETURN_IF_ERROR(Require(claims.action, "action"));
+  MANDATE_RETURN_IF_ERROR(Require(claims.resource, "resource"));
+  MANDATE_RETURN_IF_ERROR(Require(claims.step, "step"));
+  if (claims.expires_at == 0) {
+    if (claims.issued_at == 0) claims.issued_at = clock_.NowSeconds();
+    claims.expires_at = claims.issued_at + ttl_seconds;
+  }
+  return Mint(claims);
+}
+
+Result<std::string> CredentialIssuer::Mint(const CredentialClaims& in) const {
+  MANDATE_RETURN_IF_ERROR(Require(in.agent, "agent"));
+  MANDATE_RETURN_IF_ERROR(Require(in.task_id, "task_id"));
+  MANDATE_RETURN_IF_ERROR(Require(in.jkt, "jkt"));
+  const int64_t now = clock_.NowSeconds();
+  if (in.expires_at <= now) {
+    return Err(InvalidArgument("credential.request_invalid",
+                               "credential: `expires_at` must be in the future"));
+  }
+  auto active = keys_->Active();
+  if (!active) return Err(Internal("keys.none", "keys: the issuer has no signing key"));
+  CredentialClaims c = in;
+  if (c.issuer.empty()) c.issuer = issuer_;
+  if (c.issued_at == 0) c.issued_at = now;
+  if (c.jti.empty()) c.jti = RandomJti();
+  std::string payload;
+  payload.reserve(512);
+  internal::AppendClaimsJson(c, payload);
+  const std::string& header =
+      c.kind == CredentialKind::kTaskToken ? active->task_header_b64 : active->step_header_b64;
+  std::string token;
+  token.reserve(header.size() + payload.size() * 4 / 3 + 100);
+  token = header;
+  token += '.';
+  const size_t b64 =
+      sodium_base64_ENCODED_LEN(payload.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  const size_t at = token.size();
+  token.resize(at + b64);
+  sodium_bin2base64(token.data() + at, b64, reinterpret_cast<const unsigned char*>(payload.data()),
+                    payload.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  token.pop_back();
+  const size_t input = token.size();
+  token += '.';
+  MANDATE_RETURN_IF_ERROR(
+      active->key.AppendSignature(std::string_view(token.data(), input), token));
+  if (token.size() > kMaxTokenBytes) {
+    return Err(InvalidArgument("credential.request_invalid",
+                               "credential: minted token would exceed 16 KiB"));
+  }
+  return token;
+}
+
+}  // namespace mandate::credential

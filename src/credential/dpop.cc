@@ -1,0 +1,201 @@
+// RFC 9449 DPoP proofs: verification, minting and htu normalisation (credential.h).
+#include <sodium.h>
+
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+#include <cctype>
+
+#include "src/credential/credential.h"
+#include "src/credential/internal/caches.h"
+#include "src/credential/internal/json_writer.h"
+
+namespace mandate::credential {
+namespace {
+
+constexpr size_t kMaxProofBytes = 8 * 1024;
+constexpr size_t kMaxJtiBytes = 256;
+
+Status DpopError(std::string reason, std::string message) {
+  return Unauthenticated(std::move(reason), "dpop: " + std::move(message));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string AccessTokenHash(std::string_view token) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+}
+
+Result<std::string> NormalizeHtu(std::string_view url) {
+  auto bad = [&](std::string_view why) {
+    std::string message = "url `";
+    message.append(url.substr(0, 200)).append("` ").append(why);
+    return Err(DpopError("dpop.htu_mismatch", std::move(message)));
+  };
+  if (url.size() > 4096) return bad("is too long");
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return bad("is not an absolute url");
+  const std::string scheme = Lower(url.substr(0, scheme_end));
+  if (scheme != "https" && scheme != "http") return bad("is not http(s)");
+  std::string_view rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  const size_t path_start = rest.find('/');
+  std::string_view authority = rest.substr(0, path_start);
+  std::string_view path = path_start == std::string_view::npos ? "/" : rest.substr(path_start);
+  if (authority.empty() || authority.find('@') != std::string_view::npos) {
+    return bad("has no host or carries userinfo");
+  }
+  std::string host = Lower(authority);
+  const std::string default_port = scheme == "https" ? ":443" : ":80";
+  if (host.size() > default_port.size() && host.ends_with(default_port) &&
+      host.find(']') == std::string::npos) {
+    host.resize(host.size() - default_port.size());
+  } else if (host.ends_with("]" + default_port)) {
+    host.resize(host.size() - default_port.size());
+  }
+  std::string out = scheme + "://" + host;
+  // Percent-encoding normalisation (RFC 3986 section 6.2.2.1): hex digits in upper case.
+  for (size_t i = 0; i < path.size(); ++i) {
+    out += path[i];
+    if (path[i] == '%' && i + 2 < path.size() + 0 && i + 2 <= path.size() - 1) {
+      out += char(std::toupper(static_cast<unsigned char>(path[i + 1])));
+      out += char(std::toupper(static_cast<unsigned char>(path[i + 2])));
+      i += 2;
+    }
+  }
+  return out;
+}
+
+struct DpopVerifier::Impl {
+  Impl(const Clock& c, DpopOptions o)
+      : clock(c), options(o), headers(4096), replay(c, o.replay_capacity) {}
+  const Clock& clock;
+  DpopOptions options;
+  mutable internal::BoundedMap<internal::CachedHeader> headers;
+  mutable ReplayCache replay;
+};
+
+DpopVerifier::DpopVerifier(const Clock& clock, DpopOptions options)
+    : impl_(std::make_unique<Impl>(clock, options)) {}
+DpopVerifier::~DpopVerifier() = default;
+
+Result<DpopProof> DpopVerifier::Verify(const DpopCheck& check) const {
+  if (check.proof.empty()) return Err(DpopError("dpop.missing", "no proof presented"));
+  if (check.proof.size() > kMaxProofBytes) {
+    return Err(
+        DpopError("dpop.too_large", "proof exceeds " + std::to_string(kMaxProofBytes) + " bytes"));
+  }
+  auto parts = internal::SplitCompact(check.proof);
+  if (!parts) return Err(parts.error());
+  auto header = internal::DecodeHeaderCached(impl_->headers, parts->header);
+  if (!header) return Err(header.error());
+  const internal::CachedHeader& h = **header;
+  if (!internal::TypIs(h.decoded.typ, "dpop+jwt") || h.decoded.typ.empty()) {
+    return Err(DpopError("dpop.typ_invalid", "header `typ` must be `dpop+jwt`"));
+  }
+  if (!h.jwk) {
+    if (!h.jwk_error.ok()) return Err(h.jwk_error);
+    return Err(DpopError("dpop.jwk_missing", "header `jwk` is required"));
+  }
+  if (!h.jwk->Accepts(h.decoded.alg)) {
+    return Err(Unauthenticated("jws.alg_key_mismatch", "dpop: `alg` does not fit the `jwk`"));
+  }
+  auto signature = Base64UrlDecode(parts->signature);
+  if (!signature) return Err(signature.error().WithContext("signature"));
+  MANDATE_RETURN_IF_ERROR(h.jwk->Verify(h.decoded.alg, parts->signing_input, *signature));
+  auto payload = Base64UrlDecode(parts->payload);
+  if (!payload) return Err(payload.error().WithContext("payload"));
+  auto claims = ParseClaims(*payload);
+  if (!claims) return Err(claims.error());
+  const auto* jti = claims->if_contains("jti");
+  const auto* htm = claims->if_contains("htm");
+  const auto* htu = claims->if_contains("htu");
+  const auto* iat = claims->if_contains("iat");
+  if (!jti || !jti->is_string() || jti->as_string().empty() ||
+      jti->as_string().size() > kMaxJtiBytes) {
+    return Err(DpopError("dpop.claim_invalid", "`jti` must be a string of 1 to 256 bytes"));
+  }
+  if (!htm || !htm->is_string()) return Err(DpopError("dpop.claim_invalid", "`htm` is required"));
+  if (!htu || !htu->is_string()) return Err(DpopError("dpop.claim_invalid", "`htu` is required"));
+  if (!iat || !(iat->is_int64() || iat->is_uint64() || iat->is_double())) {
+    return Err(DpopError("dpop.claim_invalid", "`iat` must be a number"));
+  }
+  if (htm->as_string() != check.method) {
+    return Err(
+        DpopError("dpop.htm_mismatch", "proof is for method `" + std::string(htm->as_string()) +
+                                           "`, request is `" + std::string(check.method) + "`"));
+  }
+  auto want_url = NormalizeHtu(check.url);
+  if (!want_url) return Err(want_url.error());
+  auto got_url = NormalizeHtu(std::string_view(htu->as_string()));
+  if (!got_url || *got_url != *want_url) {
+    return Err(DpopError("dpop.htu_mismatch", "proof is for `" +
+                                                  std::string(htu->as_string()).substr(0, 200) +
+                                                  "`, request is `" + *want_url + "`"));
+  }
+  const int64_t issued = iat->is_int64() ? iat->as_int64()
+                         : iat->is_uint64()
+                             ? int64_t(std::min<uint64_t>(iat->as_uint64(), uint64_t{1} << 62))
+                             : int64_t(std::clamp(iat->as_double(), -1e15, 1e15));
+  const int64_t now = impl_->clock.NowSeconds();
+  if (issued > now + impl_->options.skew_seconds ||
+      issued < now - impl_->options.max_age_seconds - impl_->options.skew_seconds) {
+    return Err(DpopError("dpop.iat_window", "proof issued at " + std::to_string(issued) +
+                                                " is outside the accepted window around " +
+                                                std::to_string(now)));
+  }
+  if (!check.access_token.empty()) {
+    const auto* ath = claims->if_contains("ath");
+    if (!ath || !ath->is_string() || ath->as_string() != AccessTokenHash(check.access_token)) {
+      return Err(DpopError("dpop.ath_mismatch", "`ath` does not match the presented access token"));
+    }
+  }
+  if (!check.expected_jkt.empty() && h.jwk->thumbprint() != check.expected_jkt) {
+    return Err(DpopError("dpop.key_mismatch",
+                         "proof key is not the key the credential is bound to (`cnf.jkt`)"));
+  }
+  DpopProof proof{h.jwk->thumbprint(), std::string(jti->as_string()), issued};
+  Status fresh =
+      impl_->replay.Consume(proof.jkt + "." + proof.jti,
+                            issued + impl_->options.max_age_seconds + impl_->options.skew_seconds);
+  if (!fresh.ok()) {
+    if (fresh.reason() == "replay.detected") {
+      return Err(DpopError("dpop.replayed", "proof `jti` `" + proof.jti + "` was already used"));
+    }
+    return Err(fresh);
+  }
+  return proof;
+}
+
+Result<std::string> MintDpopProof(const SigningKey& key, std::string_view method,
+                                  std::string_view url, int64_t issued_at,
+                                  std::string_view access_token) {
+  std::string header =
+      R"({"alg":")" + std::string(AlgorithmName(key.algorithm())) + R"(","typ":"dpop+jwt","jwk":)";
+  boost::json::object jwk = key.public_key().ToJwk();
+  jwk.erase("kid");
+  jwk.erase("use");
+  jwk.erase("alg");
+  header += boost::json::serialize(jwk);
+  header += '}';
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  std::string payload = "{";
+  internal::AppendMember(payload, "jti",
+                         Base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw), 16)));
+  internal::AppendMember(payload, "htm", method);
+  internal::AppendMember(payload, "htu", url);
+  internal::AppendMember(payload, "iat", issued_at);
+  if (!access_token.empty()) internal::AppendMember(payload, "ath", AccessTokenHash(access_token));
+  payload += '}';
+  return SignCompact(key, header, payload);
+}
+
+}  // namespace mandate::credential

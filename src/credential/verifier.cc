@@ -1,0 +1,229 @@
+// Verification of task tokens and step credentials, the verified-token cache and the replay
+// cache (credential.h).
+#include <deque>
+#include <unordered_map>
+
+#include "src/credential/credential.h"
+#include "src/credential/internal/caches.h"
+#include "src/credential/internal/claims.h"
+
+namespace mandate::credential {
+
+namespace internal {
+
+Result<std::shared_ptr<const CachedHeader>> DecodeHeaderCached(BoundedMap<CachedHeader>& cache,
+                                                               std::string_view header_b64) {
+  if (auto hit = cache.Find(header_b64)) return hit;
+  auto decoded = DecodeProtectedHeader(header_b64, {});
+  if (!decoded) return Err(decoded.error());
+  auto entry = std::make_shared<CachedHeader>();
+  if (const auto* jwk = decoded->header.if_contains("jwk")) {
+    if (!jwk->is_object()) {
+      entry->jwk_error =
+          Unauthenticated("dpop.jwk_missing", "dpop: header `jwk` must be an object");
+    } else {
+      auto key = PublicKey::FromJwk(jwk->as_object(), /*allow_private=*/false);
+      if (key) {
+        entry->jwk = std::move(*key);
+      } else {
+        entry->jwk_error =
+            key.error().reason() == "jwk.private_member"
+                ? Unauthenticated("dpop.jwk_private", "dpop: header `jwk` carries a private key")
+                : Unauthenticated("dpop.jwk_invalid", "dpop: header " + key.error().message());
+      }
+    }
+  }
+  entry->decoded = std::move(*decoded);
+  std::shared_ptr<const CachedHeader> shared = std::move(entry);
+  cache.Insert(header_b64, shared);
+  return shared;
+}
+
+}  // namespace internal
+
+// ---- ReplayCache -------------------------------------------------------------------------
+
+struct ReplayCache::Shard {
+  std::mutex mu;
+  std::unordered_map<std::string, int64_t, internal::StringHash, std::equal_to<>>
+      seen;                                               // GUARDED_BY(mu)
+  std::deque<std::pair<int64_t, std::string>> by_expiry;  // GUARDED_BY(mu), insertion order
+};
+
+namespace {
+constexpr size_t kReplayShards = 16;
+}
+
+ReplayCache::ReplayCache(const Clock& clock, size_t capacity)
+    : clock_(clock),
+      shard_capacity_(capacity / kReplayShards + 1),
+      shards_(std::make_unique<Shard[]>(kReplayShards)) {}
+ReplayCache::~ReplayCache() = default;
+
+Status ReplayCache::Consume(std::string_view id, int64_t expires_at) {
+  Shard& shard = shards_[internal::StringHash{}(id) % kReplayShards];
+  const int64_t now = clock_.NowSeconds();
+  std::lock_guard lock(shard.mu);
+  // Expiries are nearly monotonic in insertion order: sweep from the front.
+  while (!shard.by_expiry.empty() && shard.by_expiry.front().first < now) {
+    auto it = shard.seen.find(shard.by_expiry.front().second);
+    if (it != shard.seen.end() && it->second < now) shard.seen.erase(it);
+    shard.by_expiry.pop_front();
+  }
+  if (auto it = shard.seen.find(id); it != shard.seen.end()) {
+    if (it->second >= now) {
+      return Unauthenticated("replay.detected",
+                             "replay: `" + std::string(id) + "` was already used");
+    }
+    shard.seen.erase(it);
+  }
+  if (shard.seen.size() >= shard_capacity_) {
+    // Full: drop every expired entry once before refusing.
+    std::erase_if(shard.seen, [now](const auto& entry) { return entry.second < now; });
+    std::erase_if(shard.by_expiry,
+                  [&](const auto& entry) { return !shard.seen.contains(entry.second); });
+    if (shard.seen.size() >= shard_capacity_) {
+      return Status(StatusCode::kResourceExhausted, "replay.cache_full",
+                    "replay: cache full of unexpired entries; refusing rather than forgetting");
+    }
+  }
+  shard.seen.emplace(std::string(id), expires_at);
+  shard.by_expiry.emplace_back(expires_at, std::string(id));
+  return {};
+}
+
+size_t ReplayCache::size() const {
+  size_t n = 0;
+  for (size_t i = 0; i < kReplayShards; ++i) {
+    std::lock_guard lock(shards_[i].mu);
+    n += shards_[i].seen.size();
+  }
+  return n;
+}
+
+// ---- CredentialVerifier -------------------------------------------------------------------
+
+struct VerifiedEntry {
+  std::shared_ptr<const CredentialClaims> claims;
+  std::string kid;
+};
+
+struct CredentialVerifier::Impl {
+  Impl(std::string iss, KeySetSource k, RevocationCheck r, const Clock& c, VerifierOptions o)
+      : issuer(std::move(iss)),
+        keys(std::move(k)),
+        revocation(std::move(r)),
+        clock(c),
+        options(o),
+        headers(256),
+        verified(o.cache_capacity),
+        single_use(c, o.replay_capacity) {}
+
+  std::string issuer;
+  KeySetSource keys;
+  RevocationCheck revocation;
+  const Clock& clock;
+  VerifierOptions options;
+  mutable internal::BoundedMap<internal::CachedHeader> headers;
+  mutable internal::BoundedMap<VerifiedEntry> verified;
+  mutable ReplayCache single_use;
+
+  // Checks that hold on every use, cached or not.
+  Result<std::shared_ptr<const CredentialClaims>> Admit(
+      std::shared_ptr<const CredentialClaims> claims, std::string_view system) const {
+    const int64_t now = clock.NowSeconds();
+    if (now >= claims->expires_at + options.skew_seconds) {
+      return Err(Unauthenticated("jwt.expired", "jwt: expired at " +
+                                                    std::to_string(claims->expires_at) + ", now " +
+                                                    std::to_string(now)));
+    }
+    if (claims->kind == CredentialKind::kStepCredential && claims->audience != system) {
+      return Err(Unauthenticated("jwt.aud_mismatch", "jwt: credential is for system `" +
+                                                         claims->audience + "`, not `" +
+                                                         std::string(system) + "`"));
+    }
+    if (revocation) MANDATE_RETURN_IF_ERROR(revocation(*claims));
+    if (claims->single_use) {
+      Status used = single_use.Consume(claims->jti, claims->expires_at + options.skew_seconds);
+      if (!used.ok()) {
+        if (used.reason() == "replay.detected") {
+          return Err(Unauthenticated(
+              "credential.already_used",
+              "credential: single-use credential `" + claims->jti + "` was already used"));
+        }
+        return Err(used);
+      }
+    }
+    return claims;
+  }
+
+  Result<std::shared_ptr<const CredentialClaims>> Verify(std::string_view token,
+                                                         CredentialKind kind,
+                                                         std::string_view system) const {
+    std::shared_ptr<const KeySet> key_set = keys ? keys() : nullptr;
+    if (!key_set) return Err(Internal("keys.none", "credential: no issuer keys available"));
+    if (auto hit = verified.Find(token)) {
+      if (hit->claims->kind == kind && key_set->Contains(hit->kid))
+        return Admit(hit->claims, system);
+      verified.Erase(token);  // signed by a key no longer published: verify from scratch
+    }
+    auto parts = internal::SplitCompact(token);
+    if (!parts) return Err(parts.error());
+    auto header = internal::DecodeHeaderCached(headers, parts->header);
+    if (!header) return Err(header.error());
+    const auto& h = (*header)->decoded;
+    const std::string_view want =
+        kind == CredentialKind::kTaskToken ? kTaskTokenType : kStepCredentialType;
+    if (!internal::TypIs(h.typ, want)) {
+      return Err(Unauthenticated(
+          "credential.type_mismatch",
+          "credential: header `typ` `" + h.typ + "` is not `" + std::string(want) + "`"));
+    }
+    auto key = key_set->Select(h.kid, h.alg);
+    if (!key) return Err(key.error());
+    auto signature = Base64UrlDecode(parts->signature);
+    if (!signature) return Err(signature.error().WithContext("signature"));
+    MANDATE_RETURN_IF_ERROR((*key)->Verify(h.alg, parts->signing_input, *signature));
+    auto payload = Base64UrlDecode(parts->payload);
+    if (!payload) return Err(payload.error().WithContext("payload"));
+    auto claims = internal::ParseCredentialClaims(*payload, kind);
+    if (!claims) return Err(claims.error());
+    if (claims->issuer != issuer) {
+      return Err(Unauthenticated("jwt.iss_mismatch",
+                                 "jwt: `iss` `" + claims->issuer + "` is not `" + issuer + "`"));
+    }
+    const int64_t now = clock.NowSeconds();
+    if (now + options.skew_seconds < claims->issued_at) {
+      return Err(Unauthenticated(
+          "jwt.iat_future", "jwt: issued in the future at " + std::to_string(claims->issued_at)));
+    }
+    if (kind == CredentialKind::kTaskToken && claims->audience != issuer) {
+      return Err(Unauthenticated("jwt.aud_mismatch", "jwt: task token `aud` `" + claims->audience +
+                                                         "` is not `" + issuer + "`"));
+    }
+    // Signature and stable claims hold for the token's life; Admit re-checks the rest each use.
+    auto shared = std::make_shared<const CredentialClaims>(std::move(*claims));
+    verified.Insert(token,
+                    std::make_shared<const VerifiedEntry>(VerifiedEntry{shared, (*key)->kid()}));
+    return Admit(std::move(shared), system);
+  }
+};
+
+CredentialVerifier::CredentialVerifier(std::string issuer, KeySetSource keys,
+                                       RevocationCheck revocation, const Clock& clock,
+                                       VerifierOptions options)
+    : impl_(std::make_unique<Impl>(std::move(issuer), std::move(keys), std::move(revocation), clock,
+                                   options)) {}
+CredentialVerifier::~CredentialVerifier() = default;
+
+Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::VerifyTaskToken(
+    std::string_view token) const {
+  return impl_->Verify(token, CredentialKind::kTaskToken, {});
+}
+
+Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::VerifyStepCredential(
+    std::string_view token, std::string_view system) const {
+  return impl_->Verify(token, CredentialKind::kStepCredential, system);
+}
+
+}  // namespace mandate::credential
