@@ -32,7 +32,7 @@ namespace mandate::cedar {
 // ---- Limits against hostile input (documented in docs/cedar.md) ----
 struct Limits {
   size_t max_policy_text_bytes = 4 << 20;  // one policy set, text or JSON
-  size_t max_depth = 128;                  // expression / JSON nesting
+  size_t max_depth = 512;                  // expression / JSON nesting
   size_t max_literal_bytes = 64 << 10;     // one string literal or pattern
   size_t max_set_elements = 65536;         // one set literal or JSON array
   size_t max_policies = 100000;

@@ -113,6 +113,7 @@ struct Expr {
   std::vector<PatternElem> pattern;
   std::vector<ExprPtr> args;
   SourceSpan span;
+  uint32_t depth = 1;  // 1 + the deepest child; bounded by Limits::max_depth when parsed
 };
 
 // Scope constraint on principal, action or resource.
