@@ -66,7 +66,6 @@ Result<CompactParts> SplitCompact(std::string_view token) {
     return Err(Malformed("compact jws needs exactly three dot-separated parts"));
   }
   if (first == 0) return Err(Malformed("empty protected header"));
-  if (second + 1 == token.size()) return Err(Malformed("empty signature"));
   return CompactParts{token.substr(0, first), token.substr(first + 1, second - first - 1),
                       token.substr(second + 1), token.substr(0, second)};
 }
