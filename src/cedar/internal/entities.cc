@@ -31,7 +31,7 @@ Result<Entities> Entities::Build(std::vector<EntityData> entities) {
     }
   }
   parents.resize(store.nodes_.size());
-  // Transitive closure by a bounded DFS from each defined node.
+  // Transitive closure by a DFS from each defined node; a cycle is an error (as in Cedar).
   std::vector<uint32_t> stack;
   std::vector<uint32_t> seen_mark(store.nodes_.size(), UINT32_MAX);
   for (uint32_t n = 0; n < store.nodes_.size(); ++n) {
@@ -43,7 +43,12 @@ Result<Entities> Entities::Build(std::vector<EntityData> entities) {
       stack.pop_back();
       if (seen_mark[a] == n) continue;
       seen_mark[a] = n;
-      if (a != n) anc.push_back(a);
+      if (a == n) {
+        return Err(
+            StatusCode::kInvalidArgument, "cedar.entities",
+            "the entity hierarchy has a cycle through `" + store.nodes_[n].uid.ToString() + "`");
+      }
+      anc.push_back(a);
       for (uint32_t p : parents[a]) {
         if (seen_mark[p] != n) stack.push_back(p);
       }

@@ -29,7 +29,7 @@ class Entities {
   Entities() = default;
 
   // Builds the store and its ancestor sets. Rejects (reason `cedar.entities`) a UID defined
-  // twice. Cycles in `parents` are allowed (every member is then an ancestor of the others).
+  // twice and a cycle in `parents` (Cedar requires the hierarchy to be a DAG).
   [[nodiscard]] static Result<Entities> Build(std::vector<EntityData> entities);
 
   // The entity with this UID, or nullptr when it is not defined in the store.
