@@ -1,0 +1,110 @@
+// The audit trail: an append-only, hash-chained log of every decision, lifecycle change,
+// revocation, delegation, approval and key event, kept in the Store.
+//
+// Chain: record n carries hash(n) = SHA-256(hex(hash(n-1)) || body(n)), where body(n) is the
+// canonical JSON serialisation of the record (fixed member order, including its chain name and
+// sequence) and hash(0) is 64 zeros. The store also keeps the chain's head (sequence + hash),
+// updated in the same transaction as every append, so a cut-off tail is detected too.
+//
+// Cost: Append only stamps the time, assigns the next sequence and enqueues (~1 µs); a writer
+// thread serialises, chains and GROUP-COMMITS batches into the store (one transaction, one fsync
+// per batch). WaitDurable(ticket) blocks until that record is committed: acknowledge a decision
+// only after it. Nothing is ever dropped: when the store fails, the log fails closed - every
+// later Append and every WaitDurable for an uncommitted record returns the store's error.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/store/store.h"
+#include "src/util/clock.h"
+#include "src/util/status.h"
+
+namespace mandate::audit {
+
+enum class RecordKind : uint8_t {
+  kDecision,
+  kLifecycle,
+  kRevocation,
+  kDelegation,
+  kApproval,
+  kKey
+};
+std::string_view RecordKindName(RecordKind kind);  // "decision", "lifecycle", ...
+
+struct Record {
+  RecordKind kind = RecordKind::kDecision;
+  int64_t time_micros = 0;  // 0: Append stamps it from the clock
+  std::string agent;        // the acting agent identity
+  std::string principal;    // on whose behalf (the task's owner or the delegating chain)
+  std::string task, step, system, action, resource;
+  std::string args_digest;  // ArgumentsDigest() of the call's arguments
+  std::string decision;     // "allow", "deny", "needs_approval", ... or empty
+  std::vector<std::string> reasons;
+  std::vector<std::string> policy_ids;
+  boost::json::value detail;  // free-form JSON; null when absent
+};
+
+// SHA-256 (lowercase hex) of `bytes`: the digest of a call's canonical arguments.
+std::string ArgumentsDigest(std::string_view bytes);
+
+// The sequence number the record received; pass it to WaitDurable.
+using Ticket = int64_t;
+
+struct AuditOptions {
+  std::string chain = "main";    // one chain per writer (a replica on a shared PostgreSQL)
+  size_t max_batch = 4096;       // records per transaction
+  size_t max_pending = 1 << 20;  // Append blocks (never drops) while this many wait
+};
+
+// Thread-safe: Append, WaitDurable and Flush may be called from any thread concurrently.
+class AuditLog {
+ public:
+  // Continues `chain` from its stored head; FailedPrecondition `audit.truncated` when the
+  // record at the head is missing or differs. `store` and `clock` must outlive the log.
+  [[nodiscard]] static Result<std::unique_ptr<AuditLog>> Open(store::Store& store,
+                                                              const Clock& clock,
+                                                              AuditOptions options = {});
+  virtual ~AuditLog() = default;  // commits everything appended, then stops the writer
+
+  // Enqueues `record` and returns its ticket; the store's error once the log has failed.
+  [[nodiscard]] virtual Result<Ticket> Append(Record record) = 0;
+  // Blocks until the record with `ticket` is committed, or returns the store's error.
+  [[nodiscard]] virtual Status WaitDurable(Ticket ticket) = 0;
+  // Blocks until every record appended before the call is committed.
+  [[nodiscard]] virtual Status Flush() = 0;
+  // The last committed sequence.
+  virtual int64_t durable_sequence() const = 0;
+};
+
+// The outcome of verifying one chain. `problem` is ok when the chain is intact; otherwise its
+// reason says how it broke and `broken_sequence` where:
+//   audit.record_missing   a sequence number is absent (a record was deleted)
+//   audit.record_edited    a record's contents do not match its hash
+//   audit.chain_broken     a record does not link to the one before (rewritten or spliced)
+//   audit.record_moved     a record sits at a sequence other than its own (inserted/reordered)
+//   audit.record_malformed a body is not a canonical record
+//   audit.truncated        the log ends before its anchored head (the tail was cut off)
+//   audit.beyond_head      records exist past the anchored head, or the head hash differs
+struct VerifyReport {
+  std::string chain;
+  int64_t records = 0;  // records checked
+  store::AuditHead head;
+  int64_t broken_sequence = 0;
+  Status problem;
+};
+
+// Reads `chain` from the store and checks every record and the head. Errors only for I/O.
+[[nodiscard]] Result<VerifyReport> Verify(store::Store& store, std::string_view chain);
+
+// Writes the records of `chain` with sequence >= `since` as JSON lines:
+//   {"chain":..,"sequence":..,"prev_hash":..,"hash":..,"record":<body, verbatim>}
+[[nodiscard]] Status ExportJsonl(store::Store& store, std::string_view chain, int64_t since,
+                                 std::ostream& out);
+
+}  // namespace mandate::audit

@@ -1,0 +1,166 @@
+// The group-committing writer behind AuditLog.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "src/audit/audit.h"
+#include "src/audit/internal/record_codec.h"
+
+namespace mandate::audit {
+namespace {
+
+struct Pending {
+  Ticket sequence;
+  Record record;
+};
+
+class GroupCommitLog final : public AuditLog {
+ public:
+  GroupCommitLog(store::Store& store, const Clock& clock, AuditOptions options,
+                 store::AuditHead head)
+      : store_(store),
+        clock_(clock),
+        options_(std::move(options)),
+        assigned_(head.sequence),
+        durable_(head.sequence),
+        last_hash_(head.sequence == 0 ? std::string(internal::kGenesisHash) : head.hash) {
+    queue_.reserve(options_.max_batch);
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~GroupCommitLog() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_one();
+    writer_.join();
+  }
+
+  Result<Ticket> Append(Record record) override {
+    if (record.time_micros == 0) record.time_micros = clock_.NowMicros();
+    std::unique_lock lock(mu_);
+    if (queue_.size() >= options_.max_pending) {
+      space_cv_.wait(lock, [&] { return queue_.size() < options_.max_pending || !failure_.ok(); });
+    }
+    if (!failure_.ok()) return Err(failure_);
+    Ticket ticket = ++assigned_;
+    queue_.push_back({ticket, std::move(record)});
+    bool wake = writer_idle_;
+    lock.unlock();
+    if (wake) work_cv_.notify_one();  // only an idle writer needs the syscall
+    return ticket;
+  }
+
+  Status WaitDurable(Ticket ticket) override {
+    std::unique_lock lock(mu_);
+    durable_cv_.wait(lock, [&] { return durable_ >= ticket || !failure_.ok(); });
+    return durable_ >= ticket ? Status() : failure_;
+  }
+
+  Status Flush() override {
+    Ticket last;
+    {
+      std::lock_guard lock(mu_);
+      last = assigned_;
+    }
+    return WaitDurable(last);
+  }
+
+  int64_t durable_sequence() const override {
+    std::lock_guard lock(mu_);
+    return durable_;
+  }
+
+ private:
+  void WriterLoop() {
+    std::vector<Pending> batch;
+    batch.reserve(options_.max_batch);
+    std::vector<store::AuditRow> rows;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      writer_idle_ = true;
+      work_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      writer_idle_ = false;
+      if (queue_.empty()) return;  // stopping, and everything is committed
+      if (queue_.size() <= options_.max_batch) {
+        batch.swap(queue_);
+      } else {
+        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
+        std::move(queue_.begin(), end, std::back_inserter(batch));
+        queue_.erase(queue_.begin(), end);
+      }
+      lock.unlock();
+      space_cv_.notify_all();
+      Status status = Commit(batch, rows);
+      lock.lock();
+      if (!status.ok()) {
+        failure_ = status.WithContext("audit chain `" + options_.chain + "`");
+        queue_.clear();  // never acknowledged: their WaitDurable reports the failure
+        durable_cv_.notify_all();
+        space_cv_.notify_all();
+        writer_idle_ = true;
+        work_cv_.wait(lock, [&] { return stopping_; });
+        return;
+      }
+      durable_ = batch.back().sequence;
+      batch.clear();
+      durable_cv_.notify_all();
+    }
+  }
+
+  // Serialises, chains and stores one batch in one transaction. Runs without the lock.
+  Status Commit(const std::vector<Pending>& batch, std::vector<store::AuditRow>& rows) {
+    rows.clear();
+    std::string prev = last_hash_;
+    for (const Pending& p : batch) {
+      std::string body = internal::CanonicalBody(options_.chain, p.sequence, p.record);
+      std::string hash = internal::ChainHash(prev, body);
+      rows.push_back({p.sequence, std::move(prev), hash, std::move(body)});
+      prev = std::move(hash);
+    }
+    Status s = store_.AppendAudit(options_.chain, rows);
+    if (s.ok()) last_hash_ = std::move(prev);
+    return s;
+  }
+
+  store::Store& store_;
+  const Clock& clock_;
+  const AuditOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_, durable_cv_, space_cv_;
+  std::vector<Pending> queue_;  // GUARDED_BY(mu_), in sequence order
+  Ticket assigned_;             // GUARDED_BY(mu_): the last sequence handed out
+  Ticket durable_;              // GUARDED_BY(mu_): the last sequence committed
+  Status failure_;              // GUARDED_BY(mu_): set once; the log is then closed
+  bool writer_idle_ = false;    // GUARDED_BY(mu_)
+  bool stopping_ = false;       // GUARDED_BY(mu_)
+  std::string last_hash_;       // writer thread only
+  std::thread writer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Store& store, const Clock& clock,
+                                                 AuditOptions options) {
+  if (options.max_batch == 0 || options.max_pending == 0) {
+    return Err(InvalidArgument("audit.options", "max_batch and max_pending must be positive"));
+  }
+  auto head = store.GetAuditHead(options.chain);
+  if (!head) return Err(head.error());
+  if (head->sequence > 0) {
+    auto last = store.ReadAudit(options.chain, head->sequence, 1);
+    if (!last) return Err(last.error());
+    if (last->empty() || last->front().sequence != head->sequence ||
+        last->front().hash != head->hash) {
+      return Err(StatusCode::kFailedPrecondition, "audit.truncated",
+                 "audit chain `" + options.chain + "`: the record at the anchored head " +
+                     std::to_string(head->sequence) +
+                     " is missing or altered; run `mandate audit verify`");
+    }
+  }
+  return std::make_unique<GroupCommitLog>(store, clock, std::move(options), *head);
+}
+
+}  // namespace mandate::audit

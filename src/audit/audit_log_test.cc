@@ -1,0 +1,162 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <thread>
+
+#include "src/audit/audit.h"
+#include "src/audit/internal/record_codec.h"
+#include "src/audit/internal/test_support.h"
+
+namespace mandate::audit {
+namespace {
+
+using test_support::Decision;
+using test_support::OpenDir;
+using test_support::Sql;
+using test_support::TempDir;
+
+TEST(AuditLog, AppendAssignsSequencesAndWaitDurableCommits) {
+  std::string dir = TempDir();
+  auto store = OpenDir(dir);
+  FakeClock clock(1'700'000'000'000'000);
+  auto log = AuditLog::Open(*store, clock);
+  ASSERT_TRUE(log.has_value()) << log.error().ToString();
+  Record r = Decision(1);
+  r.detail = boost::json::parse(R"({"amount":12.5,"currency":"EUR"})");
+  auto first = (*log)->Append(r);
+  auto second = (*log)->Append(Decision(2));
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(*first, 1);
+  EXPECT_EQ(*second, 2);
+  ASSERT_TRUE((*log)->WaitDurable(*second).ok());
+  EXPECT_GE((*log)->durable_sequence(), 2);
+  auto rows = store->ReadAudit("main", 1, 10);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].prev_hash, internal::kGenesisHash);
+  EXPECT_EQ((*rows)[1].prev_hash, (*rows)[0].hash);
+  EXPECT_EQ((*rows)[0].body, internal::CanonicalBody("main", 1, [&] {
+              Record stamped = r;
+              stamped.time_micros = 1'700'000'000'000'000;
+              return stamped;
+            }()));
+  auto body = boost::json::parse((*rows)[0].body).as_object();
+  EXPECT_EQ(body.at("kind"), "decision");
+  EXPECT_EQ(body.at("time"), 1'700'000'000'000'000);
+  EXPECT_EQ(body.at("detail").at("currency"), "EUR");
+  EXPECT_EQ(body.at("args_digest").as_string().size(), 64u);
+}
+
+TEST(AuditLog, ReopenContinuesTheChain) {
+  std::string dir = TempDir();
+  auto store = OpenDir(dir);
+  SystemClock clock;
+  for (int round = 0; round < 3; ++round) {
+    auto log = AuditLog::Open(*store, clock);
+    ASSERT_TRUE(log.has_value());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE((*log)->Append(Decision(i)).has_value());
+    // destroying the log commits what was appended
+  }
+  auto report = Verify(*store, "main");
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->problem.ok()) << report->problem.ToString();
+  EXPECT_EQ(report->records, 30);
+  EXPECT_EQ(report->head.sequence, 30);
+}
+
+TEST(AuditLog, ConcurrentAppendersLoseNothingAndKeepTheChain) {
+  std::string dir = TempDir();
+  auto store = OpenDir(dir);
+  SystemClock clock;
+  AuditOptions options;
+  options.max_batch = 64;
+  options.max_pending = 256;  // exercises back-pressure: Append waits, never drops
+  auto log = AuditLog::Open(*store, clock, options);
+  ASSERT_TRUE(log.has_value());
+  constexpr int kThreads = 4, kEach = 1500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto ticket = (*log)->Append(Decision(t * kEach + i));
+        ASSERT_TRUE(ticket.has_value());
+        if (i % 100 == 0) {
+          ASSERT_TRUE((*log)->WaitDurable(*ticket).ok());
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE((*log)->Flush().ok());
+  EXPECT_EQ(*store->CountAudit("main"), kThreads * kEach);
+  auto report = Verify(*store, "main");
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->problem.ok()) << report->problem.ToString();
+}
+
+TEST(AuditLog, StoreFailureClosesTheLog) {
+  std::string dir = TempDir();
+  auto store = OpenDir(dir);
+  SystemClock clock;
+  auto log = AuditLog::Open(*store, clock);
+  ASSERT_TRUE(log.has_value());
+  ASSERT_TRUE((*log)->WaitDurable(*(*log)->Append(Decision(1))).ok());
+  Sql(dir, "DROP TABLE audit");  // the store can no longer write the trail
+  auto ticket = (*log)->Append(Decision(2));
+  ASSERT_TRUE(ticket.has_value());
+  Status waited = (*log)->WaitDurable(*ticket);
+  EXPECT_FALSE(waited.ok());
+  EXPECT_EQ(waited.reason(), "store.io");
+  EXPECT_NE(waited.message().find("audit chain `main`"), std::string::npos) << waited.message();
+  auto refused = (*log)->Append(Decision(3));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().reason(), "store.io");
+  EXPECT_FALSE((*log)->Flush().ok());
+  EXPECT_EQ((*log)->durable_sequence(), 1);
+}
+
+TEST(AuditLog, OpenRefusesAChainWhoseHeadRecordIsGone) {
+  std::string dir = TempDir();
+  auto store = OpenDir(dir);
+  SystemClock clock;
+  {
+    auto log = AuditLog::Open(*store, clock);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->Append(Decision(i)).has_value());
+  }
+  Sql(dir, "DELETE FROM audit WHERE sequence = 5");
+  auto reopened = AuditLog::Open(*store, clock);
+  ASSERT_FALSE(reopened.has_value());
+  EXPECT_EQ(reopened.error().reason(), "audit.truncated");
+}
+
+TEST(AuditLog, ChainsAreSeparate) {
+  std::string dir = TempDir();
+  auto store = OpenDir(dir);
+  SystemClock clock;
+  AuditOptions replica;
+  replica.chain = "replica-2";
+  {
+    auto a = AuditLog::Open(*store, clock);
+    auto b = AuditLog::Open(*store, clock, replica);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(*(*a)->Append(Decision(1)), 1);
+    ASSERT_EQ(*(*b)->Append(Decision(2)), 1);
+  }
+  for (std::string chain : {"main", "replica-2"}) {
+    auto report = Verify(*store, chain);
+    ASSERT_TRUE(report.has_value());
+    EXPECT_TRUE(report->problem.ok()) << report->problem.ToString();
+    EXPECT_EQ(report->records, 1);
+  }
+}
+
+TEST(ArgumentsDigest, IsSha256Hex) {
+  EXPECT_EQ(ArgumentsDigest(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(ArgumentsDigest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace mandate::audit
