@@ -288,8 +288,8 @@ function genPolicies() {
   const out = [];
   for (let i = 0; i < n; i++) {
     const ann = chance(0.2) ? `@id("p${i}") ` : '';
-    let text = `${ann}${chance(0.6) ? 'permit' : 'forbid'}(${scope('principal')}, ${scope('action')}, ${scope('resource')})`;
-    for (let k = int(3); k > 0; k--) text += ` ${chance(0.8) ? 'when' : 'unless'} { ${expr('bool', 3)} }`;
+    let text = `${ann}${chance(0.7) ? 'permit' : 'forbid'}(${scope('principal')}, ${scope('action')}, ${scope('resource')})`;
+    for (let k = int(3); k > 0; k--) text += ` ${chance(0.7) ? 'when' : 'unless'} { ${expr('bool', 1 + int(3))} }`;
     out.push(text + ';');
   }
   return out.join('\n');

@@ -18,6 +18,34 @@ namespace {
 
 enum Dim : uint8_t { kPrincipal = 0, kAction = 1, kResource = 2 };
 
+// Candidate policy indexes: inline storage for the common case, the heap beyond it, so a
+// typical decision allocates nothing here.
+class Candidates {
+ public:
+  void Append(const uint32_t* first, size_t count) {
+    if (heap_.empty() && size_ + count <= kInline) {
+      std::copy(first, first + count, inline_ + size_);
+    } else {
+      if (heap_.empty()) heap_.assign(inline_, inline_ + size_);
+      heap_.insert(heap_.end(), first, first + count);
+    }
+    size_ += count;
+  }
+  uint32_t* begin() { return heap_.empty() ? inline_ : heap_.data(); }
+  uint32_t* end() { return begin() + size_; }
+  // Sorts and removes duplicates.
+  void Normalize() {
+    std::sort(begin(), end());
+    size_ = static_cast<size_t>(std::unique(begin(), end()) - begin());
+  }
+
+ private:
+  static constexpr size_t kInline = 64;
+  uint32_t inline_[kInline];
+  size_t size_ = 0;
+  std::vector<uint32_t> heap_;
+};
+
 std::vector<EntityUid> IndexKeys(const ScopeConstraint& s) {
   using Op = ScopeConstraint::Op;
   if (s.op == Op::kEq || s.op == Op::kIn || s.op == Op::kIsIn) {
@@ -35,13 +63,12 @@ struct Authorizer::Impl {
   std::vector<uint32_t> unindexed;
   bool action_list_dupes = false;  // a policy may be filed under several keys
 
-  void Collect(Dim dim, const EntityUid& uid, const Entities& entities,
-               std::vector<uint32_t>& out) const {
+  void Collect(Dim dim, const EntityUid& uid, const Entities& entities, Candidates& out) const {
     const auto& map = index[dim];
     if (map.empty()) return;
     auto add = [&](const EntityUid& key) {
       auto it = map.find(key);
-      if (it != map.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+      if (it != map.end()) out.Append(it->second.data(), it->second.size());
     };
     add(uid);
     entities.ForEachAncestor(uid, add);
@@ -99,14 +126,14 @@ Result<std::shared_ptr<const Authorizer>> Authorizer::Build(const PolicySet& pol
 
 Response Authorizer::Authorize(const Request& request, const Entities& entities) const {
   const Impl& impl = *impl_;
-  std::vector<uint32_t> candidates = impl.unindexed;
+  Candidates candidates;
+  candidates.Append(impl.unindexed.data(), impl.unindexed.size());
   impl.Collect(kPrincipal, request.principal, entities, candidates);
   impl.Collect(kAction, request.action, entities, candidates);
   impl.Collect(kResource, request.resource, entities, candidates);
   // Several keys of one request can hold the same policy (an entity and its ancestor both
   // listed); policy order also fixes the order of reasons and errors.
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  candidates.Normalize();
 
   internal::Evaluator evaluator(request, entities);
   Response response;

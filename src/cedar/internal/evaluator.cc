@@ -182,7 +182,34 @@ EvalResult Evaluator::Eval(const Expr& e) {
   return Fail("unknown expression");
 }
 
+const Value* Evaluator::Ref(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kLiteral:
+      return &e.literal;
+    case ExprKind::kVar:
+      return e.var == Var::kContext ? &request_.context : nullptr;
+    case ExprKind::kGetAttr: {
+      const Expr& base = *e.args[0];
+      if (base.kind == ExprKind::kVar && base.var != Var::kContext) {
+        const EntityData* entity = entities_.Find(VarUid(base.var));
+        return entity ? entity->attrs.Field(e.name) : nullptr;
+      }
+      const Value* v = Ref(base);
+      if (!v) return nullptr;
+      if (v->is_record()) return v->Field(e.name);
+      if (v->is_entity()) {
+        const EntityData* entity = entities_.Find(v->as_entity());
+        return entity ? entity->attrs.Field(e.name) : nullptr;
+      }
+      return nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
 EvalResult Evaluator::EvalGetAttr(const Expr& e) {
+  if (const Value* ref = Ref(e)) return *ref;
   TRY_EVAL(v, Eval(*e.args[0]));
   if (v.is_entity()) {
     const EntityData* entity = entities_.Find(v.as_entity());
@@ -203,7 +230,15 @@ EvalResult Evaluator::EvalGetAttr(const Expr& e) {
 }
 
 EvalResult Evaluator::EvalHasAttr(const Expr& e) {
-  TRY_EVAL(v, Eval(*e.args[0]));
+  const Expr& base = *e.args[0];
+  if (base.kind == ExprKind::kVar && base.var != Var::kContext) {
+    const EntityData* entity = entities_.Find(VarUid(base.var));
+    return Value::Bool(entity && entity->attrs.Field(e.name) != nullptr);
+  }
+  if (const Value* ref = Ref(base); ref && ref->is_record()) {
+    return Value::Bool(ref->Field(e.name) != nullptr);
+  }
+  TRY_EVAL(v, Eval(base));
   if (v.is_entity()) {
     const EntityData* entity = entities_.Find(v.as_entity());
     return Value::Bool(entity && entity->attrs.Field(e.name) != nullptr);
@@ -213,8 +248,25 @@ EvalResult Evaluator::EvalHasAttr(const Expr& e) {
 }
 
 EvalResult Evaluator::EvalBinary(const Expr& e) {
-  TRY_EVAL(a, Eval(*e.args[0]));
-  TRY_EVAL(b, Eval(*e.args[1]));
+  // Operands are read in place when they are literals or attribute chains; otherwise
+  // evaluated into local storage. Left before right, as Cedar does.
+  Value a_store, b_store;
+  const Value* ap = Ref(*e.args[0]);
+  if (!ap) {
+    auto r = Eval(*e.args[0]);
+    if (!r) return tl::unexpected<EvalError>(std::move(r.error()));
+    a_store = *std::move(r);
+    ap = &a_store;
+  }
+  const Value* bp = Ref(*e.args[1]);
+  if (!bp) {
+    auto r = Eval(*e.args[1]);
+    if (!r) return tl::unexpected<EvalError>(std::move(r.error()));
+    b_store = *std::move(r);
+    bp = &b_store;
+  }
+  const Value& a = *ap;
+  const Value& b = *bp;
   switch (e.op) {
     case BinaryOp::kEq:
       return Value::Bool(a == b);

@@ -36,6 +36,15 @@ class Evaluator {
   EvalResult EvalHasAttr(const Expr& expr);
   tl::expected<bool, EvalError> EvalBool(const Expr& expr);
   const Value& VarValue(Var var);
+  const EntityUid& VarUid(Var var) const {
+    return var == Var::kPrincipal ? request_.principal
+           : var == Var::kAction  ? request_.action
+                                  : request_.resource;
+  }
+  // Resolves literals, `context` and attribute chains to a pointer into immutable storage
+  // (policy, request or entity store) without copying; nullptr when that is not possible or
+  // would fail (the caller then evaluates normally, which reports the error).
+  const Value* Ref(const Expr& expr);
   bool InEntity(const EntityUid& a, const EntityUid& b) const {
     return a == b || entities_.IsAncestor(a, b);
   }
