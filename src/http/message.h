@@ -1,0 +1,28 @@
+// Message pieces shared by the HTTP client, server and proxy: header lists and the JSON error
+// body every HTTP error of the service carries.
+// Thread-safety: value types and stateless functions; safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mandate::http {
+
+// Headers in wire order; a name may repeat. Names compare case-insensitively.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// The first value of header `name`, if present.
+std::optional<std::string_view> FindHeader(const HeaderList& headers, std::string_view name);
+
+// True if `name` is an RFC 9110 token and `value` holds no CR, LF or NUL (no header injection).
+bool IsValidHeader(std::string_view name, std::string_view value);
+
+// `{"error":{"code":"<code>","message":"<message>"}}`, JSON-escaped.
+std::string ErrorJson(std::string_view code, std::string_view message);
+
+}  // namespace mandate::http
