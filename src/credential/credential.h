@@ -129,7 +129,7 @@ class CredentialIssuer {
   const std::string& issuer() const { return issuer_; }
 
  private:
-  Result<std::string> Mint(const CredentialClaims& claims) const;
+  Result<std::string> Mint(CredentialClaims& claims) const;
   std::string issuer_;
   std::shared_ptr<const KeyRing> keys_;
   const Clock& clock_;

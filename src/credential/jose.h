@@ -34,6 +34,7 @@ std::string_view AlgorithmName(Algorithm alg);
 // Base64url without padding (RFC 7515 section 2). Decoding rejects padding, characters outside
 // the alphabet and non-zero trailing bits (`jws.base64_noncanonical`).
 std::string Base64UrlEncode(std::string_view bytes);
+void AppendBase64Url(std::string_view bytes, std::string& out);
 [[nodiscard]] Result<std::string> Base64UrlDecode(std::string_view text);
 
 namespace internal {

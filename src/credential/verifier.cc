@@ -125,7 +125,7 @@ struct CredentialVerifier::Impl {
   const Clock& clock;
   VerifierOptions options;
   mutable internal::BoundedMap<internal::CachedHeader> headers;
-  mutable internal::BoundedMap<VerifiedEntry> verified;
+  mutable internal::BoundedMap<VerifiedEntry, internal::TokenTailHash> verified;
   mutable ReplayCache single_use;
 
   // Checks that hold on every use, cached or not.

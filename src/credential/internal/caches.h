@@ -21,30 +21,39 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// Hashes only the last 48 bytes: for a compact JWS that is the tail of the signature, unique per
+// token. Equality still compares the whole key, so this only chooses buckets.
+struct TokenTailHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    return std::hash<std::string_view>{}(s.size() > 48 ? s.substr(s.size() - 48) : s);
+  }
+};
+
 // A bounded map from exact strings (a token, a header) to shared immutable values. Lookups
 // compare the full key, so a hash collision can never return another token's entry. When a
 // shard is full it is cleared: the cache is an accelerator, never the source of truth.
-template <typename Value>
+template <typename Value, typename Hash = StringHash>
 class BoundedMap {
  public:
   explicit BoundedMap(size_t capacity) : shard_capacity_(capacity / kShards + 1) {}
 
   std::shared_ptr<const Value> Find(std::string_view key) const {
-    const size_t h = StringHash{}(key);
+    const size_t h = Hash{}(key);
     const Shard& shard = shards_[h % kShards];
     std::lock_guard lock(shard.mu);
     auto it = shard.map.find(key);
     return it == shard.map.end() ? nullptr : it->second;
   }
   void Insert(std::string_view key, std::shared_ptr<const Value> value) {
-    const size_t h = StringHash{}(key);
+    const size_t h = Hash{}(key);
     Shard& shard = shards_[h % kShards];
     std::lock_guard lock(shard.mu);
     if (shard.map.size() >= shard_capacity_) shard.map.clear();
     shard.map.insert_or_assign(std::string(key), std::move(value));
   }
   void Erase(std::string_view key) {
-    const size_t h = StringHash{}(key);
+    const size_t h = Hash{}(key);
     Shard& shard = shards_[h % kShards];
     std::lock_guard lock(shard.mu);
     auto it = shard.map.find(key);
@@ -55,7 +64,7 @@ class BoundedMap {
   static constexpr size_t kShards = 16;
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<const Value>, StringHash, std::equal_to<>>
+    std::unordered_map<std::string, std::shared_ptr<const Value>, Hash, std::equal_to<>>
         map;  // GUARDED_BY(mu)
   };
   size_t shard_capacity_;

@@ -17,11 +17,12 @@ namespace mandate::credential::internal {
 enum class KeyType : uint8_t { kOkp, kEcP256, kEcP384, kRsa };
 
 struct KeyMaterial {
-  KeyMaterial() = default;
+  KeyMaterial();
   KeyMaterial(const KeyMaterial&) = delete;
   KeyMaterial& operator=(const KeyMaterial&) = delete;
   ~KeyMaterial() { EVP_PKEY_free(pkey); }
 
+  const uint64_t id;  // unique per process, never reused (keys per-thread OpenSSL contexts)
   KeyType type = KeyType::kOkp;
   std::optional<Algorithm> alg;  // from the JWK `alg`, or the issuer's choice
   std::string kid;
