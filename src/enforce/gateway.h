@@ -1,0 +1,90 @@
+// `mandate gateway`: an HTTP reverse proxy in front of tool APIs. Per system it maps requests to
+// actions with the route table, asks the authority for each call, strips the agent's own
+// credentials, injects the system's real credential only into allowed requests, and answers
+// refusals with 403 JSON naming the reason. The agent never holds the upstream secret.
+//
+// Configuration (YAML), see docs/enforcement.md:
+//   listen: 127.0.0.1:8080          # port 0 picks a free port (printed at start)
+//   authority: http://127.0.0.1:7070
+//   ep_token_file: /etc/mandate/ep.token
+//   revocation_grace_ms: 5000
+//   systems:
+//     - name: tracker
+//       upstream: http://127.0.0.1:9000
+//       credential: {type: header, header: X-Api-Key, secret: "file:/etc/mandate/tracker.key"}
+//       routes:
+//         - {method: GET, path: "/issues/{id}", action: read_issue, resource: "issues/{id}",
+//            types: {id: long}}
+// Thread-safety: configs are immutable values; RunGateway blocks its calling thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/enforce/route_table.h"
+#include "src/util/status.h"
+
+namespace mandate::enforce {
+
+// Where a secret comes from: `file:/path` (owner-only file), `env:NAME`, `store:NAME` (the
+// store's encrypted secrets).
+struct SecretRef {
+  enum class Source { kFile, kEnv, kStore };
+  Source source = Source::kFile;
+  std::string name;
+};
+[[nodiscard]] Result<SecretRef> ParseSecretRef(std::string_view text);
+
+// Looks up `store:` secrets; the CLI provides it when a store is configured.
+using StoreSecretLookup = std::function<Result<std::string>(std::string_view name)>;
+
+// Reads a secret. Files must not be readable by group or others; a trailing newline is dropped;
+// empty secrets and secrets holding CR, LF or NUL are refused. Reasons: `secret.unavailable`,
+// `secret.invalid`, `secret.insecure_file`.
+[[nodiscard]] Result<std::string> ResolveSecret(const SecretRef& ref,
+                                                const StoreSecretLookup& store = {});
+
+// The real credential a system's upstream expects.
+struct InjectedCredential {
+  enum class Kind { kNone, kHeader, kBearer, kBasic };
+  Kind kind = Kind::kNone;
+  std::string header;    // kHeader: header name, e.g. `X-Api-Key`
+  std::string username;  // kBasic
+  SecretRef secret;
+};
+
+struct SystemUpstream {
+  std::string upstream;  // absolute http(s) URL of the upstream's root
+  InjectedCredential credential;
+};
+
+struct GatewayConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string authority;      // absolute URL of `mandate serve`
+  std::string ep_token_file;  // enforcement-point token (docs/api.md)
+  std::string public_url;     // the gateway's URL as agents see it (DPoP `htu`); default from Host
+  int64_t revocation_grace_ms = 5000;
+  size_t max_body_bytes = 1 << 20;
+  std::vector<SystemRoutes> systems;                // routes per system
+  std::map<std::string, SystemUpstream> upstreams;  // by system name
+};
+
+// Parses the YAML configuration. Reasons: `config.invalid` (with the YAML line), and those of
+// RouteTable::Build and ParseSecretRef.
+[[nodiscard]] Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml);
+[[nodiscard]] Result<GatewayConfig> LoadGatewayConfigFile(const std::string& path);
+
+// The route table of a gateway configuration file (what `/v1/check` uses).
+[[nodiscard]] Result<RouteTable> LoadRouteTableFile(const std::string& path);
+
+// Runs the gateway until `stop` becomes true; prints `gateway listening on http://HOST:PORT` once
+// ready. Returns the reason it could not start or had to stop.
+Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
+                  const StoreSecretLookup& store = {});
+
+}  // namespace mandate::enforce

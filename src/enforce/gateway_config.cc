@@ -1,0 +1,290 @@
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "src/enforce/gateway.h"
+
+namespace mandate::enforce {
+namespace {
+
+tl::unexpected<Status> ConfigError(const YAML::Node& node, std::string message) {
+  std::string where;
+  if (node.IsDefined() && node.Mark().line >= 0) {
+    where = "line " + std::to_string(node.Mark().line + 1) + ": ";
+  }
+  return Err(StatusCode::kInvalidArgument, "config.invalid", "gateway config: " + where + message);
+}
+
+// Fails on members the schema does not know: a typo must not silently drop a setting.
+Status CheckKeys(const YAML::Node& map, const std::set<std::string>& known, std::string_view what) {
+  for (const auto& kv : map) {
+    std::string key = kv.first.as<std::string>();
+    if (known.count(key) == 0) {
+      std::string where = "line " + std::to_string(kv.first.Mark().line + 1) + ": ";
+      return InvalidArgument("config.invalid", "gateway config: " + where + std::string(what) +
+                                                   ": unknown key `" + key + "`");
+    }
+  }
+  return Status();
+}
+
+Result<std::string> RequiredString(const YAML::Node& map, const char* key, std::string_view what) {
+  YAML::Node v = map[key];
+  if (!v || !v.IsScalar() || v.as<std::string>().empty()) {
+    return ConfigError(map, std::string(what) + ": missing `" + key + "`");
+  }
+  return v.as<std::string>();
+}
+
+Result<Route> ParseRoute(const YAML::Node& node, std::string_view what) {
+  if (!node.IsMap()) return ConfigError(node, std::string(what) + ": must be a mapping");
+  MANDATE_RETURN_IF_ERROR(
+      CheckKeys(node, {"method", "path", "action", "resource", "body_args", "types"}, what));
+  Route route;
+  auto method = RequiredString(node, "method", what);
+  if (!method) return Err(method.error());
+  route.method = *method;
+  for (char& c : route.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto path = RequiredString(node, "path", what);
+  if (!path) return Err(path.error());
+  route.path = *path;
+  auto action = RequiredString(node, "action", what);
+  if (!action) return Err(action.error());
+  route.action = *action;
+  if (node["resource"]) route.resource = node["resource"].as<std::string>();
+  if (node["body_args"]) route.body_args = node["body_args"].as<bool>();
+  if (YAML::Node types = node["types"]) {
+    if (!types.IsMap())
+      return ConfigError(types, std::string(what) + ": `types` must be a mapping");
+    for (const auto& kv : types) {
+      std::string name = kv.first.as<std::string>();
+      std::string type = kv.second.as<std::string>();
+      if (type == "long") {
+        route.arg_types[name] = ArgType::kLong;
+      } else if (type == "bool") {
+        route.arg_types[name] = ArgType::kBool;
+      } else if (type == "string") {
+        route.arg_types[name] = ArgType::kString;
+      } else {
+        return ConfigError(kv.second, std::string(what) + ": type of `" + name +
+                                          "` must be `string`, `long` or `bool`");
+      }
+    }
+  }
+  return route;
+}
+
+Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_view what) {
+  InjectedCredential cred;
+  if (!node) return cred;
+  if (!node.IsMap())
+    return ConfigError(node, std::string(what) + ": `credential` must be a mapping");
+  MANDATE_RETURN_IF_ERROR(CheckKeys(node, {"type", "header", "username", "secret"}, what));
+  auto type = RequiredString(node, "type", what);
+  if (!type) return Err(type.error());
+  if (*type == "header") {
+    cred.kind = InjectedCredential::Kind::kHeader;
+    auto header = RequiredString(node, "header", what);
+    if (!header) return Err(header.error());
+    cred.header = *header;
+  } else if (*type == "bearer") {
+    cred.kind = InjectedCredential::Kind::kBearer;
+  } else if (*type == "basic") {
+    cred.kind = InjectedCredential::Kind::kBasic;
+    auto user = RequiredString(node, "username", what);
+    if (!user) return Err(user.error());
+    cred.username = *user;
+  } else if (*type == "none") {
+    return cred;
+  } else {
+    return ConfigError(node["type"], std::string(what) +
+                                         ": credential type must be `header`, `bearer`, `basic` or "
+                                         "`none`");
+  }
+  auto secret = RequiredString(node, "secret", what);
+  if (!secret) return Err(secret.error());
+  auto ref = ParseSecretRef(*secret);
+  if (!ref) return Err(ref.error().WithContext(std::string(what)));
+  cred.secret = *ref;
+  return cred;
+}
+
+Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
+  if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
+  MANDATE_RETURN_IF_ERROR(CheckKeys(root,
+                                    {"listen", "authority", "ep_token_file", "public_url",
+                                     "revocation_grace_ms", "max_body_bytes", "systems"},
+                                    "top level"));
+  GatewayConfig config;
+  if (root["listen"]) config.listen = root["listen"].as<std::string>();
+  auto authority = RequiredString(root, "authority", "top level");
+  if (!authority) return Err(authority.error());
+  config.authority = *authority;
+  auto ep = RequiredString(root, "ep_token_file", "top level");
+  if (!ep) return Err(ep.error());
+  config.ep_token_file = *ep;
+  if (root["public_url"]) config.public_url = root["public_url"].as<std::string>();
+  if (root["revocation_grace_ms"]) {
+    config.revocation_grace_ms = root["revocation_grace_ms"].as<int64_t>();
+    if (config.revocation_grace_ms < 0) {
+      return ConfigError(root["revocation_grace_ms"], "`revocation_grace_ms` must be >= 0");
+    }
+  }
+  if (root["max_body_bytes"]) config.max_body_bytes = root["max_body_bytes"].as<size_t>();
+  YAML::Node systems = root["systems"];
+  if (!systems || !systems.IsSequence() || systems.size() == 0) {
+    return ConfigError(root, "`systems` must be a non-empty list");
+  }
+  for (const YAML::Node& sys : systems) {
+    if (!sys.IsMap()) return ConfigError(sys, "a system must be a mapping");
+    auto name = RequiredString(sys, "name", "system");
+    if (!name) return Err(name.error());
+    std::string what = "system `" + *name + "`";
+    MANDATE_RETURN_IF_ERROR(
+        CheckKeys(sys, {"name", "prefix", "upstream", "credential", "routes"}, what));
+    SystemRoutes routes;
+    routes.name = *name;
+    if (sys["prefix"]) routes.prefix = sys["prefix"].as<std::string>();
+    SystemUpstream upstream;
+    auto url = RequiredString(sys, "upstream", what);
+    if (!url) return Err(url.error());
+    if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+      return ConfigError(sys["upstream"], what + ": `upstream` must be an http(s) URL");
+    }
+    while (!url->empty() && url->back() == '/') url->pop_back();
+    upstream.upstream = *url;
+    auto cred = ParseCredential(sys["credential"], what);
+    if (!cred) return Err(cred.error());
+    upstream.credential = *cred;
+    YAML::Node list = sys["routes"];
+    if (!list || !list.IsSequence()) return ConfigError(sys, what + ": `routes` must be a list");
+    for (size_t i = 0; i < list.size(); ++i) {
+      auto route = ParseRoute(list[i], what + " route " + std::to_string(i + 1));
+      if (!route) return Err(route.error());
+      routes.routes.push_back(std::move(*route));
+    }
+    if (config.upstreams.count(*name) != 0) return ConfigError(sys, what + ": defined twice");
+    config.upstreams[*name] = std::move(upstream);
+    config.systems.push_back(std::move(routes));
+  }
+  // Validate the routes now so a bad template fails at load time.
+  auto table = RouteTable::Build(config.systems);
+  if (!table) return Err(table.error());
+  return config;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err(StatusCode::kNotFound, "config.unreadable", "cannot read `" + path + "`");
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+Result<SecretRef> ParseSecretRef(std::string_view text) {
+  SecretRef ref;
+  size_t colon = text.find(':');
+  std::string_view kind = text.substr(0, colon);
+  if (colon == std::string_view::npos || colon + 1 == text.size()) {
+    return Err(StatusCode::kInvalidArgument, "secret.invalid",
+               "secret must be `file:PATH`, `env:NAME` or `store:NAME`");
+  }
+  ref.name = std::string(text.substr(colon + 1));
+  if (kind == "file") {
+    ref.source = SecretRef::Source::kFile;
+  } else if (kind == "env") {
+    ref.source = SecretRef::Source::kEnv;
+  } else if (kind == "store") {
+    ref.source = SecretRef::Source::kStore;
+  } else {
+    return Err(StatusCode::kInvalidArgument, "secret.invalid",
+               "unknown secret source `" + std::string(kind) + "`");
+  }
+  return ref;
+}
+
+Result<std::string> ResolveSecret(const SecretRef& ref, const StoreSecretLookup& store) {
+  std::string secret;
+  switch (ref.source) {
+    case SecretRef::Source::kFile: {
+      struct stat st {};
+      if (::stat(ref.name.c_str(), &st) != 0) {
+        return Err(StatusCode::kUnavailable, "secret.unavailable",
+                   "secret file `" + ref.name + "` does not exist");
+      }
+      if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        return Err(StatusCode::kFailedPrecondition, "secret.insecure_file",
+                   "secret file `" + ref.name + "` is accessible by group or others (chmod 600)");
+      }
+      auto text = ReadFile(ref.name);
+      if (!text) {
+        return Err(StatusCode::kUnavailable, "secret.unavailable",
+                   "cannot read secret file `" + ref.name + "`");
+      }
+      secret = std::move(*text);
+      while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+      break;
+    }
+    case SecretRef::Source::kEnv: {
+      const char* value = std::getenv(ref.name.c_str());
+      if (value == nullptr) {
+        return Err(StatusCode::kUnavailable, "secret.unavailable",
+                   "environment variable `" + ref.name + "` is not set");
+      }
+      secret = value;
+      break;
+    }
+    case SecretRef::Source::kStore: {
+      if (!store) {
+        return Err(StatusCode::kUnavailable, "secret.unavailable",
+                   "secret `store:" + ref.name + "` needs a store (--data)");
+      }
+      auto value = store(ref.name);
+      if (!value) return Err(value.error());
+      secret = std::move(*value);
+      break;
+    }
+  }
+  if (secret.empty()) {
+    return Err(StatusCode::kInvalidArgument, "secret.invalid",
+               "secret `" + ref.name + "` is empty");
+  }
+  if (secret.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+    return Err(StatusCode::kInvalidArgument, "secret.invalid",
+               "secret `" + ref.name + "` holds a line break or nul byte");
+  }
+  return secret;
+}
+
+Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml) {
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    return ParseRoot(root);
+  } catch (const YAML::Exception& e) {
+    std::string msg = e.msg;
+    return Err(StatusCode::kInvalidArgument, "config.invalid",
+               "gateway config: line " + std::to_string(e.mark.line + 1) + ": " + msg);
+  }
+}
+
+Result<GatewayConfig> LoadGatewayConfigFile(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text) return Err(text.error());
+  auto config = ParseGatewayConfig(*text);
+  if (!config) return Err(config.error().WithContext("`" + path + "`"));
+  return config;
+}
+
+Result<RouteTable> LoadRouteTableFile(const std::string& path) {
+  auto config = LoadGatewayConfigFile(path);
+  if (!config) return Err(config.error());
+  return RouteTable::Build(config->systems);
+}
+
+}  // namespace mandate::enforce

@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "src/enforce/gateway.h"
+
+namespace mandate::enforce {
+namespace {
+
+constexpr const char* kConfig = R"(
+listen: 127.0.0.1:0
+authority: http://127.0.0.1:7070
+ep_token_file: /tmp/ep.token
+revocation_grace_ms: 2000
+systems:
+  - name: tracker
+    upstream: http://127.0.0.1:9000/
+    credential: {type: header, header: X-Api-Key, secret: "env:TRACKER_KEY"}
+    routes:
+      - {method: get, path: "/issues/{id}", action: read_issue, resource: "issues/{id}",
+         types: {id: long}}
+      - {method: POST, path: /issues, action: create_issue, resource: issues, body_args: true}
+  - name: bank
+    prefix: /b
+    upstream: https://bank.example
+    credential: {type: basic, username: svc, secret: "file:/etc/bank.key"}
+    routes: []
+)";
+
+TEST(GatewayConfig, ParsesSystemsRoutesAndCredentials) {
+  auto config = ParseGatewayConfig(kConfig);
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->listen, "127.0.0.1:0");
+  EXPECT_EQ(config->revocation_grace_ms, 2000);
+  ASSERT_EQ(config->systems.size(), 2u);
+  EXPECT_EQ(config->systems[0].routes[0].method, "GET");
+  EXPECT_EQ(config->systems[0].routes[0].arg_types.at("id"), ArgType::kLong);
+  EXPECT_TRUE(config->systems[0].routes[1].body_args);
+  const SystemUpstream& tracker = config->upstreams.at("tracker");
+  EXPECT_EQ(tracker.upstream, "http://127.0.0.1:9000");
+  EXPECT_EQ(tracker.credential.kind, InjectedCredential::Kind::kHeader);
+  EXPECT_EQ(tracker.credential.secret.source, SecretRef::Source::kEnv);
+  EXPECT_EQ(config->upstreams.at("bank").credential.username, "svc");
+}
+
+TEST(GatewayConfig, RejectsUnknownKeysWithTheLine) {
+  auto config = ParseGatewayConfig("authority: http://a\nep_token_file: x\nlisten_addr: 1\n");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().reason(), "config.invalid");
+  EXPECT_NE(config.error().message().find("line 3"), std::string::npos) << config.error().message();
+  EXPECT_NE(config.error().message().find("`listen_addr`"), std::string::npos);
+}
+
+TEST(GatewayConfig, RejectsBrokenDocuments) {
+  EXPECT_EQ(ParseGatewayConfig("a: [").error().reason(), "config.invalid");
+  EXPECT_EQ(ParseGatewayConfig("- 1").error().reason(), "config.invalid");
+  EXPECT_EQ(ParseGatewayConfig("authority: x\nep_token_file: y\nsystems: []").error().reason(),
+            "config.invalid");
+  std::string bad_secret = kConfig;
+  bad_secret.replace(bad_secret.find("env:TRACKER_KEY"), 15, "vault:x");
+  EXPECT_EQ(ParseGatewayConfig(bad_secret).error().reason(), "secret.invalid");
+  std::string bad_route = kConfig;
+  bad_route.replace(bad_route.find("\"issues/{id}\""), 13, "\"issues/{x}\"");
+  EXPECT_EQ(ParseGatewayConfig(bad_route).error().reason(), "config.route_invalid");
+}
+
+TEST(Secrets, FromEnvironmentAndOwnerOnlyFile) {
+  ::setenv("MANDATE_TEST_SECRET", "s3cret-value", 1);
+  auto env = ResolveSecret({SecretRef::Source::kEnv, "MANDATE_TEST_SECRET"});
+  ASSERT_TRUE(env);
+  EXPECT_EQ(*env, "s3cret-value");
+  EXPECT_EQ(ResolveSecret({SecretRef::Source::kEnv, "MANDATE_NO_SUCH_VAR"}).error().reason(),
+            "secret.unavailable");
+
+  std::string path = ::testing::TempDir() + "/enforce_secret.key";
+  {
+    std::ofstream out(path);
+    out << "file-secret\n";
+  }
+  ::chmod(path.c_str(), 0644);
+  EXPECT_EQ(ResolveSecret({SecretRef::Source::kFile, path}).error().reason(),
+            "secret.insecure_file");
+  ::chmod(path.c_str(), 0600);
+  auto file = ResolveSecret({SecretRef::Source::kFile, path});
+  ASSERT_TRUE(file) << file.error().ToString();
+  EXPECT_EQ(*file, "file-secret");
+}
+
+TEST(Secrets, StoreNeedsALookupAndRefusesLineBreaks) {
+  EXPECT_EQ(ResolveSecret({SecretRef::Source::kStore, "k"}).error().reason(), "secret.unavailable");
+  StoreSecretLookup store = [](std::string_view name) -> Result<std::string> {
+    if (name == "k") return std::string("from-store");
+    return std::string("bad\r\nX-Injected: 1");
+  };
+  EXPECT_EQ(*ResolveSecret({SecretRef::Source::kStore, "k"}, store), "from-store");
+  EXPECT_EQ(ResolveSecret({SecretRef::Source::kStore, "other"}, store).error().reason(),
+            "secret.invalid");
+}
+
+}  // namespace
+}  // namespace mandate::enforce

@@ -1,0 +1,238 @@
+#include "src/enforce/internal/gateway_filter.h"
+
+#include <openssl/evp.h>
+
+#include <boost/json.hpp>
+
+namespace mandate::enforce::internal {
+namespace {
+
+std::string Base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsHopByHop(std::string_view lower) {
+  return lower == "connection" || lower == "keep-alive" || lower == "te" || lower == "trailer" ||
+         lower == "transfer-encoding" || lower == "upgrade" || lower == "proxy-connection" ||
+         lower == "host" || lower == "content-length" || lower == "expect";
+}
+
+void ReplaceAll(std::string& text, std::string_view needle, std::string_view with) {
+  if (needle.empty()) return;
+  size_t pos = 0;
+  while ((pos = text.find(needle, pos)) != std::string::npos) {
+    text.replace(pos, needle.size(), with);
+    pos += with.size();
+  }
+}
+
+// Splits `Authorization: DPoP <token>` into the token. Empty if absent or another scheme.
+std::string TaskToken(const http::HeaderList& headers) {
+  auto auth = http::FindHeader(headers, "authorization");
+  if (!auth) return {};
+  std::string_view v = *auth;
+  constexpr std::string_view kScheme = "dpop ";
+  if (v.size() <= kScheme.size() || Lower(v.substr(0, kScheme.size())) != kScheme) return {};
+  v.remove_prefix(kScheme.size());
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  return std::string(v);
+}
+
+}  // namespace
+
+std::string InjectedHeaderValue(const InjectedCredential& credential, const std::string& secret) {
+  switch (credential.kind) {
+    case InjectedCredential::Kind::kBearer:
+      return "Bearer " + secret;
+    case InjectedCredential::Kind::kBasic:
+      return "Basic " + Base64(credential.username + ":" + secret);
+    case InjectedCredential::Kind::kHeader:
+    case InjectedCredential::Kind::kNone:
+      return secret;
+  }
+  return secret;
+}
+
+bool GatewayFilter::IsAgentCredentialHeader(std::string_view name) {
+  std::string lower = Lower(name);
+  return lower == "authorization" || lower == "proxy-authorization" || lower == "dpop" ||
+         lower == "cookie" || lower == "cookie2" || lower.rfind("x-mandate-", 0) == 0;
+}
+
+GatewayFilter::GatewayFilter(RouteTable table, std::map<std::string, SystemRuntime> systems,
+                             std::string public_url, DecisionClient& client,
+                             const RevocationFeed* feed)
+    : table_(std::move(table)),
+      systems_(std::move(systems)),
+      public_url_(std::move(public_url)),
+      client_(client),
+      feed_(feed) {
+  while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
+  for (const auto& [name, runtime] : systems_) {
+    if (runtime.secret.empty()) continue;
+    std::vector<std::string>& list = sensitive_[name];
+    // Longest first, so a header value is redacted whole before its secret part.
+    list.push_back(InjectedHeaderValue(runtime.upstream.credential, runtime.secret));
+    list.push_back(Base64(runtime.upstream.credential.username + ":" + runtime.secret));
+    list.push_back(runtime.secret);
+  }
+}
+
+GatewayOutcome GatewayFilter::Refuse(int status, std::string code, std::string message,
+                                     const Decision* decision) const {
+  GatewayOutcome out;
+  out.forward = false;
+  out.status = status;
+  boost::json::object body;
+  body["error"] = {{"code", code}, {"message", message}};
+  if (decision != nullptr) {
+    out.decision = *decision;
+    body["decision"] = VerdictName(decision->verdict);
+    if (!decision->task_id.empty()) body["task_id"] = decision->task_id;
+    if (!decision->approval_id.empty()) body["approval_id"] = decision->approval_id;
+    boost::json::array reasons;
+    for (const Reason& r : decision->reasons) {
+      boost::json::object o{{"check", r.check}, {"code", r.code}, {"message", r.message}};
+      if (!r.rule.empty()) o["rule"] = r.rule;
+      reasons.push_back(std::move(o));
+    }
+    body["reasons"] = std::move(reasons);
+  } else {
+    out.decision = ErrorDecision(code, message);
+  }
+  out.reply_body = boost::json::serialize(body);
+  out.reply_headers = {{"Content-Type", "application/json"},
+                       {"Cache-Control", "no-store"},
+                       {"X-Mandate-Reason", code}};
+  if (status == 401)
+    out.reply_headers.emplace_back("WWW-Authenticate", "DPoP algs=\"ES256 EdDSA\"");
+  return out;
+}
+
+GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
+  if (feed_ != nullptr) {
+    if (Status ready = feed_->Ready(); !ready.ok()) {
+      return Refuse(503, std::string(ready.reason()), ready.message(), nullptr);
+    }
+  }
+  auto match = table_.Match(request.method, request.target, request.body);
+  if (!match) {
+    const Status& s = match.error();
+    int status = s.code() == StatusCode::kInvalidArgument ? 400 : 403;
+    return Refuse(status, std::string(s.reason()), s.message(), nullptr);
+  }
+  AuthorizeRequest ask;
+  ask.agent.task_token = TaskToken(request.headers);
+  if (ask.agent.task_token.empty()) {
+    return Refuse(401, "authentication.missing",
+                  "send the task token as `Authorization: DPoP <token>` with a `DPoP` proof",
+                  nullptr);
+  }
+  if (auto proof = http::FindHeader(request.headers, "dpop")) ask.agent.dpop_proof = *proof;
+  ask.agent.method = request.method;
+  std::string base = public_url_;
+  if (base.empty()) {
+    auto host = http::FindHeader(request.headers, "host");
+    base = "http://" + std::string(host ? *host : "localhost");
+  }
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));  // RFC 9449: htu has no query or fragment
+  ask.agent.url = base + std::string(path);
+  ask.system = match->system;
+  ask.action = match->action;
+  ask.resource = match->resource;
+  ask.args = std::move(match->args);
+
+  Decision decision = client_.Authorize(ask);
+  if (decision.verdict == Verdict::kAllow && feed_ != nullptr && !decision.task_id.empty() &&
+      feed_->deny_set().IsTaskRevoked(decision.task_id)) {
+    // The stream already told us; an authority replica that lags must not win.
+    decision.verdict = Verdict::kDeny;
+    decision.reasons = {{"revocation", "revocation.task_revoked", "the task was revoked", ""}};
+  }
+  switch (decision.verdict) {
+    case Verdict::kAllow:
+      break;
+    case Verdict::kDeny: {
+      bool unauthenticated =
+          !decision.reasons.empty() && decision.reasons.front().check == "authentication";
+      return Refuse(unauthenticated ? 401 : 403, decision.PrimaryCode(), decision.PrimaryMessage(),
+                    &decision);
+    }
+    case Verdict::kPending:
+      return Refuse(403, decision.PrimaryCode(), decision.PrimaryMessage(), &decision);
+    case Verdict::kError:
+      return Refuse(503, decision.PrimaryCode(), decision.PrimaryMessage(), &decision);
+  }
+
+  auto it = systems_.find(match->system);
+  if (it == systems_.end()) {
+    return Refuse(500, "gateway.misconfigured", "no upstream for the system", &decision);
+  }
+  const SystemRuntime& runtime = it->second;
+  GatewayOutcome out;
+  out.forward = true;
+  out.system = match->system;
+  out.decision = std::move(decision);
+  out.upstream_url = runtime.upstream.upstream + match->upstream_target;
+  // Headers named in `Connection` are hop-by-hop too.
+  std::vector<std::string> connection_named;
+  if (auto conn = http::FindHeader(request.headers, "connection")) {
+    std::string_view v = *conn;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view item = v.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) connection_named.push_back(Lower(item));
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  std::string injected = Lower(runtime.upstream.credential.header);
+  for (const auto& [name, value] : request.headers) {
+    std::string lower = Lower(name);
+    if (IsAgentCredentialHeader(lower) || IsHopByHop(lower)) continue;
+    if (!injected.empty() && lower == injected) continue;
+    if (std::find(connection_named.begin(), connection_named.end(), lower) !=
+        connection_named.end()) {
+      continue;
+    }
+    out.upstream_headers.emplace_back(name, value);
+  }
+  const InjectedCredential& cred = runtime.upstream.credential;
+  if (cred.kind == InjectedCredential::Kind::kHeader) {
+    out.upstream_headers.emplace_back(cred.header, runtime.secret);
+  } else if (cred.kind != InjectedCredential::Kind::kNone) {
+    out.upstream_headers.emplace_back("Authorization", InjectedHeaderValue(cred, runtime.secret));
+  }
+  if (!out.decision.step.empty())
+    out.upstream_headers.emplace_back("X-Mandate-Step", out.decision.step);
+  if (!out.decision.task_id.empty()) {
+    out.upstream_headers.emplace_back("X-Mandate-Task", out.decision.task_id);
+  }
+  return out;
+}
+
+void GatewayFilter::ScrubResponse(std::string_view system, http::HeaderList& headers,
+                                  std::string& body) const {
+  auto it = sensitive_.find(std::string(system));
+  if (it == sensitive_.end()) return;
+  for (const std::string& needle : it->second) {
+    ReplaceAll(body, needle, "[redacted]");
+    for (auto& [name, value] : headers) ReplaceAll(value, needle, "[redacted]");
+  }
+}
+
+}  // namespace mandate::enforce::internal

@@ -1,0 +1,155 @@
+// `mandate gateway` in front of an upstream that requires an API key: the key reaches the
+// upstream only through the gateway, the agent's own credentials never do, and nothing the agent
+// can see (status, headers, bodies) or the gateway's logs contains the key.
+// Usage: node gateway_test.js MANDATE_BIN
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { startFakeAuthority } = require('./fake_authority.js');
+const { newAgent } = require('./agent.js');
+
+const bin = process.argv[2];
+const SECRET = 'sk_live_' + require('node:crypto').randomBytes(12).toString('hex');
+
+function startUpstream() {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+      if (req.headers['x-api-key'] !== SECRET) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        return res.end('{"error":"api key required"}');
+      }
+      // A careless upstream that echoes what it received, key included.
+      res.writeHead(200, { 'content-type': 'application/json', 'x-echo-key': req.headers['x-api-key'] });
+      res.end(JSON.stringify({ ok: true, url: req.url, headers: req.headers, body }));
+    });
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, seen, url: `http://127.0.0.1:${server.address().port}` })));
+}
+
+function startGateway(configFile) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['gateway', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs = [];
+    child.stderr.on('data', (d) => logs.push(String(d)));
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('gateway did not start: ' + out + logs.join(''))), 15000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      logs.push(String(d));
+      const m = out.match(/gateway listening on (http:\/\/[0-9.]+:\d+)/);
+      if (m) { clearTimeout(timer); resolve({ child, logs, url: m[1] }); }
+    });
+    child.on('exit', (code) => reject(new Error(`gateway exited ${code}: ${logs.join('')}`)));
+  });
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-gw-'));
+  const epToken = 'ep-' + Math.random().toString(36).slice(2);
+  fs.writeFileSync(path.join(dir, 'ep.token'), epToken, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'tracker.key'), SECRET + '\n', { mode: 0o600 });
+  const policy = { tracker: { read_issue: {}, create_issue: { forbid_arg_substring: 'secret' } } };
+  const authority = await startFakeAuthority({ epToken, adminToken: 'admin', policy });
+  const upstream = await startUpstream();
+  const config = path.join(dir, 'gateway.yaml');
+  fs.writeFileSync(config, `
+listen: 127.0.0.1:0
+authority: ${authority.url}
+ep_token_file: ${path.join(dir, 'ep.token')}
+public_url: http://gateway.test
+revocation_grace_ms: 1000
+systems:
+  - name: tracker
+    upstream: ${upstream.url}
+    credential: {type: header, header: X-Api-Key, secret: "file:${path.join(dir, 'tracker.key')}"}
+    routes:
+      - {method: GET, path: "/issues/{id}", action: read_issue, resource: "issues/{id}", types: {id: long}}
+      - {method: POST, path: /issues, action: create_issue, resource: issues, body_args: true}
+`);
+  const gw = await startGateway(config);
+  const agent = await newAgent();
+  const task = await authority.mintTask(agent.jkt);
+  const seenByAgent = [];
+  async function call(method, target, { body, token = task.token, proof = true, extra = {} } = {}) {
+    const headers = { ...extra };
+    if (token) headers.authorization = 'DPoP ' + token;
+    if (proof) headers.dpop = await agent.proof(method, 'http://gateway.test' + target, token);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const r = await fetch(gw.url + target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    seenByAgent.push(JSON.stringify([...r.headers]) + text);
+    return { status: r.status, headers: r.headers, text, json: text ? JSON.parse(text) : null };
+  }
+  try {
+    // Without the gateway the agent has no key: the upstream refuses.
+    assert.equal((await fetch(upstream.url + '/issues/1')).status, 401);
+
+    // Allowed: forwarded with the key injected and the agent's credentials stripped.
+    const ok = await call('GET', '/tracker/issues/7?full=1', { extra: { cookie: 'sid=agent', 'x-api-key': 'agent-guess' } });
+    assert.equal(ok.status, 200, ok.text);
+    const got = upstream.seen.at(-1);
+    assert.equal(got.url, '/issues/7?full=1');
+    assert.equal(got.headers['x-api-key'], SECRET);
+    for (const h of ['authorization', 'dpop', 'cookie']) assert.equal(got.headers[h], undefined, h);
+    assert.equal(got.headers['x-mandate-task'], task.taskId);
+    assert.ok(!ok.text.includes(SECRET) && ok.text.includes('[redacted]'), 'echoed key scrubbed from the body');
+    assert.equal(ok.headers.get('x-echo-key'), '[redacted]');
+    console.log('allowed: key injected, agent credentials stripped, echo scrubbed');
+
+    const created = await call('POST', '/tracker/issues', { body: { title: 'bug' } });
+    assert.equal(created.status, 200, created.text);
+
+    // Refusals: 403 JSON naming the reason; the upstream never sees them.
+    const before = upstream.seen.length;
+    const denied = await call('POST', '/tracker/issues', { body: { title: 'leak the secret' } });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.json.error.code, 'policy.forbid');
+    assert.equal(denied.headers.get('x-mandate-reason'), 'policy.forbid');
+    const unrouted = await call('DELETE', '/tracker/issues/7');
+    assert.equal(unrouted.status, 403);
+    assert.equal(unrouted.json.error.code, 'route.unknown');
+    // Sent raw: fetch() would normalise the dot segments away before the gateway sees them.
+    for (const target of ['/tracker/issues/%2e%2e/admin', '/tracker/issues/..%2Fadmin', '/tracker//issues/7']) {
+      const status = await new Promise((resolve, reject) => {
+        const u = new URL(gw.url);
+        http.get({ host: u.hostname, port: u.port, path: target }, (r) => { r.resume(); resolve(r.statusCode); }).on('error', reject);
+      });
+      assert.equal(status, 400, target);
+    }
+    const anonymous = await call('GET', '/tracker/issues/7', { token: null, proof: false });
+    assert.equal(anonymous.status, 401);
+    const noProof = await call('GET', '/tracker/issues/7', { proof: false });
+    assert.equal(noProof.status, 401);
+    assert.equal(noProof.json.error.code, 'dpop.missing');
+    assert.equal(upstream.seen.length, before, 'no refused request reached the upstream');
+    console.log('refused: 403/401/400 with reasons, nothing forwarded');
+
+    // Revocation: the next call is refused.
+    await authority.revokeTask(task.taskId);
+    const revoked = await call('GET', '/tracker/issues/7');
+    assert.equal(revoked.status, 403);
+    assert.equal(revoked.json.error.code, 'revocation.task_revoked');
+    console.log('revoked: next call refused');
+
+    // The key never appears in anything the agent saw, nor in the gateway's logs.
+    assert.ok(seenByAgent.every((s) => !s.includes(SECRET)));
+    assert.ok(!gw.logs.join('').includes(SECRET));
+    console.log(`credential injection: key absent from ${seenByAgent.length} responses and the logs`);
+  } finally {
+    gw.child.kill('SIGTERM');
+    upstream.server.close();
+    authority.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log('gateway: ok');
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
