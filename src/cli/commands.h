@@ -9,5 +9,6 @@
 namespace mandate::cli {
 
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddEnforceCommands(CLI::App& app, int& exit_code);
 
 }  // namespace mandate::cli
