@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "src/mandate/cedar_gen.h"
 #include "src/mandate/internal/check.h"
 #include "src/mandate/internal/decode.h"
 #include "src/mandate/internal/source.h"
@@ -118,6 +119,9 @@ LoadResult LoadMandateText(std::string_view text, std::string_view file, Format 
   internal::Decoder decoder(file_name, &result.diagnostics);
   internal::DecodeMandate(root, decoder, mandate.get());
   internal::CheckMandate(*mandate, text, decoder);
+  if (result.ErrorCount() == 0) {
+    mandate->cedar = CompileMandateCedar(*mandate, text, &result.diagnostics);
+  }
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), SortBySpan);
   if (result.ErrorCount() == 0) {
     mandate->digest = "sha256:" + internal::Sha256Hex(ToNormalisedJson(*mandate));
@@ -179,11 +183,11 @@ MandateCatalog LoadMandateDirectory(const std::string& dir, const LoadOptions& o
     if (it->is_regular_file() && HasMandateExtension(it->path())) files.push_back(it->path());
   }
   if (ec) {
-    catalog.diagnostics.push_back({Severity::kError,
-                                   "mandate.unreadable",
-                                   "cannot list `" + dir + "`: " + ec.message(),
-                                   {dir, 0, 0},
-                                   ""});
+    Diagnostic unreadable;
+    unreadable.code = "mandate.unreadable";
+    unreadable.message = "cannot list `" + dir + "`: " + ec.message();
+    unreadable.where.file = dir;
+    catalog.diagnostics.push_back(std::move(unreadable));
     return catalog;
   }
   std::sort(files.begin(), files.end());

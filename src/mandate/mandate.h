@@ -21,6 +21,8 @@
 
 namespace mandate {
 
+struct MandateCedar;  // cedar_gen.h
+
 // Where something is in a source file; line and column are 1-based (0 = unknown).
 struct SourceSpan {
   std::string file;
@@ -165,7 +167,8 @@ struct Mandate {
   OnDeviation on_deviation = OnDeviation::kRevoke;
   Mode mode = Mode::kEnforce;
   Planning planning;
-  std::string digest;  // `sha256:<hex>` of the normalised JSON form
+  std::string digest;                         // `sha256:<hex>` of the normalised JSON form
+  std::shared_ptr<const MandateCedar> cedar;  // generated schema and policies (cedar_gen.h)
   SourceSpan where;
 
   // Index of a step / system by name, or -1.
@@ -214,5 +217,8 @@ int CompareVersions(std::string_view a, std::string_view b);
 // The normalised JSON form (what `mandate mandate show` prints), deterministic; the digest is
 // the SHA-256 of this text.
 std::string ToNormalisedJson(const Mandate& mandate);
+
+// The order as a Graphviz DOT digraph: steps, transitions (with `when`), prerequisites, loops.
+std::string ToDot(const Mandate& mandate);
 
 }  // namespace mandate
