@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,44 @@ class ClientPool {
   // Idle connections currently kept, over all upstreams.
   size_t IdleConnections() const;
   const ClientOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct SubscriptionOptions {
+  ClientOptions http;  // `timeout` bounds connecting and reading the response head
+  HeaderList headers;  // e.g. Authorization
+  // Reconnect backoff: starts at `reconnect_delay` (or the server's `retry:`), doubles up to
+  // `max_reconnect_delay`; reset after a successful connection.
+  std::chrono::milliseconds reconnect_delay{250};
+  std::chrono::milliseconds max_reconnect_delay{10'000};
+  // A connection quiet for this long (no event, no heartbeat) is treated as lost.
+  std::chrono::milliseconds read_idle{45'000};
+  size_t max_event_bytes = 1 << 20;
+};
+
+// Subscribes to a Server-Sent Events stream on a background thread, reconnecting with
+// `Last-Event-ID` so no event is missed across drops. `on_event` and `on_state` run on that
+// thread, one at a time. `on_state(true, ok)` after each successful connect;
+// `on_state(false, why)` whenever the stream is lost (callers use it to fail closed after a
+// grace period). Thread-safety: Start/Stop/last_event_id from any thread.
+class EventSubscription {
+ public:
+  using EventCallback = std::function<void(const SseEvent&)>;
+  using StateCallback = std::function<void(bool connected, const Status& why)>;
+  EventSubscription(std::string url, SubscriptionOptions options, EventCallback on_event,
+                    StateCallback on_state = {});
+  ~EventSubscription();  // Stop()
+  EventSubscription(const EventSubscription&) = delete;
+  EventSubscription& operator=(const EventSubscription&) = delete;
+
+  // Starts the thread; `last_event_id` resumes after an event seen before (may be empty).
+  void Start(std::string last_event_id = "");
+  // Closes the connection and joins the thread; idempotent.
+  void Stop();
+  std::string last_event_id() const;
 
  private:
   struct Impl;

@@ -11,6 +11,14 @@
 
 namespace mandate::http {
 
+// One Server-Sent Events frame. `data` may hold newlines (each line becomes a `data:` line).
+struct SseEvent {
+  std::string id;     // omitted when empty
+  std::string event;  // omitted when empty
+  std::string data;
+  std::optional<int> retry_ms;
+};
+
 // Headers in wire order; a name may repeat. Names compare case-insensitively.
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 

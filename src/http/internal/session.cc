@@ -1,0 +1,474 @@
+// One connection: read a request, route it, answer, repeat; event streams; deadlines.
+#include "src/http/internal/session.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <array>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <deque>
+#include <optional>
+
+#include "src/http/internal/request_state.h"
+#include "src/http/internal/url.h"
+#include "src/http/internal/wire.h"
+
+namespace mandate::http::internal {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr Millis kNever = INT64_MAX;
+
+enum class Phase { kHandshake, kIdle, kReading, kHandling, kWriting, kStreaming, kClosed };
+
+// The socket layer: plain TCP or TLS over TCP.
+using TlsSocket = asio::ssl::stream<tcp::socket>;
+tcp::socket& Lowest(tcp::socket& s) { return s; }
+tcp::socket& Lowest(TlsSocket& s) { return s.next_layer(); }
+
+void CapturePeerCertificates(TlsSocket& stream, ConnectionInfo& info) {
+  SSL* ssl = stream.native_handle();
+  auto append = [&info](X509* cert) {
+    int size = i2d_X509(cert, nullptr);
+    if (size <= 0) return;
+    std::string der(static_cast<size_t>(size), '\0');
+    auto* out = reinterpret_cast<unsigned char*>(der.data());
+    if (i2d_X509(cert, &out) == size) info.peer_certificates.push_back(std::move(der));
+  };
+  if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
+    append(leaf);
+    X509_free(leaf);
+  }
+  // On the server side the chain excludes the leaf.
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+    for (int i = 0; i < sk_X509_num(chain); ++i) append(sk_X509_value(chain, i));
+  }
+}
+
+template <class Stream>
+class Session final : public SessionBase {
+ public:
+  Session(Worker& worker, Stream stream, bool over_capacity)
+      : worker_(worker),
+        options_(worker.shared.options),
+        stream_(std::move(stream)),
+        over_capacity_(over_capacity) {}
+
+  template <class... Args>
+  static std::shared_ptr<Session> Create(Worker& worker, bool over_capacity, Args&&... args) {
+    return std::make_shared<Session>(worker, Stream(std::forward<Args>(args)...), over_capacity);
+  }
+
+  void Start() override {
+    info_.id = worker_.shared.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+    error_code ec;
+    auto remote = Lowest(stream_).remote_endpoint(ec);
+    if (!ec) {
+      info_.remote_address = remote.address().to_string();
+      info_.remote_port = remote.port();
+    }
+    Lowest(stream_).set_option(tcp::no_delay(true), ec);
+    worker_.sessions.emplace(info_.id, shared_from_this());
+    if (over_capacity_) {
+      response_ = Response::Error(503, "http.too_many_connections", "too many open connections");
+      response_.close = true;
+      WriteResponse(/*http10=*/false, /*keep_alive=*/false, /*head=*/false);
+      return;
+    }
+    if constexpr (std::is_same_v<Stream, TlsSocket>) {
+      info_.tls = true;
+      phase_ = Phase::kHandshake;
+      deadline_ = NowMillis() + options_.read_timeout.count();
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = Self()](const error_code& ec) {
+                                if (ec) return self->Close();
+                                CapturePeerCertificates(self->stream_, self->info_);
+                                self->ReadRequest();
+                              });
+    } else {
+      ReadRequest();
+    }
+  }
+
+  void Tick(Millis now) override {
+    if (phase_ == Phase::kStreaming) {
+      if (sse_writing_ && now - sse_write_started_ > options_.write_timeout.count()) {
+        return Close();  // the client stopped reading
+      }
+      if (!sse_writing_ && sse_queue_.empty() &&
+          now - sse_last_write_ >= options_.sse_heartbeat.count()) {
+        EnqueueEvent(": keep-alive\n\n");
+      }
+      return;
+    }
+    if (now < deadline_) return;
+    deadline_ = kNever;
+    timed_out_ = true;
+    error_code ec;
+    if (phase_ == Phase::kReading) {
+      Lowest(stream_).cancel(ec);  // the read handler answers 408
+    } else {
+      Close();
+    }
+  }
+
+  void BeginStop() override {
+    if (phase_ == Phase::kIdle || phase_ == Phase::kHandshake) return Close();
+    if (phase_ == Phase::kStreaming) return CloseEvents();
+    close_after_write_ = true;
+  }
+
+  void ForceClose() override { Close(); }
+
+  void PostResponse(uint64_t seq, Response response) override {
+    asio::post(worker_.ioc, [self = Self(), seq, response = std::move(response)]() mutable {
+      if (self->phase_ != Phase::kHandling || seq != self->seq_) return;
+      self->response_ = std::move(response);
+      self->Answer();
+    });
+  }
+
+  void PostStartEvents(uint64_t seq, HeaderList headers,
+                       std::shared_ptr<EventStream> stream) override {
+    asio::post(worker_.ioc, [self = Self(), seq, headers = std::move(headers),
+                             stream = std::move(stream)]() mutable {
+      auto impl = std::static_pointer_cast<EventStreamImpl>(stream);
+      if (self->phase_ != Phase::kHandling || seq != self->seq_) return impl->MarkClosed();
+      self->StartEvents(std::move(headers), std::move(impl));
+    });
+  }
+
+  void PostEvent(std::string frame) override {
+    asio::post(worker_.ioc, [self = Self(), frame = std::move(frame)]() mutable {
+      if (self->phase_ == Phase::kStreaming && !self->sse_closing_) {
+        self->EnqueueEvent(std::move(frame));
+      }
+    });
+  }
+
+  void PostCloseEvents() override {
+    asio::post(worker_.ioc, [self = Self()] { self->CloseEvents(); });
+  }
+
+ private:
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+
+  // ---- reading ----
+
+  void ReadRequest() {
+    if (phase_ == Phase::kClosed) return;
+    if (worker_.shared.stopping.load(std::memory_order_relaxed) && buffer_.size() == 0) {
+      return Close();
+    }
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+    parser_->body_limit(options_.max_body_bytes);
+    if (buffer_.size() > 0) return ReadHeader();
+    phase_ = Phase::kIdle;
+    deadline_ = NowMillis() + options_.idle_timeout.count();
+    stream_.async_read_some(buffer_.prepare(4096), [self = Self()](const error_code& ec, size_t n) {
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      self->ReadHeader();
+    });
+  }
+
+  void ReadHeader() {
+    phase_ = Phase::kReading;
+    deadline_ = NowMillis() + options_.read_timeout.count();
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = Self()](const error_code& ec, size_t) {
+                               if (ec) return self->OnReadError(ec);
+                               self->OnHeader();
+                             });
+  }
+
+  void OnHeader() {
+    const auto& message = parser_->get();
+    auto length = parser_->content_length();
+    if (length && *length > options_.max_body_bytes) {
+      return OnReadError(bhttp::error::body_limit);
+    }
+    auto expect = message.find(bhttp::field::expect);
+    if (expect != message.end() && beast::iequals(expect->value(), "100-continue") &&
+        !parser_->is_done()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = Self()](const error_code& ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    if (parser_->is_done()) return Dispatch();
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(stream_, buffer_, *parser_, [self = Self()](const error_code& ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->Dispatch();
+    });
+  }
+
+  void OnReadError(const error_code& ec) {
+    if (phase_ == Phase::kClosed) return;
+    bool got_some = parser_ && parser_->got_some();
+    if (timed_out_) {
+      if (!got_some) return Close();
+      return SendError(408, "http.timeout", "request not received in time");
+    }
+    if (ec == bhttp::error::body_limit) {
+      return SendError(
+          413, "http.body_too_large",
+          "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
+    }
+    if (ec == bhttp::error::header_limit) {
+      return SendError(
+          431, "http.header_too_large",
+          "request header exceeds " + std::to_string(options_.max_header_bytes) + " bytes");
+    }
+    if (ec.category() == error_code(bhttp::error::bad_target).category()) {
+      if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
+        return Close();
+      }
+      return SendError(400, "http.bad_request", "malformed request: " + ec.message());
+    }
+    Close();  // eof, reset, aborted
+  }
+
+  void SendError(int status, std::string_view code, std::string message) {
+    response_ = Response::Error(status, code, message);
+    response_.close = true;
+    WriteResponse(/*http10=*/false, /*keep_alive=*/false, /*head=*/false);
+  }
+
+  // ---- handling ----
+
+  void Dispatch() {
+    phase_ = Phase::kHandling;
+    deadline_ = kNever;
+    ++seq_;
+    const auto& message = parser_->get();
+    std::string_view target(message.target().data(), message.target().size());
+    size_t question = target.find('?');
+    state_.message = &message;
+    state_.path = target.substr(0, question);
+    state_.query =
+        question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+    state_.route = nullptr;
+    state_.params = &params_;
+    state_.connection = &info_;
+    if (state_.path.empty() || state_.path.front() != '/') {
+      return SendError(400, "http.bad_request", "request-target must be a path");
+    }
+    const Router::Impl& router = worker_.shared.router.impl();
+    std::string_view method(message.method_string().data(), message.method_string().size());
+    if (!router.Match(method, state_.path, &match_)) {
+      if (router.fallback) return CallAsync(router.fallback);
+      if (!match_.allowed_methods.empty()) {
+        response_ = Response::Error(405, "http.method_not_allowed",
+                                    "method `" + std::string(method) + "` not allowed");
+        response_.headers.emplace_back("Allow", match_.allowed_methods);
+        return Answer();
+      }
+      response_ = Response::Error(404, "http.not_found", "no route for this path");
+      return Answer();
+    }
+    state_.route = match_.route;
+    params_.resize(match_.raw_params.size());
+    for (size_t i = 0; i < match_.raw_params.size(); ++i) {
+      auto decoded = PercentDecode(match_.raw_params[i], false);
+      if (!decoded) return SendError(400, "http.bad_request", decoded.error().message());
+      params_[i] = std::move(*decoded);
+    }
+    if (match_.route->async_handler) return CallAsync(match_.route->async_handler);
+    try {
+      response_ = match_.route->handler(Request(&state_));
+    } catch (const std::exception& e) {
+      response_ = Response::Error(500, "http.internal", "handler failed");
+    }
+    Answer();
+  }
+
+  void CallAsync(const AsyncHandler& handler) {
+    auto exchange = std::make_shared<Exchange>(shared_from_this(), seq_);
+    try {
+      handler(Request(&state_), Responder(exchange));
+    } catch (const std::exception& e) {
+      exchange->Respond(Response::Error(500, "http.internal", "handler failed"));
+    }
+  }
+
+  // ---- writing ----
+
+  void Answer() {
+    const auto& message = parser_->get();
+    bool keep_alive = message.keep_alive() && !response_.close && !close_after_write_ &&
+                      !worker_.shared.stopping.load(std::memory_order_relaxed);
+    WriteResponse(message.version() == 10, keep_alive, message.method() == bhttp::verb::head);
+  }
+
+  void WriteResponse(bool http10, bool keep_alive, bool head) {
+    phase_ = Phase::kWriting;
+    deadline_ = NowMillis() + options_.write_timeout.count();
+    keep_alive_ = keep_alive;
+    out_.clear();
+    if (!AppendResponseHead(response_, http10, keep_alive, response_.body.size(), &out_)) {
+      response_ = Response::Error(500, "http.internal", "handler produced an invalid header");
+      out_.clear();
+      AppendResponseHead(response_, http10, keep_alive, response_.body.size(), &out_);
+    }
+    bool with_body = !head && !StatusForbidsBody(response_.status);
+    std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(out_),
+        asio::buffer(response_.body.data(), with_body ? response_.body.size() : 0)};
+    asio::async_write(stream_, buffers, [self = Self()](const error_code& ec, size_t) {
+      if (ec) return self->Close();
+      if (!self->keep_alive_) return self->Close();
+      self->ReadRequest();
+    });
+  }
+
+  // ---- event streams ----
+
+  void StartEvents(HeaderList headers, std::shared_ptr<EventStreamImpl> stream) {
+    response_ = Response{200, "text/event-stream", "", std::move(headers), false};
+    response_.headers.emplace_back("Cache-Control", "no-store");
+    response_.headers.emplace_back("X-Accel-Buffering", "no");
+    out_.clear();
+    bool http10 = parser_->get().version() == 10;
+    if (!AppendResponseHead(response_, http10, /*keep_alive=*/true, 0, &out_)) {
+      stream->MarkClosed();
+      return SendError(500, "http.internal", "handler produced an invalid header");
+    }
+    // Replace the Content-Length framing with chunked transfer coding.
+    size_t length_at = out_.find("Content-Length: 0\r\n");
+    if (length_at != std::string::npos)
+      out_.replace(length_at, 19, "Transfer-Encoding: chunked\r\n");
+    phase_ = Phase::kStreaming;
+    deadline_ = kNever;
+    stream_impl_ = std::move(stream);
+    sse_last_write_ = NowMillis();
+    sse_queue_.push_back(std::move(out_));
+    out_ = std::string();
+    sse_head_pending_ = true;
+    WriteEvents();
+    WatchClientGone();
+  }
+
+  void EnqueueEvent(std::string frame) {
+    std::string chunk;
+    AppendChunk(frame, &chunk);
+    sse_buffered_ += chunk.size();
+    if (sse_buffered_ > options_.sse_max_buffered_bytes) return Close();  // slow client
+    sse_queue_.push_back(std::move(chunk));
+    WriteEvents();
+  }
+
+  void WriteEvents() {
+    if (sse_writing_ || sse_queue_.empty() || phase_ != Phase::kStreaming) return;
+    sse_writing_ = true;
+    sse_write_started_ = NowMillis();
+    asio::async_write(stream_, asio::buffer(sse_queue_.front()),
+                      [self = Self()](const error_code& ec, size_t n) {
+                        self->sse_writing_ = false;
+                        if (ec) return self->Close();
+                        if (!self->sse_head_pending_)
+                          self->sse_buffered_ -= self->sse_queue_.front().size();
+                        self->sse_head_pending_ = false;
+                        self->sse_queue_.pop_front();
+                        self->sse_last_write_ = NowMillis();
+                        if (self->sse_closing_ && self->sse_queue_.empty()) return self->Close();
+                        self->WriteEvents();
+                      });
+  }
+
+  // A streaming client sends nothing more; a read completing means it went away.
+  void WatchClientGone() {
+    stream_.async_read_some(asio::buffer(scratch_), [self = Self()](const error_code& ec, size_t) {
+      if (ec) return self->Close();
+      if (self->phase_ == Phase::kStreaming) self->WatchClientGone();
+    });
+  }
+
+  void CloseEvents() {
+    if (phase_ != Phase::kStreaming || sse_closing_) return;
+    sse_closing_ = true;
+    if (stream_impl_) stream_impl_->MarkClosed();
+    sse_queue_.push_back("0\r\n\r\n");
+    WriteEvents();
+  }
+
+  // ---- closing ----
+
+  void Close() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    deadline_ = kNever;
+    error_code ec;
+    Lowest(stream_).shutdown(tcp::socket::shutdown_both, ec);
+    Lowest(stream_).close(ec);
+    if (stream_impl_) {
+      auto stream = std::move(stream_impl_);
+      stream->MarkClosed();
+    }
+    worker_.shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    // Erasing may drop the last reference: keep this alive until the function returns.
+    auto self = shared_from_this();
+    worker_.sessions.erase(info_.id);
+  }
+
+  Worker& worker_;
+  const ServerOptions& options_;
+  Stream stream_;
+  bool over_capacity_;
+  ConnectionInfo info_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  RouteMatch match_;
+  std::vector<std::string> params_;
+  RequestState state_;
+  Response response_;
+  std::string out_;
+  Phase phase_ = Phase::kIdle;
+  Millis deadline_ = kNever;
+  bool timed_out_ = false;
+  bool keep_alive_ = false;
+  bool close_after_write_ = false;
+  uint64_t seq_ = 0;
+  // Event stream state.
+  std::shared_ptr<EventStreamImpl> stream_impl_;
+  std::deque<std::string> sse_queue_;
+  size_t sse_buffered_ = 0;
+  bool sse_writing_ = false;
+  bool sse_head_pending_ = false;
+  bool sse_closing_ = false;
+  Millis sse_write_started_ = 0;
+  Millis sse_last_write_ = 0;
+  std::array<char, 512> scratch_{};
+};
+
+}  // namespace
+
+std::shared_ptr<SessionBase> MakeSession(Worker& worker, tcp::socket socket, bool over_capacity) {
+  if (worker.shared.tls) {
+    return Session<TlsSocket>::Create(worker, over_capacity, std::move(socket), *worker.shared.tls);
+  }
+  return Session<tcp::socket>::Create(worker, over_capacity, std::move(socket));
+}
+
+}  // namespace mandate::http::internal
