@@ -92,4 +92,21 @@ struct ValidationResult {
 // principal/resource types, and every condition typechecks in every request environment.
 ValidationResult ValidatePolicies(const Schema& schema, const PolicySet& policies);
 
+// ---- Conformance suite (`mandate cedar conformance`) ----
+// Runs every test under ROOT/tests and ROOT/corpus-tests laid out as Cedar's integration
+// tests (see ../shared/conformance/cedar/README.md): per request, decision + reason set + error
+// set; per test, strict validation against `shouldValidate`. Each schema, policy set and
+// entity file is parsed once.
+struct ConformanceMismatch {
+  std::string test;    // test file, relative to ROOT
+  std::string what;    // request description, or `validation`
+  std::string detail;  // expected versus actual
+};
+struct ConformanceReport {
+  size_t requests_total = 0, requests_matched = 0;
+  size_t validation_total = 0, validation_matched = 0;
+  std::vector<ConformanceMismatch> mismatches;
+};
+[[nodiscard]] Result<ConformanceReport> RunConformance(const std::string& root);
+
 }  // namespace mandate::cedar
