@@ -94,9 +94,28 @@ inline Status Internal(std::string reason, std::string message) {
 
 }  // namespace mandate
 
-// Propagates an error Status from an expression yielding Status.
-#define MANDATE_RETURN_IF_ERROR(expr)                      \
-  do {                                                     \
-    ::mandate::Status mandate_status_ = (expr);            \
-    if (!mandate_status_.ok()) return ::mandate::Err(std::move(mandate_status_)); \
+namespace mandate::internal {
+// What MANDATE_RETURN_IF_ERROR returns: converts to Status and to any Result<T>, so the macro
+// works in functions of either return type.
+class ErrorReturn {
+ public:
+  explicit ErrorReturn(Status status) : status_(std::move(status)) {}
+  operator Status() && { return std::move(status_); }
+  template <typename T>
+  operator Result<T>() && {
+    return tl::unexpected<Status>(std::move(status_));
+  }
+
+ private:
+  Status status_;
+};
+}  // namespace mandate::internal
+
+// Propagates an error Status from an expression yielding Status, in a function returning
+// Status or Result<T>.
+#define MANDATE_RETURN_IF_ERROR(expr)                                      \
+  do {                                                                     \
+    ::mandate::Status mandate_status_ = (expr);                            \
+    if (!mandate_status_.ok())                                             \
+      return ::mandate::internal::ErrorReturn(std::move(mandate_status_)); \
   } while (0)

@@ -1,0 +1,370 @@
+// Authority: opening, task start, lifecycle and queries. Decisions are in decide.cc,
+// revocation and expiry in revoke.cc, checkpoints and recovery in persist.cc.
+#include "src/authority/authority.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "src/authority/internal/impl.h"
+#include "src/authority/internal/persist.h"
+
+namespace mandate::authority {
+
+std::string_view OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kAllow:
+      return "allow";
+    case Outcome::kDeny:
+      return "deny";
+    case Outcome::kPending:
+      return "pending";
+    case Outcome::kError:
+      return "error";
+  }
+  return "error";
+}
+
+Authority::Authority(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Authority::~Authority() = default;
+
+namespace {
+Result<CompiledMandate> Compile(const std::shared_ptr<const Mandate>& m);
+}  // namespace
+
+Result<std::unique_ptr<Authority>> Authority::Open(Deps deps, Options options) {
+  if (deps.clock == nullptr || deps.store == nullptr || deps.audit == nullptr || !deps.keys) {
+    return Err(StatusCode::kInvalidArgument, "authority.config",
+               "authority: clock, store, audit log and signing keys are required");
+  }
+  if (sodium_init() < 0) return Err(Internal("authority.crypto", "libsodium failed to start"));
+  auto impl = std::make_unique<Impl>(std::move(deps), std::move(options));
+  for (const auto& m : impl->deps.mandates) {
+    auto compiled = Compile(m);
+    if (!compiled) return Err(compiled.error());
+    impl->mandates.push_back(std::move(*compiled));
+  }
+  const Clock& clock = impl->clock;
+  Impl* raw = impl.get();
+  impl->issuer =
+      std::make_unique<credential::CredentialIssuer>(impl->options.issuer, impl->deps.keys, clock);
+  auto keys = impl->deps.keys;
+  impl->verifier = std::make_unique<credential::CredentialVerifier>(
+      impl->options.issuer, [keys] { return keys->PublicKeys(); },
+      [raw](const credential::CredentialClaims& claims) -> Status {
+        if (!claims.jti.empty() && raw->revocations.IsCredentialRevoked(claims.jti)) {
+          return PermissionDenied("revocation.credential",
+                                  "credential `" + claims.jti + "` was revoked");
+        }
+        return Status();
+      },
+      clock);
+  impl->dpop = std::make_unique<credential::DpopVerifier>(clock);
+  MANDATE_RETURN_IF_ERROR(Recover(*impl));
+  return std::unique_ptr<Authority>(new Authority(std::move(impl)));
+}
+
+const CompiledMandate* Authority::Impl::FindMandate(std::string_view name,
+                                                    std::string_view version) const {
+  const CompiledMandate* best = nullptr;
+  for (const CompiledMandate& m : mandates) {
+    if (m.mandate->name != name) continue;
+    if (!version.empty()) {
+      if (m.mandate->version == version) return &m;
+      continue;
+    }
+    if (best == nullptr || CompareVersions(m.mandate->version, best->mandate->version) > 0)
+      best = &m;
+  }
+  return best;
+}
+
+namespace {
+
+Result<CompiledMandate> Compile(const std::shared_ptr<const Mandate>& m) {
+  const std::string what = "mandate `" + m->name + "` version `" + m->version + "`";
+  std::vector<Diagnostic> diagnostics;
+  auto cedar = CompileMandateCedar(*m, "", &diagnostics);
+  if (!cedar) {
+    return Err(InvalidArgument(
+        "mandate.cedar",
+        what + ": " + (diagnostics.empty() ? "cedar compilation failed" : diagnostics[0].message)));
+  }
+  auto authorizer = cedar::Authorizer::Build(cedar->policies);
+  if (!authorizer) return Err(authorizer.error().WithContext(what));
+  return CompiledMandate{m, Chain(m), std::move(cedar), std::move(*authorizer), {}};
+}
+
+bool AgentMayRun(const Mandate& m, const identity::WorkloadIdentity& who) {
+  for (const AgentMatcher& a : m.agents) {
+    if (!a.spiffe_id.empty() && who.kind == identity::WorkloadIdentity::Kind::kSpiffe &&
+        who.id == a.spiffe_id) {
+      return true;
+    }
+    if (!a.spiffe_prefix.empty() && who.kind == identity::WorkloadIdentity::Kind::kSpiffe &&
+        who.id.size() > a.spiffe_prefix.size() &&
+        who.id.compare(0, a.spiffe_prefix.size(), a.spiffe_prefix) == 0) {
+      return true;
+    }
+    if (!a.oidc_issuer.empty() && who.kind == identity::WorkloadIdentity::Kind::kOidc &&
+        who.issuer == a.oidc_issuer && who.subject == a.oidc_subject) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// The agent's bootstrap credential: a JWT-SVID from a trusted trust domain, or an OIDC token
+// from a configured issuer (chosen by the token's `iss`).
+static Result<identity::WorkloadIdentity> VerifyBootstrap(const Authority::Impl& impl,
+                                                          std::string_view token) {
+  identity::VerifyOptions verify{.audience = impl.options.bootstrap_audience};
+  Status first_error;
+  if (impl.deps.bundles != nullptr) {
+    auto svid = identity::VerifyJwtSvid(token, *impl.deps.bundles, verify, impl.clock);
+    if (svid) return svid;
+    first_error = svid.error();
+  }
+  for (const auto& issuer : impl.deps.oidc_issuers) {
+    auto oidc = identity::VerifyOidcToken(token, issuer.issuer, *issuer.keys, verify, impl.clock);
+    if (oidc) return oidc;
+    if (oidc.error().reason() != "jwt.iss_mismatch") first_error = oidc.error();
+  }
+  if (first_error.ok()) {
+    return Err(Unauthenticated("authentication.no_trust_source",
+                               "no trust source is configured for agent credentials"));
+  }
+  return Err(first_error);
+}
+
+Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
+  Impl& impl = *impl_;
+  auto who = VerifyBootstrap(impl, request.bootstrap_token);
+  if (!who) return Err(who.error().WithContext("agent credential"));
+  auto proof = impl.dpop->Verify({.proof = request.proof.dpop,
+                                  .method = request.proof.method,
+                                  .url = request.proof.url,
+                                  .access_token = request.bootstrap_token,
+                                  .expected_jkt = {}});
+  if (!proof) return Err(proof.error().WithContext("proof of possession"));
+  const CompiledMandate* compiled = impl.FindMandate(request.mandate, request.version);
+  if (compiled == nullptr) {
+    return Err(NotFound("mandate.unknown",
+                        "no mandate `" + request.mandate +
+                            (request.version.empty() ? "" : "` version `" + request.version) +
+                            "` is loaded"));
+  }
+  const Mandate& m = *compiled->mandate;
+  if (!AgentMayRun(m, *who)) {
+    return Err(PermissionDenied("mandate.agent_not_allowed",
+                                "agent `" + who->id + "` may not run mandate `" + m.name + "`"));
+  }
+  auto inputs = BindTaskInputs(m, request.inputs);
+  if (!inputs) return Err(inputs.error());
+  const int64_t now = impl.clock.NowMicros();
+  if (auto hit = impl.revocations.CoversTask(who->id, m.name, m.owner, now)) {
+    return Err(PermissionDenied("revocation.scope",
+                                "a kill switch covering this agent is in force (revocation " +
+                                    std::to_string(hit->event_id) + ")"));
+  }
+  LiveTask task;
+  task.mandate = static_cast<uint32_t>(compiled - impl.mandates.data());
+  task.agent = who->id;
+  task.jkt = proof->jkt;
+  task.created_us = now;
+  task.last_call_us = now;
+  task.deadline_us =
+      now + m.limits.deadline_seconds.value_or(impl.options.default_deadline_seconds) * 1'000'000;
+  task.inputs_value = InputsValue(m, *inputs);
+  task.inputs = std::move(*inputs);
+  const uint64_t key = NewTaskKey();
+  const std::string task_id = FormatTaskId(key);
+
+  // Durable before anyone holds a token for it.
+  const store::TaskRecord record = impl.ToRecord(key, task);
+  MANDATE_RETURN_IF_ERROR(impl.deps.store->PutTasks(std::span(&record, 1)));
+  uint64_t ticket = impl.AuditLifecycle("task.started", key, task, "");
+  MANDATE_RETURN_IF_ERROR(impl.deps.audit->WaitDurable(ticket));
+
+  credential::CredentialClaims claims;
+  claims.kind = credential::CredentialKind::kTaskToken;
+  claims.agent = task.agent;
+  claims.task_id = task_id;
+  claims.jkt = task.jkt;
+  claims.mandate = m.name;
+  claims.expires_at = task.deadline_us / 1'000'000;
+  auto token = impl.issuer->MintTaskToken(std::move(claims));
+  if (!token) return Err(token.error());
+  StartedTask started{task_id, std::move(*token), task.deadline_us / 1'000'000, m.name, m.version};
+  impl.deadlines.Push(key, task.deadline_us);
+  if (m.limits.idle_timeout_seconds) {
+    impl.deadlines.Push(key, now + *m.limits.idle_timeout_seconds * 1'000'000);
+  }
+  impl.tasks.Put(key, std::move(task));
+  return started;
+}
+
+Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Authenticate(
+    std::string_view task_token, const Proof& proof) {
+  auto claims = verifier->VerifyTaskToken(task_token);
+  if (!claims) return Err(claims.error());
+  if (proof.dpop.empty() && proof.connection_id != 0) {
+    std::lock_guard lock(bound_mu);
+    auto it = bound.find(proof.connection_id);
+    if (it != bound.end() && it->second.first == task_token &&
+        it->second.second == (*claims)->jkt) {
+      return claims;
+    }
+  }
+  auto pop = dpop->Verify({.proof = proof.dpop,
+                           .method = proof.method,
+                           .url = proof.url,
+                           .access_token = task_token,
+                           .expected_jkt = (*claims)->jkt});
+  if (!pop) return Err(pop.error());
+  if (proof.connection_id != 0 && options.bound_connections > 0) {
+    std::lock_guard lock(bound_mu);
+    if (bound.size() >= options.bound_connections) bound.clear();
+    bound[proof.connection_id] = {std::string(task_token), (*claims)->jkt};
+  }
+  return claims;
+}
+
+Result<std::string> Authority::AuthenticateTask(std::string_view task_token, const Proof& proof) {
+  auto claims = impl_->Authenticate(task_token, proof);
+  if (!claims) return Err(claims.error());
+  return (*claims)->task_id;
+}
+
+Status Authority::WaitDurable(uint64_t audit_ticket) {
+  return impl_->deps.audit->WaitDurable(audit_ticket);
+}
+
+TaskView Authority::Impl::View(uint64_t id, const LiveTask& task) const {
+  const CompiledMandate& cm = mandates[task.mandate];
+  TaskView view;
+  view.task_id = FormatTaskId(id);
+  view.parent_task = task.parent ? FormatTaskId(task.parent) : "";
+  view.state = std::string(store::TaskStateName(task.state));
+  view.agent = task.agent;
+  view.owner = cm.mandate->owner;
+  view.mandate = cm.mandate->name;
+  view.version = cm.mandate->version;
+  view.created_at = task.created_us / 1'000'000;
+  view.deadline = task.deadline_us / 1'000'000;
+  view.calls = task.progress.calls;
+  for (size_t i = 0; i < cm.mandate->steps.size(); ++i) {
+    if (task.progress.counts[i] > 0)
+      view.steps_done.emplace_back(cm.mandate->steps[i].id, task.progress.counts[i]);
+  }
+  view.labels_read = cm.chain.LabelNames(task.progress.labels_read);
+  return view;
+}
+
+Result<TaskView> Authority::GetTask(std::string_view task_id) {
+  uint64_t key = 0;
+  if (!ParseTaskId(task_id, &key)) {
+    return Err(NotFound("task.unknown", "no task `" + std::string(task_id) + "`"));
+  }
+  auto view = impl_->tasks.WithTask(key, [&](LiveTask* task) -> std::optional<TaskView> {
+    if (task == nullptr) return std::nullopt;
+    return impl_->View(key, *task);
+  });
+  if (view) return *view;
+  // Ended tasks leave memory; the store still knows them.
+  auto record = impl_->deps.store->GetTask(task_id);
+  if (!record) return Err(record.error());
+  TaskView ended;
+  ended.task_id = record->id;
+  ended.parent_task = record->parent_id;
+  ended.state = std::string(store::TaskStateName(record->state));
+  ended.agent = record->agent;
+  ended.owner = record->owner;
+  ended.mandate = record->mandate;
+  ended.version = record->mandate_version;
+  ended.created_at = record->created_micros / 1'000'000;
+  ended.deadline = record->deadline_micros / 1'000'000;
+  return ended;
+}
+
+Result<TaskView> Authority::CompleteTask(std::string_view task_id, std::string_view reason) {
+  auto view = GetTask(task_id);
+  if (!view) return view;
+  if (view->state != "active") {
+    return Err(StatusCode::kFailedPrecondition, "task.not_active",
+               "task `" + std::string(task_id) + "` is " + view->state);
+  }
+  uint64_t key = 0;
+  ParseTaskId(task_id, &key);
+  const bool may_complete = impl_->tasks.WithTask(key, [&](LiveTask* task) {
+    return task != nullptr && impl_->mandates[task->mandate].chain.MayComplete(task->progress);
+  });
+  if (!may_complete) {
+    return Err(StatusCode::kFailedPrecondition, "task.not_final",
+               "task `" + std::string(task_id) + "` has not reached a final step");
+  }
+  auto revoked = Revoke({.scope = store::RevocationScope::kTask,
+                         .value = std::string(task_id),
+                         .reason = reason.empty() ? "task completed" : std::string(reason),
+                         .actor = "agent"});
+  if (!revoked) return Err(revoked.error());
+  return GetTask(task_id);
+}
+
+Result<TaskView> Authority::FailTask(std::string_view task_id, std::string_view reason) {
+  auto view = GetTask(task_id);
+  if (!view) return view;
+  if (view->state != "active") {
+    return Err(StatusCode::kFailedPrecondition, "task.not_active",
+               "task `" + std::string(task_id) + "` is " + view->state);
+  }
+  std::lock_guard lock(impl_->revoke_mu);
+  auto revoked =
+      impl_->RevokeLocked({.scope = store::RevocationScope::kTask,
+                           .value = std::string(task_id),
+                           .reason = reason.empty() ? "task failed" : std::string(reason),
+                           .actor = "agent"},
+                          store::TaskState::kFailed);
+  if (!revoked) return Err(revoked.error());
+  return GetTask(task_id);
+}
+
+Result<std::vector<std::string>> Authority::AllowedActions(std::string_view task_id,
+                                                           std::string_view system) {
+  uint64_t key = 0;
+  if (!ParseTaskId(task_id, &key)) {
+    return Err(NotFound("task.unknown", "no task `" + std::string(task_id) + "`"));
+  }
+  auto index = impl_->tasks.WithTask(key, [](LiveTask* t) { return t ? int64_t(t->mandate) : -1; });
+  if (index < 0)
+    return Err(NotFound("task.unknown", "no live task `" + std::string(task_id) + "`"));
+  std::vector<std::string> actions;
+  for (const Step& step : impl_->mandates[index].mandate->steps) {
+    if (step.system != system) continue;
+    for (const std::string& a : step.actions) actions.push_back(a);
+  }
+  std::sort(actions.begin(), actions.end());
+  actions.erase(std::unique(actions.begin(), actions.end()), actions.end());
+  return actions;
+}
+
+std::vector<std::string> Authority::Impl::ActorChain(uint64_t parent) {
+  std::vector<std::string> chain;
+  while (parent != 0 && chain.size() < 16) {
+    parent = tasks.WithTask(parent, [&](LiveTask* t) -> uint64_t {
+      if (t == nullptr) return 0;
+      chain.push_back(t->agent);
+      return t->parent;
+    });
+  }
+  return chain;
+}
+
+Status Authority::Checkpoint() { return authority::Checkpoint(*impl_); }
+
+std::string Authority::JwksJson() const { return impl_->deps.keys->JwksJson(); }
+size_t Authority::LiveTasks() const { return impl_->tasks.size(); }
+
+}  // namespace mandate::authority

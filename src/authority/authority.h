@@ -1,0 +1,211 @@
+// The authority: decides every tool call of every task at the moment it is invoked, and owns
+// the task lifecycle and revocation. The HTTP API, the CLI and in-process benchmarks are thin
+// adapters over this class.
+//
+//   auto authority = Authority::Open(deps, options);
+//   auto task = authority->StartTask({.bootstrap_token = svid, .proof = {...}, .mandate = "pay"});
+//   Decision d = authority->Authorize({.task_token = task->task_token, .proof = ...}, call);
+//   authority->WaitDurable(d.audit_ticket);  // before acknowledging the decision
+//
+// Pipeline of Authorize: authenticate (task token, proof of possession, cached) -> find the task
+// -> revocation -> deadline and idle timeout -> chain (which step, order, budgets) -> Cedar
+// (step guards and mandate policies; an erroring guard or forbid denies) -> decision -> task
+// progress updated under the task's lock -> audit record appended -> step credential minted.
+// A deviation (no step of the chain admits the call) denies and, per the mandate's
+// `on_deviation`, revokes the task and every task it delegated.
+//
+// Thread-safety: every method is safe from many threads at once. Decisions on different tasks
+// run in parallel; the calls of one task are serialised.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/audit/audit.h"
+#include "src/credential/credential.h"
+#include "src/identity/identity.h"
+#include "src/mandate/mandate.h"
+#include "src/store/store.h"
+#include "src/util/clock.h"
+#include "src/util/status.h"
+
+namespace mandate::authority {
+
+// What the service was built from; all outlive the Authority.
+struct Deps {
+  const Clock* clock = nullptr;
+  store::Store* store = nullptr;
+  audit::AuditLog* audit = nullptr;
+  std::shared_ptr<credential::KeyRing> keys;
+  // Trust sources for agents starting a task.
+  const identity::TrustBundles* bundles = nullptr;  // SPIFFE JWT-SVIDs
+  struct OidcIssuer {
+    std::string issuer;
+    std::shared_ptr<identity::KeySource> keys;
+  };
+  std::vector<OidcIssuer> oidc_issuers;
+  // Every mandate the service may run (name + version).
+  std::vector<std::shared_ptr<const Mandate>> mandates;
+};
+
+struct Options {
+  std::string issuer = "mandate";  // `iss` of our tokens, and the audience agents present
+  std::string bootstrap_audience = "mandate";  // `aud` JWT-SVIDs / OIDC tokens must carry
+  int64_t default_deadline_seconds = 3600;     // when a mandate sets none
+  // Connections whose (task token, key) pair was verified with a proof; later calls on the
+  // same connection may omit the proof (the "bound connection" fast path). 0 disables it.
+  size_t bound_connections = 1 << 16;
+  std::string audit_chain = "main";  // the audit chain this authority appends to
+};
+
+// How a caller proves itself for one request, as the adapter saw it.
+struct Proof {
+  std::string_view dpop;    // the DPoP header (may be empty on a bound connection)
+  std::string_view method;  // HTTP method and absolute URL the proof must cover
+  std::string_view url;
+  uint64_t connection_id = 0;  // 0 = no connection binding
+};
+
+struct StartTaskRequest {
+  std::string_view bootstrap_token;  // JWT-SVID or OIDC token of the agent
+  Proof proof;                       // its `jwk` becomes the task's key (cnf.jkt)
+  std::string mandate;
+  std::string version;  // empty = highest
+  boost::json::object inputs;
+};
+
+struct StartedTask {
+  std::string task_id;
+  std::string task_token;
+  int64_t expires_at = 0;  // seconds
+  std::string mandate;
+  std::string version;
+};
+
+struct ToolCall {
+  std::string_view system;
+  std::string_view action;
+  std::string_view resource;
+  const boost::json::object* args = nullptr;  // may be null = {}
+  // Mint a step credential on allow (one signature, the cost that dominates a decision). An
+  // enforcement point that asks per call does not need one; an agent calling a gateway does.
+  bool mint_credential = true;
+};
+
+enum class Outcome : uint8_t { kAllow, kDeny, kPending, kError };
+std::string_view OutcomeName(Outcome outcome);  // "allow", "deny", "pending", "error"
+
+struct Reason {
+  std::string
+      check;         // authentication, revocation, deadline, chain, budget, guard, policy, approval
+  std::string code;  // stable, e.g. `chain.out_of_order`
+  std::string message;
+  std::string rule;  // the mandate step or Cedar policy id that decided, when one did
+};
+
+struct Decision {
+  Outcome outcome = Outcome::kError;
+  std::string task_id;
+  std::string step;
+  std::string credential;  // step credential on allow
+  int64_t credential_expires_at = 0;
+  std::string approval_id;
+  bool task_revoked = false;  // this call's deviation revoked the task
+  bool shadow = false;        // shadow mode: the real outcome was deny, allowed anyway
+  std::vector<Reason> reasons;
+  uint64_t audit_ticket = 0;  // WaitDurable before acknowledging
+};
+
+struct TaskView {
+  std::string task_id;
+  std::string parent_task;
+  std::string state;
+  std::string agent;
+  std::string owner;
+  std::string mandate;
+  std::string version;
+  int64_t created_at = 0;
+  int64_t deadline = 0;
+  uint32_t calls = 0;
+  std::vector<std::pair<std::string, uint32_t>> steps_done;
+  std::vector<std::string> labels_read;
+};
+
+struct RevokeRequest {
+  store::RevocationScope scope = store::RevocationScope::kTask;
+  std::string value;
+  std::string reason;
+  std::string actor;  // who: `operator`, an owner, `authority`
+};
+
+struct RevokeResult {
+  int64_t revocation_id = 0;
+  std::vector<std::string> tasks;  // every task this revoked (descendants included)
+};
+
+// One revocation as enforcement points receive it.
+struct RevocationNotice {
+  int64_t id = 0;
+  std::string scope;
+  std::string value;
+  std::string reason;
+  std::vector<std::string> tasks;
+  int64_t at = 0;  // microseconds
+};
+
+class Authority {
+ public:
+  // Loads live tasks and revocations from the store, compiles every mandate.
+  [[nodiscard]] static Result<std::unique_ptr<Authority>> Open(Deps deps, Options options = {});
+  ~Authority();
+
+  [[nodiscard]] Result<StartedTask> StartTask(const StartTaskRequest& request);
+  // Authenticates the caller with its task token + proof, then decides. Never throws.
+  Decision Authorize(std::string_view task_token, const Proof& proof, const ToolCall& call);
+  // Blocks until the decision's audit record is durable; an error means it is not (deny).
+  Status WaitDurable(uint64_t audit_ticket);
+
+  // The caller proves it holds the task (token + proof) or is the operator (`operator_call`).
+  [[nodiscard]] Result<TaskView> CompleteTask(std::string_view task_id, std::string_view reason);
+  [[nodiscard]] Result<TaskView> FailTask(std::string_view task_id, std::string_view reason);
+  [[nodiscard]] Result<TaskView> GetTask(std::string_view task_id);
+  // Task id of a verified task token (adapters use it to authorise task-scoped endpoints).
+  [[nodiscard]] Result<std::string> AuthenticateTask(std::string_view task_token,
+                                                     const Proof& proof);
+  // The actions of `system` that the task's mandate could ever allow (MCP tools/list).
+  [[nodiscard]] Result<std::vector<std::string>> AllowedActions(std::string_view task_id,
+                                                                std::string_view system);
+
+  [[nodiscard]] Result<RevokeResult> Revoke(const RevokeRequest& request);
+  // Revocations after `after_id` (for resumable streams).
+  [[nodiscard]] Result<std::vector<RevocationNotice>> RevocationsSince(int64_t after_id);
+  // Calls `listener` for every revocation from now on (on the revoking thread; keep it short).
+  // Returns a handle; destroying the Authority drops all listeners.
+  uint64_t Subscribe(std::function<void(const RevocationNotice&)> listener);
+  void Unsubscribe(uint64_t handle);
+
+  // Writes the progress of tasks that changed since the last checkpoint (the server calls it
+  // every 200 ms; the audit trail covers what happened in between).
+  Status Checkpoint();
+
+  // Expires tasks whose deadline or idle timeout passed. The server calls it from a timer;
+  // tests call it after moving a FakeClock.
+  void ExpireDue();
+
+  std::string JwksJson() const;
+  size_t LiveTasks() const;
+
+  struct Impl;
+
+ private:
+  explicit Authority(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mandate::authority

@@ -1,0 +1,156 @@
+#include "src/authority/internal/audit_records.h"
+
+#include <boost/json.hpp>
+
+#include "src/json/json.h"
+
+namespace mandate::authority {
+
+boost::json::object ProgressToJson(const TaskProgress& p, size_t steps) {
+  boost::json::array counts;
+  for (size_t i = 0; i < steps && i < p.counts.size(); ++i) counts.push_back(p.counts[i]);
+  boost::json::array loops;
+  for (uint16_t l : p.loop_iterations) loops.push_back(l);
+  return {{"calls", p.calls},         {"steps_done", p.steps_done},  {"labels_read", p.labels_read},
+          {"last_step", p.last_step}, {"counts", std::move(counts)}, {"loops", std::move(loops)}};
+}
+
+bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
+  const auto* o = json.if_object();
+  if (o == nullptr) return false;
+  auto number = [&](std::string_view key, int64_t lo, int64_t hi, int64_t* out) {
+    const auto* v = o->if_contains(key);
+    if (v == nullptr || !v->is_int64() || v->as_int64() < lo || v->as_int64() > hi) return false;
+    *out = v->as_int64();
+    return true;
+  };
+  int64_t calls, steps, labels, last;
+  if (!number("calls", 0, UINT32_MAX, &calls) || !number("steps_done", 0, UINT32_MAX, &steps) ||
+      !number("labels_read", 0, UINT32_MAX, &labels) ||
+      !number("last_step", -1, kMaxChainSteps, &last)) {
+    return false;
+  }
+  TaskProgress out;
+  out.calls = static_cast<uint32_t>(calls);
+  out.steps_done = static_cast<uint32_t>(steps);
+  out.labels_read = static_cast<uint32_t>(labels);
+  out.last_step = static_cast<int8_t>(last);
+  auto fill = [&](std::string_view key, auto& array) {
+    const auto* v = o->if_contains(key);
+    if (v == nullptr || !v->is_array() || v->as_array().size() > array.size()) return false;
+    size_t i = 0;
+    for (const auto& e : v->as_array()) {
+      if (!e.is_int64() || e.as_int64() < 0 || e.as_int64() > UINT16_MAX) return false;
+      array[i++] = static_cast<uint16_t>(e.as_int64());
+    }
+    return true;
+  };
+  if (!fill("counts", out.counts) || !fill("loops", out.loop_iterations)) return false;
+  *p = out;
+  return true;
+}
+
+uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {
+  audit::Record r;
+  r.kind = audit::RecordKind::kDecision;
+  r.agent = call.agent;
+  r.principal = call.mandate ? call.mandate->owner : "";
+  r.task = call.task_id;
+  r.step = d.step;
+  r.system = std::string(call.call.system);
+  r.action = std::string(call.call.action);
+  r.resource = std::string(call.call.resource);
+  r.args_digest = call.args_digest;
+  r.decision = d.shadow ? "shadow_allow" : std::string(OutcomeName(d.outcome));
+  boost::json::array reasons;
+  for (const Reason& reason : d.reasons) {
+    r.reasons.push_back(reason.code + ": " + reason.message);
+    if (!reason.rule.empty()) r.policy_ids.push_back(reason.rule);
+  }
+  boost::json::object detail;
+  if (call.mandate) {
+    detail["mandate"] = call.mandate->name;
+    detail["version"] = call.mandate->version;
+  }
+  if (d.task_revoked) detail["task_revoked"] = true;
+  if (call.progress != nullptr && call.mandate != nullptr) {
+    detail["progress"] = ProgressToJson(*call.progress, call.mandate->steps.size());
+  }
+  r.detail = std::move(detail);
+  auto ticket = impl.deps.audit->Append(std::move(r));
+  // A failed append leaves ticket 0; WaitDurable(0) then reports the log's failure.
+  return ticket ? static_cast<uint64_t>(*ticket) : 0;
+}
+
+uint64_t Authority::Impl::AuditLifecycle(std::string_view event, uint64_t task_id,
+                                         const LiveTask& task, std::string_view reason) {
+  const Mandate& m = *mandates[task.mandate].mandate;
+  audit::Record r;
+  r.kind = audit::RecordKind::kLifecycle;
+  r.agent = task.agent;
+  r.principal = m.owner;
+  r.task = FormatTaskId(task_id);
+  r.decision = std::string(event);
+  if (!reason.empty()) r.reasons.emplace_back(reason);
+  r.detail = boost::json::object{{"mandate", m.name},
+                                 {"version", m.version},
+                                 {"parent", task.parent ? FormatTaskId(task.parent) : ""},
+                                 {"deadline_us", task.deadline_us}};
+  auto ticket = deps.audit->Append(std::move(r));
+  return ticket ? static_cast<uint64_t>(*ticket) : 0;
+}
+
+void AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
+                     const std::vector<std::string>& tasks) {
+  audit::Record r;
+  r.kind = audit::RecordKind::kRevocation;
+  r.agent = event.actor;
+  r.decision = "revoke";
+  r.reasons.push_back(event.reason);
+  boost::json::array ids;
+  for (const auto& t : tasks) ids.emplace_back(t);
+  r.detail = boost::json::object{{"revocation_id", event.id},
+                                 {"scope", store::RevocationScopeName(event.scope)},
+                                 {"value", event.value},
+                                 {"tasks", std::move(ids)}};
+  (void)impl.deps.audit->Append(std::move(r));
+}
+
+Status ReplayDecisions(Authority::Impl& impl) {
+  int64_t from = INT64_MAX;
+  impl.tasks.ForEach([&](uint64_t, LiveTask& t) { from = std::min(from, t.progress_seq + 1); });
+  if (from == INT64_MAX) return Status();
+  while (true) {
+    auto rows = impl.deps.store->ReadAudit(impl.options.audit_chain, from, 4096);
+    if (!rows) return rows.error().WithContext("replaying the audit trail");
+    for (const store::AuditRow& row : *rows) {
+      auto body = json::Parse(row.body, {.max_bytes = 1 << 24, .max_depth = 64});
+      if (!body || !body->is_object()) continue;
+      const auto& o = body->as_object();
+      const auto* kind = o.if_contains("kind");
+      const auto* decision = o.if_contains("decision");
+      const auto* task = o.if_contains("task");
+      const auto* detail = o.if_contains("detail");
+      if (!kind || !decision || !task || !detail || !detail->is_object() || *kind != "decision" ||
+          (*decision != "allow")) {
+        continue;
+      }
+      const auto* progress = detail->as_object().if_contains("progress");
+      uint64_t key = 0;
+      if (progress == nullptr || !task->is_string() || !ParseTaskId(task->as_string(), &key))
+        continue;
+      impl.tasks.WithTask(key, [&](LiveTask* t) {
+        if (t == nullptr || row.sequence <= t->progress_seq) return;
+        if (ProgressFromJson(*progress, &t->progress)) {
+          t->progress_seq = row.sequence;
+          t->dirty = true;
+        }
+      });
+    }
+    if (rows->size() < 4096) break;
+    from = rows->back().sequence + 1;
+  }
+  return Status();
+}
+
+}  // namespace mandate::authority

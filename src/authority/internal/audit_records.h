@@ -1,0 +1,40 @@
+// What the authority writes to the audit trail: one record per decision, lifecycle change and
+// revocation, carrying who (agent, principal), what (task, step, system, action, resource,
+// digest of the arguments), the outcome with its reasons and rules, and, for allowed calls, the
+// task's progress after the call (so a restart rebuilds every acknowledged decision).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "src/authority/internal/impl.h"
+
+namespace mandate::authority {
+
+struct AuditCallRecord {
+  std::string task_id;
+  std::string agent;
+  ToolCall call;
+  std::string args_digest;
+  const Mandate* mandate = nullptr;
+  const Step* step = nullptr;
+  const TaskProgress* progress = nullptr;  // after the call, for allowed calls
+};
+
+// Appends the decision; returns its durability ticket. An append that fails turns the
+// decision into an error (the caller checks WaitDurable before acknowledging).
+uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d);
+void AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
+                     const std::vector<std::string>& tasks);
+
+// Progress <-> JSON, for audit records and task checkpoints.
+boost::json::object ProgressToJson(const TaskProgress& progress, size_t steps);
+bool ProgressFromJson(const boost::json::value& json, TaskProgress* progress);
+// Re-applies allowed decisions newer than each live task's checkpoint (restart recovery).
+Status ReplayDecisions(Authority::Impl& impl);
+
+}  // namespace mandate::authority

@@ -1,0 +1,80 @@
+// Authority::Impl: the state behind the facade, shared by the files that implement it
+// (authority.cc: open and lifecycle; decide.cc: Authorize; revoke.cc: revocation and expiry;
+// persist.cc: checkpoints and recovery).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "src/authority/authority.h"
+#include "src/authority/internal/deadline_queue.h"
+#include "src/authority/internal/live_task.h"
+#include "src/authority/internal/revocation_index.h"
+#include "src/authority/internal/task_table.h"
+#include "src/mandate/cedar_gen.h"
+#include "src/mandate/chain.h"
+
+namespace mandate::authority {
+
+// One mandate version ready to decide with. Immutable after Open.
+struct CompiledMandate {
+  std::shared_ptr<const Mandate> mandate;
+  Chain chain;
+  std::shared_ptr<const MandateCedar> cedar;
+  std::shared_ptr<const cedar::Authorizer> authorizer;  // over cedar->policies
+  cedar::Entities entities;                             // none: decisions read the context
+};
+
+struct Authority::Impl {
+  Deps deps;
+  Options options;
+  const Clock& clock;
+  std::vector<CompiledMandate> mandates;
+  std::unique_ptr<credential::CredentialIssuer> issuer;
+  std::unique_ptr<credential::CredentialVerifier> verifier;
+  std::unique_ptr<credential::DpopVerifier> dpop;
+  TaskTable<LiveTask> tasks;
+  DeadlineQueue deadlines;
+  RevocationIndex revocations;
+
+  // Bound connections: connection id -> (task token, key thumbprint) verified with a proof.
+  std::mutex bound_mu;
+  std::unordered_map<uint64_t, std::pair<std::string, std::string>> bound;  // GUARDED_BY(bound_mu)
+
+  std::mutex listeners_mu;
+  std::map<uint64_t, std::function<void(const RevocationNotice&)>>
+      listeners;               // GUARDED_BY(listeners_mu)
+  uint64_t next_listener = 1;  // GUARDED_BY(listeners_mu)
+
+  // Revocations are serialised so ids, store order and notices agree.
+  std::mutex revoke_mu;
+
+  Impl(Deps d, Options o) : deps(std::move(d)), options(std::move(o)), clock(*deps.clock) {}
+
+  // ---- helpers shared by the files of the authority
+  const CompiledMandate* FindMandate(std::string_view name, std::string_view version) const;
+  // Verifies a task token and the caller's proof of possession (or bound connection).
+  Result<std::shared_ptr<const credential::CredentialClaims>> Authenticate(
+      std::string_view task_token, const Proof& proof);
+  // Terminal transition of one task and its descendants (already decided to happen).
+  // Returns the ids of every task that became terminal. REQUIRES: revoke_mu held.
+  std::vector<std::string> EndTaskTree(uint64_t root, store::TaskState state, int64_t now_us);
+  Result<RevokeResult> RevokeLocked(const RevokeRequest& request, store::TaskState state);
+  void Notify(const RevocationNotice& notice);
+  TaskView View(uint64_t id, const LiveTask& task) const;
+  // The agents that delegated down to the task whose parent is `parent`, most recent first
+  // (RFC 8693 `act` nesting).
+  std::vector<std::string> ActorChain(uint64_t parent);
+  store::TaskRecord ToRecord(uint64_t id, const LiveTask& task) const;
+  uint64_t AuditLifecycle(std::string_view event, uint64_t task_id, const LiveTask& task,
+                          std::string_view reason);
+};
+
+}  // namespace mandate::authority

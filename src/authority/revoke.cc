@@ -1,0 +1,180 @@
+// Revocation (by hand, by scope, on completion, failure, deviation) and expiry.
+#include "src/authority/internal/audit_records.h"
+#include "src/authority/internal/impl.h"
+
+namespace mandate::authority {
+
+std::vector<std::string> Authority::Impl::EndTaskTree(uint64_t root, store::TaskState state,
+                                                      int64_t now_us) {
+  std::vector<std::string> ended;
+  std::vector<store::TaskRecord> records;
+  std::vector<uint64_t> pending{root};
+  while (!pending.empty()) {
+    const uint64_t id = pending.back();
+    pending.pop_back();
+    tasks.WithTask(id, [&](LiveTask* task) {
+      if (task == nullptr || task->state != store::TaskState::kActive) return;
+      // Descendants of an ended task are revoked; the task itself takes the requested state.
+      task->state = id == root ? state : store::TaskState::kRevoked;
+      task->last_call_us = now_us;
+      pending.insert(pending.end(), task->children.begin(), task->children.end());
+      ended.push_back(FormatTaskId(id));
+      records.push_back(ToRecord(id, *task));
+      AuditLifecycle(std::string("task.") + std::string(store::TaskStateName(task->state)), id,
+                     *task, "");
+    });
+  }
+  if (!records.empty() && deps.store->PutTasks(records).ok()) {
+    // Persisted: the ended tasks may leave memory (GetTask reads them from the store).
+    for (const auto& r : records) {
+      uint64_t id = 0;
+      if (ParseTaskId(r.id, &id)) tasks.Erase(id);
+    }
+  }
+  return ended;
+}
+
+Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
+                                                   store::TaskState state) {
+  const int64_t now = clock.NowMicros();
+  std::vector<uint64_t> roots;
+  switch (request.scope) {
+    case store::RevocationScope::kTask: {
+      uint64_t id = 0;
+      if (!ParseTaskId(request.value, &id)) {
+        return Err(NotFound("task.unknown", "no task `" + request.value + "`"));
+      }
+      roots.push_back(id);
+      break;
+    }
+    case store::RevocationScope::kCredential:
+      if (request.value.empty()) {
+        return Err(InvalidArgument("revocation.value", "a credential revocation needs its jti"));
+      }
+      break;
+    case store::RevocationScope::kAgent:
+    case store::RevocationScope::kMandate:
+    case store::RevocationScope::kOwner:
+      if (request.value.empty()) {
+        return Err(InvalidArgument("revocation.value",
+                                   "revoking by " +
+                                       std::string(store::RevocationScopeName(request.scope)) +
+                                       " needs a value"));
+      }
+      [[fallthrough]];
+    case store::RevocationScope::kAll:
+      tasks.ForEach([&](uint64_t id, LiveTask& task) {
+        if (task.state != store::TaskState::kActive) return;
+        const Mandate& m = *mandates[task.mandate].mandate;
+        const bool match =
+            request.scope == store::RevocationScope::kAll ||
+            (request.scope == store::RevocationScope::kAgent && task.agent == request.value) ||
+            (request.scope == store::RevocationScope::kMandate && m.name == request.value) ||
+            (request.scope == store::RevocationScope::kOwner && m.owner == request.value);
+        if (match) roots.push_back(id);
+      });
+      break;
+  }
+  store::RevocationEvent event{.id = 0,
+                               .scope = request.scope,
+                               .value = request.value,
+                               .reason = request.reason,
+                               .actor = request.actor.empty() ? "operator" : request.actor,
+                               .time_micros = now};
+  // The scope takes effect in memory first (fail closed), then is made durable.
+  revocations.Apply(event);
+  RevokeResult result;
+  for (uint64_t root : roots) {
+    auto ended = EndTaskTree(root, state, now);
+    result.tasks.insert(result.tasks.end(), ended.begin(), ended.end());
+  }
+  auto id = deps.store->AppendRevocation(event);
+  if (!id) return Err(id.error().WithContext("revocation not persisted"));
+  event.id = *id;
+  revocations.Apply(event);
+  result.revocation_id = *id;
+  AuditRevocation(*this, event, result.tasks);
+  Notify({.id = *id,
+          .scope = std::string(store::RevocationScopeName(request.scope)),
+          .value = request.value,
+          .reason = request.reason,
+          .tasks = result.tasks,
+          .at = now});
+  return result;
+}
+
+Result<RevokeResult> Authority::Revoke(const RevokeRequest& request) {
+  std::lock_guard lock(impl_->revoke_mu);
+  return impl_->RevokeLocked(request, store::TaskState::kRevoked);
+}
+
+void Authority::Impl::Notify(const RevocationNotice& notice) {
+  std::lock_guard lock(listeners_mu);
+  for (auto& [handle, listener] : listeners) listener(notice);
+}
+
+uint64_t Authority::Subscribe(std::function<void(const RevocationNotice&)> listener) {
+  std::lock_guard lock(impl_->listeners_mu);
+  const uint64_t handle = impl_->next_listener++;
+  impl_->listeners.emplace(handle, std::move(listener));
+  return handle;
+}
+
+void Authority::Unsubscribe(uint64_t handle) {
+  std::lock_guard lock(impl_->listeners_mu);
+  impl_->listeners.erase(handle);
+}
+
+Result<std::vector<RevocationNotice>> Authority::RevocationsSince(int64_t after_id) {
+  std::vector<RevocationNotice> notices;
+  while (true) {
+    auto events = impl_->deps.store->ListRevocationsSince(after_id, 1000);
+    if (!events) return Err(events.error());
+    for (const auto& e : *events) {
+      notices.push_back({.id = e.id,
+                         .scope = std::string(store::RevocationScopeName(e.scope)),
+                         .value = e.value,
+                         .reason = e.reason,
+                         .tasks = e.scope == store::RevocationScope::kTask
+                                      ? std::vector<std::string>{e.value}
+                                      : std::vector<std::string>{},
+                         .at = e.time_micros});
+      after_id = e.id;
+    }
+    if (events->size() < 1000) return notices;
+  }
+}
+
+void Authority::ExpireDue() {
+  Impl& impl = *impl_;
+  const int64_t now = impl.clock.NowMicros();
+  for (uint64_t id : impl.deadlines.PopDue(now)) {
+    // Entries are hints: re-check the task, and push it back if a call extended its idle time.
+    std::optional<std::string> reason;
+    impl.tasks.WithTask(id, [&](LiveTask* task) {
+      if (task == nullptr || task->state != store::TaskState::kActive) return;
+      const Mandate& m = *impl.mandates[task->mandate].mandate;
+      if (now >= task->deadline_us) {
+        reason = "deadline.passed";
+        return;
+      }
+      if (m.limits.idle_timeout_seconds) {
+        const int64_t idle_at = task->last_call_us + *m.limits.idle_timeout_seconds * 1'000'000;
+        if (now >= idle_at) {
+          reason = "deadline.idle";
+          return;
+        }
+        impl.deadlines.Push(id, std::min(idle_at, task->deadline_us));
+      }
+    });
+    if (!reason) continue;
+    std::lock_guard lock(impl.revoke_mu);
+    (void)impl.RevokeLocked({.scope = store::RevocationScope::kTask,
+                             .value = FormatTaskId(id),
+                             .reason = *reason,
+                             .actor = "authority"},
+                            store::TaskState::kExpired);
+  }
+}
+
+}  // namespace mandate::authority

@@ -1,0 +1,89 @@
+// `mandate serve`: the authority server on the embedded store (or PostgreSQL).
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "src/cli/commands.h"
+#include "src/server/server.h"
+
+namespace mandate::cli {
+namespace {
+
+bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
+  try {
+    const int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    *port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return !host->empty();
+}
+
+}  // namespace
+
+void AddServeCommands(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("serve", "run the authority server");
+  auto options = std::make_shared<server::ServeOptions>();
+  auto listen = std::make_shared<std::string>("127.0.0.1:8181");
+  auto port_file = std::make_shared<std::string>();
+  cmd->add_option("--listen", *listen, "HOST:PORT to listen on (port 0 picks one)")
+      ->capture_default_str();
+  cmd->add_option("--mandates", options->mandates_dir, "folder of mandates (YAML/JSON)")
+      ->capture_default_str();
+  cmd->add_option("--data", options->data_dir, "data folder (store, tokens, master key)")
+      ->capture_default_str();
+  cmd->add_option("--store", options->store_url, "store URL: sqlite:///path or postgresql://...");
+  cmd->add_option("--trust-bundle", options->trust_bundles,
+                  "trusted SPIFFE trust domain: spiffe://TD=BUNDLE_FILE (repeatable)");
+  cmd->add_option("--oidc-issuer", options->oidc_issuers, "trusted OIDC issuer URL (repeatable)");
+  cmd->add_option("--issuer", options->issuer,
+                  "issuer name of Mandate's tokens; agents use it as audience")
+      ->capture_default_str();
+  cmd->add_option("--check-routes", options->check_routes,
+                  "gateway config whose routes /v1/check (nginx, Envoy) maps requests with");
+  cmd->add_option("--threads", options->threads, "HTTP worker threads")->capture_default_str();
+  cmd->add_option("--port-file", *port_file, "write the bound port to this file once listening");
+  cmd->callback([options, listen, port_file, &exit_code] {
+    if (!SplitListen(*listen, &options->host, &options->port)) {
+      std::cerr << "mandate serve: --listen `" << *listen << "` is not HOST:PORT\n";
+      exit_code = 2;
+      return;
+    }
+    // Block the stop signals before any thread starts, then wait for one here.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    auto service = server::Service::Start(*options);
+    if (!service) {
+      std::cerr << "mandate serve: " << service.error().ToString() << "\n";
+      exit_code = 1;
+      return;
+    }
+    const uint16_t port = (*service)->port();
+    std::cerr << "mandate serve: listening on http://" << options->host << ":" << port
+              << " (mandates: " << options->mandates_dir << ", data: " << options->data_dir
+              << ")\n";
+    if (!port_file->empty()) {
+      const std::string tmp = *port_file + ".tmp";
+      std::ofstream(tmp) << port << "\n";
+      std::rename(tmp.c_str(), port_file->c_str());
+    }
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    std::cerr << "mandate serve: stopping\n";
+    (*service)->Stop();
+    exit_code = 0;
+  });
+}
+
+}  // namespace mandate::cli

@@ -1,0 +1,422 @@
+// The HTTP API of docs/api.md: a thin adapter that parses, authenticates the caller's role,
+// delegates to the authority and maps outcomes to status codes.
+#include <sodium.h>
+
+#include <boost/json.hpp>
+
+#include "src/json/json.h"
+#include "src/server/internal_api.h"
+
+namespace mandate::server {
+namespace {
+
+using http::Request;
+using http::Response;
+
+constexpr json::Limits kBodyLimits{.max_bytes = 1 << 20, .max_depth = 32};
+
+int HttpStatus(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+Response ErrorResponse(const Status& s) {
+  return Response::Error(HttpStatus(s.code()), s.reason(), s.message());
+}
+
+bool SameSecret(std::string_view presented, const std::string& expected) {
+  return !expected.empty() && presented.size() == expected.size() &&
+         sodium_memcmp(presented.data(), expected.data(), expected.size()) == 0;
+}
+
+std::string_view Credential(const Request& req, std::string_view scheme) {
+  return AuthorizationCredential(req.Header("authorization").value_or(""), scheme);
+}
+
+bool IsOperator(const Request& req, const ApiContext& api) {
+  return SameSecret(Credential(req, "Bearer"), api.admin_token);
+}
+bool IsEnforcementPoint(const Request& req, const ApiContext& api) {
+  return SameSecret(Credential(req, "Bearer"), api.enforcement_token) || IsOperator(req, api);
+}
+
+// The absolute URL the agent's proof must name: what it sent us (Host + path).
+std::string RequestUrl(const Request& req) {
+  const std::string scheme = req.connection().tls ? "https://" : "http://";
+  return scheme + std::string(req.Header("host").value_or("")) + std::string(req.path());
+}
+
+// Who the task caller is and the proof it gave, for agent calls and for enforcement points
+// forwarding an agent's call (docs/api.md, "Who is calling").
+struct TaskCaller {
+  std::string token;
+  std::string dpop;
+  std::string method;
+  std::string url;
+  uint64_t connection = 0;
+  authority::Proof proof() const { return {dpop, method, url, connection}; }
+};
+
+Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
+  TaskCaller c;
+  if (auto token = Credential(req, "DPoP"); !token.empty()) {
+    c.token = std::string(token);
+    c.dpop = std::string(req.Header("dpop").value_or(""));
+    c.method = std::string(req.method());
+    c.url = RequestUrl(req);
+    c.connection = req.connection().id;
+    return c;
+  }
+  if (IsEnforcementPoint(req, api)) {
+    c.token = std::string(req.Header("x-mandate-task-token").value_or(""));
+    c.dpop = std::string(req.Header("x-mandate-dpop").value_or(""));
+    c.method = std::string(req.Header("x-mandate-method").value_or(""));
+    c.url = std::string(req.Header("x-mandate-url").value_or(""));
+    if (!c.token.empty()) return c;
+    return Err(Unauthenticated("authentication.task_token_missing",
+                               "the enforcement point forwarded no `X-Mandate-Task-Token`"));
+  }
+  return Err(Unauthenticated("authentication.missing",
+                             "send `Authorization: DPoP <task token>` with a `DPoP` proof"));
+}
+
+Result<boost::json::object> ReadObject(const Request& req) {
+  auto body = json::Parse(req.body(), kBodyLimits);
+  if (!body) return Err(body.error());
+  if (!body->is_object())
+    return Err(InvalidArgument("request.invalid", "the body must be a JSON object"));
+  return std::move(body->as_object());
+}
+
+// A string member: absent -> `fallback` (or an error when required), wrong type -> error.
+Result<std::string> StringField(const boost::json::object& o, std::string_view key, bool required,
+                                std::string fallback = "") {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) {
+    if (required) {
+      return Err(
+          InvalidArgument("request.missing_field", "field `" + std::string(key) + "` is required"));
+    }
+    return fallback;
+  }
+  if (!v->is_string()) {
+    return Err(InvalidArgument("request.invalid_field",
+                               "field `" + std::string(key) + "` must be a string"));
+  }
+  return std::string(v->as_string());
+}
+
+boost::json::object ReasonJson(const authority::Reason& r) {
+  boost::json::object o{{"check", r.check}, {"code", r.code}, {"message", r.message}};
+  if (!r.rule.empty()) o["rule"] = r.rule;
+  return o;
+}
+
+std::string DecisionJson(const authority::Decision& d) {
+  boost::json::object o{{"decision", authority::OutcomeName(d.outcome)}, {"task_id", d.task_id}};
+  o["step"] = d.step.empty() ? boost::json::value(nullptr) : boost::json::value(d.step);
+  if (!d.credential.empty()) {
+    o["credential"] = d.credential;
+    o["credential_expires_at"] = d.credential_expires_at;
+  }
+  if (!d.approval_id.empty()) o["approval_id"] = d.approval_id;
+  if (d.task_revoked) o["task_revoked"] = true;
+  if (d.shadow) o["shadow"] = true;
+  boost::json::array reasons;
+  for (const auto& r : d.reasons) reasons.push_back(ReasonJson(r));
+  o["reasons"] = std::move(reasons);
+  o["audit_seq"] = d.audit_ticket;
+  return json::Serialize(o);
+}
+
+std::string TaskJson(const authority::TaskView& t) {
+  boost::json::object steps;
+  for (const auto& [id, n] : t.steps_done) steps[id] = n;
+  boost::json::array labels;
+  for (const auto& l : t.labels_read) labels.emplace_back(l);
+  boost::json::object o{{"task_id", t.task_id},
+                        {"state", t.state},
+                        {"mandate", {{"name", t.mandate}, {"version", t.version}}},
+                        {"agent", t.agent},
+                        {"owner", t.owner},
+                        {"created_at", t.created_at},
+                        {"deadline", t.deadline},
+                        {"calls", t.calls},
+                        {"steps_done", std::move(steps)},
+                        {"labels_read", std::move(labels)}};
+  o["parent_task"] =
+      t.parent_task.empty() ? boost::json::value(nullptr) : boost::json::value(t.parent_task);
+  return json::Serialize(o);
+}
+
+Response StartTask(ApiContext& api, const Request& req) {
+  auto body = ReadObject(req);
+  if (!body) return ErrorResponse(body.error());
+  auto mandate = StringField(*body, "mandate", true);
+  if (!mandate) return ErrorResponse(mandate.error());
+  auto version = StringField(*body, "version", false);
+  if (!version) return ErrorResponse(version.error());
+  boost::json::object inputs;
+  if (const auto* v = body->if_contains("inputs"); v && !v->is_null()) {
+    if (!v->is_object())
+      return Response::Error(400, "request.invalid_field", "field `inputs` must be an object");
+    inputs = v->as_object();
+  }
+  const std::string_view bootstrap = Credential(req, "Bearer");
+  if (bootstrap.empty()) {
+    return Response::Error(401, "authentication.missing",
+                           "send the agent's JWT-SVID or OIDC token as `Authorization: Bearer`");
+  }
+  const std::string url = RequestUrl(req);
+  auto started =
+      api.authority->StartTask({.bootstrap_token = bootstrap,
+                                .proof = {req.Header("dpop").value_or(""), req.method(), url, 0},
+                                .mandate = *mandate,
+                                .version = *version,
+                                .inputs = std::move(inputs)});
+  if (!started) return ErrorResponse(started.error());
+  boost::json::object o{{"task_id", started->task_id},
+                        {"task_token", started->task_token},
+                        {"expires_at", started->expires_at},
+                        {"mandate", {{"name", started->mandate}, {"version", started->version}}}};
+  return Response::Json(201, json::Serialize(o));
+}
+
+void Authorize(ApiContext& api, const Request& req, http::Responder responder) {
+  auto caller = ReadTaskCaller(req, api);
+  if (!caller) return responder.Send(ErrorResponse(caller.error()));
+  auto body = ReadObject(req);
+  if (!body) return responder.Send(ErrorResponse(body.error()));
+  auto system = StringField(*body, "system", true);
+  auto action = StringField(*body, "action", true);
+  auto resource = StringField(*body, "resource", false, "");
+  for (const auto* r : {&system, &action, &resource}) {
+    if (!*r) return responder.Send(ErrorResponse(r->error()));
+  }
+  const boost::json::object* args = nullptr;
+  if (const auto* v = body->if_contains("args"); v && !v->is_null()) {
+    if (!v->is_object()) {
+      return responder.Send(
+          Response::Error(400, "request.invalid_field", "field `args` must be an object"));
+    }
+    args = &v->as_object();
+  }
+  bool mint = true;
+  if (const auto* v = body->if_contains("credential"); v && v->is_bool()) mint = v->as_bool();
+  authority::Decision d = api.authority->Authorize(caller->token, caller->proof(),
+                                                   {.system = *system,
+                                                    .action = *action,
+                                                    .resource = *resource,
+                                                    .args = args,
+                                                    .mint_credential = mint});
+  api.durable->Submit(d.audit_ticket, std::move(responder), Response::Json(200, DecisionJson(d)));
+}
+
+// Task-scoped endpoints accept the task's own agent (token + proof) or the operator.
+Result<std::string> TaskAccess(ApiContext& api, const Request& req) {
+  const std::string id(req.PathParam("id"));
+  if (IsOperator(req, api)) return id;
+  auto caller = ReadTaskCaller(req, api);
+  if (!caller) return Err(caller.error());
+  auto task = api.authority->AuthenticateTask(caller->token, caller->proof());
+  if (!task) return Err(task.error());
+  if (*task != id) {
+    return Err(PermissionDenied("authentication.wrong_task", "the task token is for another task"));
+  }
+  return id;
+}
+
+Response EndTask(ApiContext& api, const Request& req, bool complete) {
+  auto id = TaskAccess(api, req);
+  if (!id) return ErrorResponse(id.error());
+  std::string reason;
+  if (!req.body().empty()) {
+    auto body = ReadObject(req);
+    if (!body) return ErrorResponse(body.error());
+    auto r = StringField(*body, "reason", false);
+    if (!r) return ErrorResponse(r.error());
+    reason = *r;
+  }
+  auto view =
+      complete ? api.authority->CompleteTask(*id, reason) : api.authority->FailTask(*id, reason);
+  if (!view) return ErrorResponse(view.error());
+  return Response::Json(200, TaskJson(*view));
+}
+
+Response Revoke(ApiContext& api, const Request& req) {
+  if (!IsOperator(req, api)) {
+    return Response::Error(401, "authentication.operator", "revocation needs the operator token");
+  }
+  auto body = ReadObject(req);
+  if (!body) return ErrorResponse(body.error());
+  auto scope_name = StringField(*body, "scope", true);
+  if (!scope_name) return ErrorResponse(scope_name.error());
+  auto scope = store::ParseRevocationScope(*scope_name);
+  if (!scope) return ErrorResponse(scope.error());
+  auto value = StringField(*body, "value", *scope != store::RevocationScope::kAll);
+  auto reason = StringField(*body, "reason", false, "revoked by the operator");
+  if (!value) return ErrorResponse(value.error());
+  if (!reason) return ErrorResponse(reason.error());
+  auto result = api.authority->Revoke(
+      {.scope = *scope, .value = *value, .reason = *reason, .actor = "operator"});
+  if (!result) return ErrorResponse(result.error());
+  boost::json::array tasks;
+  for (const auto& t : result->tasks) tasks.emplace_back(t);
+  return Response::Json(
+      201, json::Serialize(boost::json::object{{"revocation_id", result->revocation_id},
+                                               {"tasks_revoked", result->tasks.size()},
+                                               {"tasks", std::move(tasks)}}));
+}
+
+std::string NoticeJson(const authority::RevocationNotice& n) {
+  boost::json::array tasks;
+  for (const auto& t : n.tasks) tasks.emplace_back(t);
+  return json::Serialize(boost::json::object{{"id", n.id},
+                                             {"scope", n.scope},
+                                             {"value", n.value},
+                                             {"reason", n.reason},
+                                             {"tasks", std::move(tasks)},
+                                             {"at", n.at}});
+}
+
+// SSE: subscribe first, then replay what the client missed, de-duplicating by id.
+void RevocationStream(ApiContext& api, const Request& req, http::Responder responder) {
+  if (!IsEnforcementPoint(req, api)) {
+    return responder.Send(
+        Response::Error(401, "authentication.enforcement_point",
+                        "the revocation stream needs the enforcement-point token"));
+  }
+  int64_t after = 0;
+  if (auto h = req.Header("last-event-id")) {
+    after = std::atoll(std::string(*h).c_str());
+  } else if (auto q = req.QueryParam("after")) {
+    after = std::atoll(q->c_str());
+  }
+  auto stream = responder.StartEvents();
+  struct State {
+    std::mutex mu;
+    int64_t last = 0;
+  };
+  auto state = std::make_shared<State>();
+  state->last = after;
+  auto send = [stream, state](const authority::RevocationNotice& n) {
+    std::lock_guard lock(state->mu);
+    if (n.id <= state->last) return;
+    state->last = n.id;
+    stream->Send({std::to_string(n.id), "revocation", NoticeJson(n), std::nullopt});
+  };
+  std::lock_guard lock(state->mu);  // hold live events until the replay is sent
+  authority::Authority* authority = api.authority;
+  const uint64_t handle =
+      authority->Subscribe([send](const authority::RevocationNotice& n) { send(n); });
+  stream->OnClose([authority, handle] { authority->Unsubscribe(handle); });
+  auto missed = authority->RevocationsSince(after);
+  if (!missed) {
+    stream->Close();
+    return;
+  }
+  for (const auto& n : *missed) {
+    if (n.id <= state->last) continue;
+    state->last = n.id;
+    stream->Send({std::to_string(n.id), "revocation", NoticeJson(n), std::nullopt});
+  }
+}
+
+Response Audit(ApiContext& api, const Request& req) {
+  if (!IsOperator(req, api))
+    return Response::Error(401, "authentication.operator",
+                           "the audit trail needs the operator token");
+  const int64_t since =
+      std::max<int64_t>(1, std::atoll(req.QueryParam("since").value_or("1").c_str()));
+  const int64_t limit =
+      std::clamp<int64_t>(std::atoll(req.QueryParam("limit").value_or("1000").c_str()), 1, 10000);
+  auto rows = api.store->ReadAudit(api.audit_chain, since, static_cast<size_t>(limit));
+  if (!rows) return ErrorResponse(rows.error());
+  std::string out;
+  for (const auto& row : *rows) {
+    out += "{\"sequence\":" + std::to_string(row.sequence) + ",\"hash\":\"" + row.hash +
+           "\",\"prev_hash\":\"" + row.prev_hash + "\",\"record\":" + row.body + "}\n";
+  }
+  return Response{200, "application/x-ndjson", std::move(out), {}, false};
+}
+
+Response AllowedActions(ApiContext& api, const Request& req) {
+  auto id = TaskAccess(api, req);
+  if (!id) return ErrorResponse(id.error());
+  const std::string system = req.QueryParam("system").value_or("");
+  auto actions = api.authority->AllowedActions(*id, system);
+  if (!actions) return ErrorResponse(actions.error());
+  boost::json::array a;
+  for (const auto& s : *actions) a.emplace_back(s);
+  return Response::Json(
+      200, json::Serialize(boost::json::object{{"system", system}, {"actions", std::move(a)}}));
+}
+
+}  // namespace
+
+std::string_view AuthorizationCredential(std::string_view header, std::string_view scheme) {
+  if (header.size() <= scheme.size() + 1 || header[scheme.size()] != ' ') return {};
+  for (size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) !=
+        std::tolower(static_cast<unsigned char>(scheme[i]))) {
+      return {};
+    }
+  }
+  return header.substr(scheme.size() + 1);
+}
+
+Status AddApiRoutes(http::Router& router, ApiContext& api) {
+  ApiContext* a = &api;
+  MANDATE_RETURN_IF_ERROR(
+      router.Add("POST", "/v1/tasks", [a](const Request& r) { return StartTask(*a, r); }));
+  MANDATE_RETURN_IF_ERROR(router.AddAsync(
+      "POST", "/v1/authorize",
+      [a](const Request& r, http::Responder resp) { Authorize(*a, r, std::move(resp)); }));
+  MANDATE_RETURN_IF_ERROR(router.Add("POST", "/v1/tasks/{id}/complete",
+                                     [a](const Request& r) { return EndTask(*a, r, true); }));
+  MANDATE_RETURN_IF_ERROR(router.Add("POST", "/v1/tasks/{id}/fail",
+                                     [a](const Request& r) { return EndTask(*a, r, false); }));
+  MANDATE_RETURN_IF_ERROR(router.Add("GET", "/v1/tasks/{id}", [a](const Request& r) {
+    auto id = TaskAccess(*a, r);
+    if (!id) return ErrorResponse(id.error());
+    auto view = a->authority->GetTask(*id);
+    return view ? Response::Json(200, TaskJson(*view)) : ErrorResponse(view.error());
+  }));
+  MANDATE_RETURN_IF_ERROR(router.Add("GET", "/v1/tasks/{id}/actions",
+                                     [a](const Request& r) { return AllowedActions(*a, r); }));
+  MANDATE_RETURN_IF_ERROR(
+      router.Add("POST", "/v1/revocations", [a](const Request& r) { return Revoke(*a, r); }));
+  MANDATE_RETURN_IF_ERROR(router.AddAsync(
+      "GET", "/v1/revocations/stream",
+      [a](const Request& r, http::Responder resp) { RevocationStream(*a, r, std::move(resp)); }));
+  MANDATE_RETURN_IF_ERROR(
+      router.Add("GET", "/v1/audit", [a](const Request& r) { return Audit(*a, r); }));
+  MANDATE_RETURN_IF_ERROR(router.Add("GET", "/.well-known/jwks.json", [a](const Request&) {
+    return Response::Json(200, a->authority->JwksJson());
+  }));
+  MANDATE_RETURN_IF_ERROR(router.Add(
+      "GET", "/healthz", [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
+  return AddCheckRoutes(router, api);
+}
+
+}  // namespace mandate::server

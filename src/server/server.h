@@ -1,0 +1,50 @@
+// The authority service: the composition root that builds, in pipeline order, store -> audit
+// -> signing keys -> trust sources -> mandates -> authority -> HTTP API, and shuts down in
+// reverse. `mandate serve` is a thin command over it; tests and benchmarks start it in process.
+//
+// Thread-safety: Start/Stop from one thread; the running service is driven by its HTTP workers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "src/util/clock.h"
+#include "src/util/status.h"
+
+namespace mandate::server {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8181;  // 0 = pick a free one (see Service::port)
+  std::string mandates_dir = "mandates";
+  std::string data_dir = "mandate-data";
+  std::string store_url;  // default: sqlite in data_dir
+  // SPIFFE trust domains whose JWT-SVIDs agents may present: "spiffe://td=FILE" (JWKS bundle).
+  std::vector<std::string> trust_bundles;
+  std::vector<std::string> oidc_issuers;  // issuer URLs (discovery)
+  std::string issuer = "mandate";         // `iss` of our tokens and the audience agents use
+  std::string check_routes;               // gateway YAML whose routes /v1/check maps requests with
+  int threads = 2;
+  const Clock* clock = nullptr;  // default: the system clock
+};
+
+class Service {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Service>> Start(const ServeOptions& options);
+  ~Service();  // Stop()
+  uint16_t port() const;
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Creates `path` with 32 random bytes as hex (mode 0600) unless it exists; returns its content.
+[[nodiscard]] Result<std::string> EnsureSecretFile(const std::string& path);
+
+}  // namespace mandate::server
