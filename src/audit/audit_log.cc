@@ -1,6 +1,8 @@
 // The group-committing writer behind AuditLog.
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <span>
 #include <thread>
 
 #include "src/audit/audit.h"
@@ -83,34 +85,34 @@ class GroupCommitLog final : public AuditLog {
       work_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
       writer_idle_ = false;
       if (queue_.empty()) return;  // stopping, and everything is committed
-      if (queue_.size() <= options_.max_batch) {
-        batch.swap(queue_);
-      } else {
-        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
-        std::move(queue_.begin(), end, std::back_inserter(batch));
-        queue_.erase(queue_.begin(), end);
-      }
+      batch.swap(queue_);          // O(1): take everything queued
       lock.unlock();
       space_cv_.notify_all();
-      Status status = Commit(batch, rows);
-      lock.lock();
-      if (!status.ok()) {
-        failure_ = status.WithContext("audit chain `" + options_.chain + "`");
-        queue_.clear();  // never acknowledged: their WaitDurable reports the failure
+      // One transaction per max_batch records; each becomes durable as soon as it commits.
+      for (size_t begin = 0; begin < batch.size(); begin += options_.max_batch) {
+        size_t end = std::min(batch.size(), begin + options_.max_batch);
+        Status status = Commit(std::span(batch).subspan(begin, end - begin), rows);
+        lock.lock();
+        if (!status.ok()) {
+          failure_ = status.WithContext("audit chain `" + options_.chain + "`");
+          queue_.clear();  // never acknowledged: their WaitDurable reports the failure
+          durable_cv_.notify_all();
+          space_cv_.notify_all();
+          writer_idle_ = true;
+          work_cv_.wait(lock, [&] { return stopping_; });
+          return;
+        }
+        durable_ = batch[end - 1].sequence;
         durable_cv_.notify_all();
-        space_cv_.notify_all();
-        writer_idle_ = true;
-        work_cv_.wait(lock, [&] { return stopping_; });
-        return;
+        lock.unlock();
       }
-      durable_ = batch.back().sequence;
       batch.clear();
-      durable_cv_.notify_all();
+      lock.lock();
     }
   }
 
   // Serialises, chains and stores one batch in one transaction. Runs without the lock.
-  Status Commit(const std::vector<Pending>& batch, std::vector<store::AuditRow>& rows) {
+  Status Commit(std::span<const Pending> batch, std::vector<store::AuditRow>& rows) {
     rows.clear();
     std::string prev = last_hash_;
     for (const Pending& p : batch) {
