@@ -138,8 +138,9 @@ class EstReader {
     if (!j.is_object() || j.get_object().size() != 1) {
       return EstErr("an expression must be an object with exactly one member");
     }
-    const auto& [key_sv, body] = *j.get_object().begin();
-    std::string key(key_sv);
+    const auto& only = *j.get_object().begin();
+    const bj::value& body = only.value();  // not a structured binding: lambdas capture it
+    std::string key(only.key());
     Expr e;
     auto read_args = [&](const bj::value& arr) -> Status {
       if (!arr.is_array()) return InvalidArgument("cedar.est", "`" + key + "` takes an array");
