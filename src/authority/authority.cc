@@ -146,7 +146,7 @@ Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
   auto proof = impl.dpop->Verify({.proof = request.proof.dpop,
                                   .method = request.proof.method,
                                   .url = request.proof.url,
-                                  .access_token = request.bootstrap_token,
+                                  .access_token = {},  // the bootstrap token is a bearer token
                                   .expected_jkt = {}});
   if (!proof) return Err(proof.error().WithContext("proof of possession"));
   const CompiledMandate* compiled = impl.FindMandate(request.mandate, request.version);

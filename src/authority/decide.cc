@@ -228,6 +228,17 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
         if (i == 0) d = std::move(attempt);  // the most preferred step's reason explains a deny
       }
     }
+    if (d.outcome == Outcome::kAllow && record.step->approval_required) {
+      // A human must approve this exact call first; until the approval flow grants it, the
+      // call is held (never let through) and the task's progress does not move.
+      Decision pending;
+      pending.outcome = Outcome::kPending;
+      pending.step = record.step->id;
+      pending.reasons.push_back({"approval", "approval.required",
+                                 "step `" + record.step->id + "` needs a human's approval",
+                                 "step." + record.step->id});
+      return finish(std::move(pending));
+    }
     if (d.outcome == Outcome::kAllow) {
       const CandidateStep* chosen = nullptr;
       for (uint8_t i = 0; i < match.count; ++i) {

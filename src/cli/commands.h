@@ -12,5 +12,7 @@ void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddAuditCommands(CLI::App& app, int& exit_code);
 void AddCedarCommands(CLI::App& app, int& exit_code);
 void AddEnforceCommands(CLI::App& app, int& exit_code);
+void AddServeCommands(CLI::App& app, int& exit_code);
+void AddAgentCommands(CLI::App& app, int& exit_code);
 
 }  // namespace mandate::cli

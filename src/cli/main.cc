@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   mandate::cli::AddAuditCommands(app, exit_code);
   mandate::cli::AddCedarCommands(app, exit_code);
   mandate::cli::AddEnforceCommands(app, exit_code);
+  mandate::cli::AddServeCommands(app, exit_code);
+  mandate::cli::AddAgentCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
