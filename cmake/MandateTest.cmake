@@ -6,6 +6,13 @@ function(mandate_unit_test name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
   add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 600)
+  set_property(GLOBAL APPEND PROPERTY MANDATE_UNIT_TESTS ${name})
+endfunction()
+
+# `unit_tests` builds every unit test binary and nothing else (the sanitizer build in CI).
+function(mandate_unit_tests_target)
+  get_property(tests GLOBAL PROPERTY MANDATE_UNIT_TESTS)
+  add_custom_target(unit_tests DEPENDS ${tests})
 endfunction()
 
 # mandate_integration_test(NAME SCRIPT [TIMEOUT s]): a bash script that drives the real

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-15}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMANDATE_FUZZ=ON -DMANDATE_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j "${JOBS:-$(nproc)}"
+cmake --build build-fuzz -j "${JOBS:-$(nproc)}" --target fuzz_targets
 mkdir -p build-fuzz/artifacts
 passed=0 failed=0
 for target in build-fuzz/fuzz/*_fuzz; do

@@ -13,7 +13,7 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 echo "== sanitizer build (ASan + UBSan): unit tests"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMANDATE_SANITIZE=ON \
   -DMANDATE_WERROR=ON -DMANDATE_BENCH=OFF >/dev/null
-cmake --build build-asan -j "$jobs"
+cmake --build build-asan -j "$jobs" --target unit_tests
 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan -L unit --output-on-failure -j "$jobs"
 
 echo "== fuzz: bounded run of every target"
