@@ -155,7 +155,7 @@ struct Proxy {
       if (!internal::IsHopByHopHeader(name)) reply.headers.emplace_back(name, std::move(value));
     }
     if (outcome.tools_list_id) {
-      auto type = response->Header("content-type");
+      auto type = http::FindHeader(reply.headers, "content-type");  // values moved above
       if (type && type->find("text/event-stream") != std::string_view::npos) {
         reply.body = FilterSseStream(reply.body, *outcome.tools_list_id, outcome.allowed_tools);
       } else {

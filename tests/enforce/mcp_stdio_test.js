@@ -1,14 +1,16 @@
 // The official MCP TypeScript SDK client through `mandate mcp-proxy` (stdio) to the unmodified
 // @modelcontextprotocol/server-filesystem, compared with a direct connection.
-// Usage: node mcp_stdio_test.js MANDATE_BIN [AUTHORITY_URL EP_TOKEN_FILE TASK_TOKEN KEY_FILE]
-// Without the optional arguments it starts the contract stand-in (fake_authority.js).
+// Usage: node mcp_stdio_test.js MANDATE_BIN
+// Decides against the contract stand-in (fake_authority.js), or against the real
+// `mandate serve` when MANDATE_REAL_AUTHORITY=1.
 'use strict';
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const jose = require('jose');
+const { newAgent } = require('./agent.js');
+const { startRealAuthority } = require('./real_authority.js');
 const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StdioClientTransport } = require('@modelcontextprotocol/sdk/client/stdio.js');
 const { startFakeAuthority } = require('./fake_authority.js');
@@ -46,19 +48,54 @@ async function main() {
   fs.mkdirSync(data);
   fs.writeFileSync(path.join(data, 'notes.txt'), 'hello from the filesystem server\n');
   fs.writeFileSync(path.join(data, 'secret-plan.txt'), 'do not read\n');
-  const epToken = 'ep-' + Math.random().toString(36).slice(2);
-  const epFile = path.join(dir, 'ep.token');
-  fs.writeFileSync(epFile, epToken + '\n', { mode: 0o600 });
-
-  const policy = { filesystem: { read_text_file: { forbid_arg_substring: 'secret' }, list_directory: {} } };
-  const authority = await startFakeAuthority({ epToken, adminToken: 'admin-' + epToken, policy });
-  const { privateKey, publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
-  const jwk = await jose.exportJWK(privateKey);
-  jwk.alg = 'ES256';
+  const real = process.env.MANDATE_REAL_AUTHORITY === '1';
+  const agent = await newAgent();
   const keyFile = path.join(dir, 'agent.jwk');
-  fs.writeFileSync(keyFile, JSON.stringify(jwk), { mode: 0o600 });
-  const jkt = await jose.calculateJwkThumbprint(await jose.exportJWK(publicKey));
-  const task = await authority.mintTask(jkt);
+  await agent.writePrivateJwk(keyFile);
+  let authority;
+  let task;
+  let epFile;
+  if (real) {
+    const spiffeId = 'spiffe://example.org/agents/reader';
+    authority = await startRealAuthority(bin, dir, { mandates: { 'fs-reader.yaml': `
+name: fs-reader
+version: 1.0.0
+owner: security@example.com
+description: list a folder and read notes from it, never the secret plans
+agents:
+  - spiffe_id: ${spiffeId}
+systems:
+  - name: filesystem
+    kind: mcp
+    audience: mcp://filesystem
+    upstream: stdio
+steps:
+  - id: list
+    system: filesystem
+    actions: list_directory
+    resources: "**"
+    args: {path: string}
+    max_calls: 10
+  - id: read
+    system: filesystem
+    actions: read_text_file
+    resources: "**"
+    args: {path: string}
+    guard: '!(context.args.path like "*secret*")'
+    max_calls: 10
+limits:
+  deadline: 10m
+` } });
+    task = await authority.startTask(agent, spiffeId, 'fs-reader');
+    epFile = authority.epTokenFile;
+  } else {
+    const epToken = 'ep-' + Math.random().toString(36).slice(2);
+    epFile = path.join(dir, 'ep.token');
+    fs.writeFileSync(epFile, epToken + '\n', { mode: 0o600 });
+    const policy = { filesystem: { read_text_file: { forbid_arg_substring: 'secret' }, list_directory: {} } };
+    authority = await startFakeAuthority({ epToken, adminToken: 'admin-' + epToken, policy });
+    task = await authority.mintTask(agent.jkt);
+  }
 
   const proxyArgs = ['mcp-proxy', '--authority', authority.url, '--ep-token-file', epFile,
     '--system', 'filesystem', '--agent-key', keyFile, '--', 'node', serverJs, data];
@@ -97,7 +134,7 @@ async function main() {
     // Refused for its arguments: isError result naming the reason.
     const refused = await proxied.client.callTool({ name: 'read_text_file', arguments: { path: path.join(data, 'secret-plan.txt') } });
     assert.equal(refused.isError, true);
-    assert.match(refused.content[0].text, /policy\.forbid/);
+    assert.match(refused.content[0].text, real ? /denied/ : /policy\.forbid/);
     console.log('refused by policy: isError with reason');
 
     // A batch cannot smuggle a call; malformed and duplicate-member messages are never forwarded.
@@ -118,17 +155,19 @@ async function main() {
     await authority.revokeTask(task.taskId);
     const after = await proxied.client.callTool({ name: 'read_text_file', arguments: { path: path.join(data, 'notes.txt') } });
     assert.equal(after.isError, true);
-    assert.match(after.content[0].text, /revocation/);
+    assert.match(after.content[0].text, /revo/i);
     console.log('revoked task: next call refused');
     // Even an authority replica that missed the revocation cannot let it through: the proxy's
     // deny set, fed by the revocation stream, refuses the task.
+    if (!real) {
     authority.state.lagging = true;
     const lagged = await proxied.client.callTool({ name: 'read_text_file', arguments: { path: path.join(data, 'notes.txt') } });
     assert.equal(lagged.isError, true);
     assert.match(lagged.content[0].text, /revocation\.task_revoked/);
     console.log('lagging authority: the pushed revocation still refuses the call');
-
     assert.ok(authority.stats.proofsVerified >= 3, 'every authorize carried a verified DPoP proof');
+    }
+
     const logs = proxied.logs.join('');
     assert.ok(!logs.includes(task.token), 'the task token never appears in the proxy log');
   } finally {
