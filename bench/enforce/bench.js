@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn, execFile } = require('node:child_process');
 const { startFakeAuthority } = require('../../tests/enforce/fake_authority.js');
 const { newAgent } = require('../../tests/enforce/agent.js');
 
@@ -84,19 +84,17 @@ systems:
 
   console.log('# gateway overhead (upstream: nginx 200; authority: tests/enforce/fake_authority.js,');
   console.log('#   a node stand-in that verifies every DPoP proof with jose; credential injected)');
-  const run = (url, rate, seconds, extra) => {
-    let out;
-    try {
-      out = execFileSync(loadgen, ['--url', url, '--rate', String(rate), '--seconds', String(seconds),
-        '--connections', '16', ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    } catch (e) { out = e.stdout; }  // exit 3: some requests failed; the counts say how many
-    return JSON.parse(out.trim().split('\n').pop());
-  };
+  // Asynchronous: the stand-in authority runs in this process and must keep answering.
+  const run = (url, rate, seconds, extra) => new Promise((resolve) => {
+    execFile(loadgen, ['--url', url, '--rate', String(rate), '--seconds', String(seconds),
+      '--connections', '16', ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 },
+    (err, stdout) => resolve(JSON.parse(stdout.trim().split('\n').pop())));  // exit 3: counts tell
+  });
   const rows = [];
   for (const rate of [1000, 3000, 0]) {
-    const direct = run(`http://127.0.0.1:${upPort}/items/1`, rate, 5, []);
+    const direct = await run(`http://127.0.0.1:${upPort}/items/1`, rate, 5, []);
     // For the direct call the key is sent by the client itself (what the agent must not hold).
-    const via = run(`${gateways[0]}/bench/items/1`, rate, 5,
+    const via = await run(`${gateways[0]}/bench/items/1`, rate, 5,
       ['--task-token', task.token, '--agent-key', keyFile, '--htu', 'http://gw.bench/bench/items/1']);
     rows.push({ rate: rate || 'saturation', direct, via });
     console.log(`rate ${rate || 'max'}: direct p50 ${direct.p50_us} us p99 ${direct.p99_us} us (${direct.rps}/s, ok ${direct.ok}/${direct.sent}) | ` +
