@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "src/mandate/mandate.h"
@@ -229,6 +231,121 @@ TEST(LoaderTest, VersionsCompareNumerically) {
   EXPECT_GT(CompareVersions("2", "1.99"), 0);
   EXPECT_EQ(CompareVersions("1.0.0", "1.0.0"), 0);
   EXPECT_LT(CompareVersions("1.0", "1.0.1"), 0);
+}
+
+}  // namespace
+}  // namespace mandate
+
+namespace mandate {
+namespace {
+
+const Diagnostic* First(const LoadResult& r) {
+  return r.diagnostics.empty() ? nullptr : &r.diagnostics[0];
+}
+
+TEST(HostileYamlTest, AliasBombStopsAtTheNodeBound) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char prev = 'a';
+  for (char c = 'b'; c <= 'j'; ++c) {
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + prev;
+    bomb += "]\n";
+    prev = c;
+  }
+  LoadResult r = LoadMandateText(bomb, "bomb.yaml");
+  ASSERT_FALSE(r.ok());
+  ASSERT_NE(First(r), nullptr);
+  EXPECT_EQ(First(r)->code, "mandate.too_many_nodes");
+}
+
+TEST(HostileYamlTest, DeepNestingIsRejected) {
+  std::string deep = "name: " + std::string(200, '[') + std::string(200, ']') + "\n";
+  LoadResult r = LoadMandateText(deep, "deep.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(First(r)->code, "mandate.too_deep");
+  std::string deeper(100000, '[');
+  r = LoadMandateText(deeper, "deeper.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.ErrorCount(), 1u);
+}
+
+TEST(HostileYamlTest, HugeScalarsAndDocumentsAreRejected) {
+  LoadResult r = LoadMandateText("name: " + std::string(100000, 'x') + "\n", "big.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(First(r)->code, "mandate.scalar_too_large");
+  r = LoadMandateText(std::string(2 << 20, ' '), "huge.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(First(r)->code, "mandate.too_large");
+}
+
+TEST(HostileYamlTest, InvalidUtf8AndNulBytesAreRejectedWithPosition) {
+  LoadResult r = LoadMandateText("name: ok\nowner: \xC3\x28\n", "utf8.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(First(r)->code, "mandate.invalid_utf8");
+  EXPECT_EQ(First(r)->where.line, 2);
+  EXPECT_EQ(First(r)->where.column, 8);
+  r = LoadMandateText("name: \xED\xA0\x80\n", "surrogate.yaml");  // encoded surrogate
+  EXPECT_EQ(First(r)->code, "mandate.invalid_utf8");
+  r = LoadMandateText(std::string("name: a\0b\n", 10), "nul.yaml");
+  EXPECT_EQ(First(r)->code, "mandate.invalid_character");
+}
+
+TEST(HostileYamlTest, SyntaxErrorsAndOddDocuments) {
+  LoadResult r = LoadMandateText("name: [unclosed\n", "bad.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(First(r)->code, "mandate.syntax");
+  EXPECT_GT(First(r)->where.line, 0);
+  r = LoadMandateText("", "empty.yaml");
+  EXPECT_EQ(First(r)->code, "mandate.not_a_mapping");
+  r = LoadMandateText("- a\n- b\n", "list.yaml");
+  EXPECT_EQ(First(r)->code, "mandate.not_a_mapping");
+  r = LoadMandateText("name: a\n---\nname: b\n", "two.yaml");
+  EXPECT_EQ(First(r)->code, "mandate.multiple_documents");
+  r = LoadMandateText("? [a, b]\n: c\n", "complex-key.yaml");
+  EXPECT_FALSE(r.ok());
+  r = LoadMandateText("{\"name\": \"x\"} trailing", "t.json", Format::kJson);
+  EXPECT_EQ(First(r)->code, "mandate.syntax");
+}
+
+TEST(DirectoryTest, LoadsVersionsSideBySideAndRejectsConflicts) {
+  const std::string dir = testing::TempDir() + "/mandates-dir-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+  };
+  std::string v1 = kPayments;
+  std::string v2 = Replace(kPayments, "version: 1.0.0", "version: 1.10.0");
+  std::string v3 = Replace(kPayments, "version: 1.0.0", "version: 1.9.0");
+  write("a.yaml", v1);
+  write("b.yml", v2);
+  write("c.yaml", v3);
+  write("notes.txt", "not a mandate");
+  MandateCatalog catalog = LoadMandateDirectory(dir);
+  EXPECT_EQ(catalog.diagnostics.size(), 0u);
+  ASSERT_EQ(catalog.mandates.size(), 3u);
+  EXPECT_EQ(catalog.Find("payments")->version, "1.10.0");
+  EXPECT_EQ(catalog.Find("payments", "1.9.0")->version, "1.9.0");
+  EXPECT_EQ(catalog.Find("payments", "3"), nullptr);
+  EXPECT_EQ(catalog.Find("other"), nullptr);
+  EXPECT_NE(catalog.Find("payments", "1.0.0")->digest, catalog.Find("payments", "1.9.0")->digest);
+  write("d.yaml", Replace(v3, "deadline: 10m", "deadline: 11m"));
+  catalog = LoadMandateDirectory(dir);
+  ASSERT_EQ(catalog.diagnostics.size(), 1u);
+  EXPECT_EQ(catalog.diagnostics[0].code, "mandate.duplicate_version");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ExamplesTest, EveryExampleMandateValidates) {
+  MandateCatalog catalog = LoadMandateDirectory("examples/mandates");
+  for (const auto& d : catalog.diagnostics) {
+    EXPECT_NE(d.severity, Severity::kError) << d.ToString();
+  }
+  EXPECT_GE(catalog.mandates.size(), 5u);
+  auto invoices = catalog.Find("invoice-processing");
+  ASSERT_NE(invoices, nullptr);
+  EXPECT_EQ(invoices->steps.size(), 10u);
+  EXPECT_EQ(invoices->policies.size(), 20u);
 }
 
 }  // namespace
