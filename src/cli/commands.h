@@ -9,6 +9,7 @@
 namespace mandate::cli {
 
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddMandateCommands(CLI::App& app, int& exit_code);
 void AddTokenCommands(CLI::App& app, int& exit_code);
 void AddAuditCommands(CLI::App& app, int& exit_code);
 void AddCedarCommands(CLI::App& app, int& exit_code);

@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   mandate::cli::AddVersionCommand(app, exit_code);
+  mandate::cli::AddMandateCommands(app, exit_code);
   mandate::cli::AddTokenCommands(app, exit_code);
   mandate::cli::AddAuditCommands(app, exit_code);
   mandate::cli::AddCedarCommands(app, exit_code);
