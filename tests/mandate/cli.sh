@@ -31,7 +31,7 @@ steps:
     max_call: 3
 YAML
 if "$bin" mandate validate "$work/broken.yaml" >"$work/out" 2>"$work/err"; then fail "broken mandate accepted"; fi
-grep -q "broken.yaml:13:5: error: step \`pay\`: unknown key \`max_call\` \[mandate.unknown_key\]" "$work/err" ||
+grep -q "broken.yaml:13:5: error: step: unknown key \`max_call\` \[mandate.unknown_key\]" "$work/err" ||
   fail "unknown key not reported: $(cat "$work/err")"
 grep -q "broken.yaml:12:25: error: step \`pay\`: guard: unknown argument \`amout\`" "$work/err" ||
   fail "guard argument not reported: $(cat "$work/err")"
