@@ -51,16 +51,17 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsOption
   return ctx;
 }
 
-void Accept(Worker& worker) {
-  worker.acceptor.async_accept([&worker](const error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !worker.acceptor.is_open()) return;
+void Accept(const std::shared_ptr<Worker>& owner) {
+  Worker& worker = *owner;
+  worker.acceptor.async_accept([owner](const error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !owner->acceptor.is_open()) return;
     if (!ec) {
-      auto& shared = worker.shared;
+      auto& shared = owner->shared;
       size_t open = shared.open_connections.fetch_add(1, std::memory_order_relaxed);
-      internal::MakeSession(worker, std::move(socket), open >= shared.options.max_connections)
+      internal::MakeSession(owner, std::move(socket), open >= shared.options.max_connections)
           ->Start();
     }
-    Accept(worker);
+    Accept(owner);
   });
 }
 
@@ -97,8 +98,9 @@ Status Listen(Worker& worker, const tcp::endpoint& endpoint) {
 }  // namespace
 
 struct Server::Impl {
-  internal::ServerShared shared;
-  std::vector<std::unique_ptr<Worker>> workers;
+  std::shared_ptr<internal::ServerShared> shared_owner = std::make_shared<internal::ServerShared>();
+  internal::ServerShared& shared = *shared_owner;
+  std::vector<std::shared_ptr<Worker>> workers;
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool stopped = false;
@@ -129,7 +131,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, Router rout
   impl->shared.router = std::move(router);
   tcp::endpoint endpoint(address, impl->shared.options.port);
   for (int i = 0; i < impl->shared.options.threads; ++i) {
-    auto worker = std::make_unique<Worker>(impl->shared);
+    auto worker = std::make_shared<Worker>(impl->shared_owner);
     MANDATE_RETURN_IF_ERROR(Listen(*worker, endpoint));
     if (i == 0) {
       endpoint = worker->acceptor.local_endpoint(ec);  // the port picked for port 0
@@ -138,7 +140,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, Router rout
     impl->workers.push_back(std::move(worker));
   }
   for (auto& worker : impl->workers) {
-    Accept(*worker);
+    Accept(worker);
     Sweep(*worker);
     impl->threads.emplace_back([w = worker.get()] { w->ioc.run(); });
   }
@@ -173,11 +175,13 @@ void Server::Stop(std::chrono::milliseconds grace) {
     });
   }
   for (auto& thread : d.threads) thread.join();
-  // Handlers still queued hold sessions; destroy them before the workers they point to.
+  // Run what is still queued (it holds sessions), then drop the sessions. A Responder that
+  // answers later posts into a stopped io_context kept alive by its session: never run.
   for (auto& worker : d.workers) {
-    worker->sessions.clear();
     worker->ioc.restart();
     worker->ioc.poll();
+    worker->sessions.clear();
+    worker->ioc.stop();
   }
 }
 

@@ -48,28 +48,34 @@ void CapturePeerCertificates(TlsSocket& stream, ConnectionInfo& info) {
     auto* out = reinterpret_cast<unsigned char*>(der.data());
     if (i2d_X509(cert, &out) == size) info.peer_certificates.push_back(std::move(der));
   };
-  if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
-    append(leaf);
-    X509_free(leaf);
-  }
-  // On the server side the chain excludes the leaf.
+  X509* leaf = SSL_get1_peer_certificate(ssl);
+  if (!leaf) return;
+  append(leaf);
+  // The presented chain may or may not repeat the leaf (it does in OpenSSL 3): skip it.
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
-    for (int i = 0; i < sk_X509_num(chain); ++i) append(sk_X509_value(chain, i));
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+      X509* cert = sk_X509_value(chain, i);
+      if (X509_cmp(cert, leaf) != 0) append(cert);
+    }
   }
+  X509_free(leaf);
 }
 
 template <class Stream>
 class Session final : public SessionBase {
  public:
-  Session(Worker& worker, Stream stream, bool over_capacity)
-      : worker_(worker),
-        options_(worker.shared.options),
+  Session(std::shared_ptr<Worker> worker, Stream stream, bool over_capacity)
+      : worker_owner_(std::move(worker)),
+        worker_(*worker_owner_),
+        options_(worker_.shared.options),
         stream_(std::move(stream)),
         over_capacity_(over_capacity) {}
 
   template <class... Args>
-  static std::shared_ptr<Session> Create(Worker& worker, bool over_capacity, Args&&... args) {
-    return std::make_shared<Session>(worker, Stream(std::forward<Args>(args)...), over_capacity);
+  static std::shared_ptr<Session> Create(std::shared_ptr<Worker> worker, bool over_capacity,
+                                         Args&&... args) {
+    return std::make_shared<Session>(std::move(worker), Stream(std::forward<Args>(args)...),
+                                     over_capacity);
   }
 
   void Start() override {
@@ -134,6 +140,7 @@ class Session final : public SessionBase {
   void ForceClose() override { Close(); }
 
   void PostResponse(uint64_t seq, Response response) override {
+    if (worker_.ioc.stopped()) return;  // server stopped: nobody is listening any more
     asio::post(worker_.ioc, [self = Self(), seq, response = std::move(response)]() mutable {
       if (self->phase_ != Phase::kHandling || seq != self->seq_) return;
       self->response_ = std::move(response);
@@ -143,6 +150,9 @@ class Session final : public SessionBase {
 
   void PostStartEvents(uint64_t seq, HeaderList headers,
                        std::shared_ptr<EventStream> stream) override {
+    if (worker_.ioc.stopped()) {
+      return std::static_pointer_cast<EventStreamImpl>(stream)->MarkClosed();
+    }
     asio::post(worker_.ioc, [self = Self(), seq, headers = std::move(headers),
                              stream = std::move(stream)]() mutable {
       auto impl = std::static_pointer_cast<EventStreamImpl>(stream);
@@ -152,6 +162,7 @@ class Session final : public SessionBase {
   }
 
   void PostEvent(std::string frame) override {
+    if (worker_.ioc.stopped()) return;
     asio::post(worker_.ioc, [self = Self(), frame = std::move(frame)]() mutable {
       if (self->phase_ == Phase::kStreaming && !self->sse_closing_) {
         self->EnqueueEvent(std::move(frame));
@@ -160,6 +171,7 @@ class Session final : public SessionBase {
   }
 
   void PostCloseEvents() override {
+    if (worker_.ioc.stopped()) return;
     asio::post(worker_.ioc, [self = Self()] { self->CloseEvents(); });
   }
 
@@ -410,6 +422,7 @@ class Session final : public SessionBase {
     sse_closing_ = true;
     if (stream_impl_) stream_impl_->MarkClosed();
     sse_queue_.push_back("0\r\n\r\n");
+    sse_buffered_ += sse_queue_.back().size();
     WriteEvents();
   }
 
@@ -432,6 +445,7 @@ class Session final : public SessionBase {
     worker_.sessions.erase(info_.id);
   }
 
+  std::shared_ptr<Worker> worker_owner_;  // keeps the io_context alive for late Responders
   Worker& worker_;
   const ServerOptions& options_;
   Stream stream_;
@@ -464,11 +478,13 @@ class Session final : public SessionBase {
 
 }  // namespace
 
-std::shared_ptr<SessionBase> MakeSession(Worker& worker, tcp::socket socket, bool over_capacity) {
-  if (worker.shared.tls) {
-    return Session<TlsSocket>::Create(worker, over_capacity, std::move(socket), *worker.shared.tls);
+std::shared_ptr<SessionBase> MakeSession(std::shared_ptr<Worker> worker, tcp::socket socket,
+                                         bool over_capacity) {
+  if (worker->shared.tls) {
+    auto tls = worker->shared.tls;
+    return Session<TlsSocket>::Create(std::move(worker), over_capacity, std::move(socket), *tls);
   }
-  return Session<tcp::socket>::Create(worker, over_capacity, std::move(socket));
+  return Session<tcp::socket>::Create(std::move(worker), over_capacity, std::move(socket));
 }
 
 }  // namespace mandate::http::internal

@@ -40,8 +40,12 @@ struct ServerShared {
 class SessionBase;
 
 // One worker thread: its io_context, listener and the sessions it owns.
+// Held by shared_ptr from every session, so a Responder answering after Stop() posts to a
+// live (stopped) io_context instead of a destroyed one.
 struct Worker {
-  explicit Worker(ServerShared& shared) : shared(shared), acceptor(ioc), sweep(ioc) {}
+  explicit Worker(std::shared_ptr<ServerShared> owner)
+      : shared_owner(std::move(owner)), shared(*shared_owner), acceptor(ioc), sweep(ioc) {}
+  std::shared_ptr<ServerShared> shared_owner;
   ServerShared& shared;
   boost::asio::io_context ioc{1};
   boost::asio::ip::tcp::acceptor acceptor;
@@ -68,7 +72,7 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
 };
 
 // Creates the session for an accepted socket (TLS when shared.tls is set).
-std::shared_ptr<SessionBase> MakeSession(Worker& worker, boost::asio::ip::tcp::socket socket,
-                                         bool over_capacity);
+std::shared_ptr<SessionBase> MakeSession(std::shared_ptr<Worker> worker,
+                                         boost::asio::ip::tcp::socket socket, bool over_capacity);
 
 }  // namespace mandate::http::internal
