@@ -35,9 +35,9 @@ trap cleanup EXIT
 "${as_pg[@]}" "$pg/initdb" -D "$tmp/data" -U postgres --auth=trust -E UTF8 >"$tmp/initdb.log" 2>&1 \
   || { cat "$tmp/initdb.log"; exit 1; }
 
-# A free port: bind port 0, read it back, release it, start postgres on it (retry on a race).
+# postgres cannot listen on port 0: pick a random high port, and another if it is taken.
 for attempt in 1 2 3 4 5; do
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  port=$((20000 + RANDOM % 40000))
   "${as_pg[@]}" "$pg/postgres" -D "$tmp/data" -k "$tmp" -p "$port" \
     -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on >"$tmp/server.log" 2>&1 &
   pid=$!

@@ -152,7 +152,8 @@ Status SqlStore::Migrate() {
     if (!rows) return rows.error();
     if (rows->empty()) {
       std::string ddl(kSchema);
-      for (size_t at; (at = ddl.find("BYTEA")) != std::string::npos;) {
+      for (size_t at = ddl.find("BYTEA"); at != std::string::npos;
+           at = ddl.find("BYTEA", at + BlobType().size())) {
         ddl.replace(at, 5, BlobType());
       }
       if (Status s = ExecScript(ddl); !s.ok()) return s;
