@@ -10,17 +10,17 @@ test: build
 	scripts/test.sh
 
 build: deps
-	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DMANDATE_WERROR=ON >/dev/null
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DMANDATE_WERROR=ON -DMANDATE_BENCH=OFF >/dev/null
 	cmake --build build
 
 deps:
 	scripts/deps.sh
 
-bench: build
+bench: deps
 	scripts/bench.sh
 
 format:
 	find src bench fuzz tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-bench
