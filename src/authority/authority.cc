@@ -238,6 +238,12 @@ Result<std::string> Authority::AuthenticateTask(std::string_view task_token, con
   return (*claims)->task_id;
 }
 
+Result<std::string> Authority::TaskOfToken(std::string_view task_token) {
+  auto claims = impl_->verifier->VerifyTaskToken(task_token);
+  if (!claims) return Err(claims.error());
+  return (*claims)->task_id;
+}
+
 Status Authority::WaitDurable(uint64_t audit_ticket) {
   return impl_->deps.audit->WaitDurable(audit_ticket);
 }

@@ -178,6 +178,9 @@ class Authority {
   // Task id of a verified task token (adapters use it to authorise task-scoped endpoints).
   [[nodiscard]] Result<std::string> AuthenticateTask(std::string_view task_token,
                                                      const Proof& proof);
+  // Task id of a task token checked without a proof: for an enforcement point asking what a task
+  // may do (nothing is decided or granted with it).
+  [[nodiscard]] Result<std::string> TaskOfToken(std::string_view task_token);
   // The actions of `system` that the task's mandate could ever allow (MCP tools/list).
   [[nodiscard]] Result<std::vector<std::string>> AllowedActions(std::string_view task_id,
                                                                 std::string_view system);

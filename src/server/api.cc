@@ -361,7 +361,18 @@ Response Audit(ApiContext& api, const Request& req) {
 }
 
 Response AllowedActions(ApiContext& api, const Request& req) {
-  auto id = TaskAccess(api, req);
+  // An enforcement point may ask with the task token alone (no proof spent): the answer only
+  // hides tools, it grants nothing.
+  Result<std::string> id = std::string(req.PathParam("id"));
+  if (!IsOperator(req, api) && IsEnforcementPoint(req, api) && !req.Header("x-mandate-dpop")) {
+    auto task = api.authority->TaskOfToken(req.Header("x-mandate-task-token").value_or(""));
+    if (!task) return ErrorResponse(task.error());
+    if (*task != *id)
+      return Response::Error(403, "authentication.wrong_task",
+                             "the task token is for another task");
+  } else {
+    id = TaskAccess(api, req);
+  }
   if (!id) return ErrorResponse(id.error());
   const std::string system = req.QueryParam("system").value_or("");
   auto actions = api.authority->AllowedActions(*id, system);

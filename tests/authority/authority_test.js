@@ -1,0 +1,225 @@
+// The authority over HTTP, end to end with the real `mandate serve`: order, a branch on live
+// data, a loop bound, budgets, guards over task inputs, the pii taint rule, deadline expiry with
+// no call, deviation revocation, shadow mode, restart (tasks, revocations and progress kept),
+// kill -9 during decisions losing no acknowledged audit record, and hostile input.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { newAgent } = require('../enforce/agent.js');
+const { startRealAuthority } = require('../enforce/real_authority.js');
+
+const bin = process.env.MANDATE_BIN || process.argv[2];
+const examples = path.join(__dirname, '../../examples/mandates');
+const mandates = {};
+for (const f of ['payments.yaml', 'data-export.yaml', 'demo-deadline.yaml']) {
+  mandates[f] = fs.readFileSync(path.join(examples, f), 'utf8');
+}
+// The payments chain in shadow mode: decide and record, but let deviations through.
+mandates['payments-shadow.yaml'] = mandates['payments.yaml']
+  .replace('name: payments', 'name: payments-shadow').replace('on_deviation: revoke', 'mode: shadow');
+
+const PAYER = 'spiffe://example.org/agents/payments/p1';
+const REPORTER = 'spiffe://example.org/agents/reporting';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-authority-'));
+let server;
+
+async function call(agent, task, system, action, resource, args) {
+  const url = server.url + '/v1/authorize';
+  const r = await fetch(url, { method: 'POST', headers: {
+    authorization: 'DPoP ' + task.token, dpop: await agent.proof('POST', url, task.token),
+    'content-type': 'application/json' }, body: JSON.stringify({ system, action, resource, args }) });
+  assert.strictEqual(r.status, 200, await r.clone().text());
+  return r.json();
+}
+const balance = (a, t) => call(a, t, 'bank', 'GET', '/accounts/main/balance');
+const pay = (a, t, payee, amount) =>
+  call(a, t, 'bank', 'POST', `/payees/${payee}/payments`, { amount, reference: 'r' });
+async function operator(method, p, body) {
+  const token = fs.readFileSync(path.join(dir, 'data/admin.token'), 'utf8').trim();
+  const r = await fetch(server.url + p, { method, headers: { authorization: 'Bearer ' + token,
+    'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}
+
+test.before(async () => { server = await startRealAuthority(bin, dir, { mandates }); });
+test.after(() => server && server.close());
+
+test('a chain allowed step by step, and a branch chosen by the amount of the call', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 5000 });
+  assert.strictEqual((await balance(agent, task)).decision, 'allow');
+  const small = await pay(agent, task, 'acme', 100);
+  assert.strictEqual(small.decision, 'allow');
+  assert.strictEqual(small.step, 'pay_small');
+  assert.match(small.credential, /^ey/);
+  assert.strictEqual((await balance(agent, task)).decision, 'allow');
+  // Over 1000 the branch leads to ask_approval, not to a payment: paying now deviates.
+  const large = await pay(agent, task, 'acme', 2000);
+  assert.strictEqual(large.decision, 'deny');
+  assert.strictEqual(large.task_revoked, true);
+});
+
+test('order is enforced and a deviation revokes the task', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  const early = await pay(agent, task, 'acme', 10);
+  assert.strictEqual(early.decision, 'deny');
+  assert.strictEqual(early.reasons[0].check, 'chain');
+  assert.strictEqual(early.task_revoked, true);
+  const after = await balance(agent, task);
+  assert.strictEqual(after.decision, 'deny');
+  assert.strictEqual(after.reasons[0].check, 'revocation');
+  const view = await operator('GET', '/v1/tasks/' + task.taskId);
+  assert.strictEqual(view.body.state, 'revoked');
+});
+
+test('guards over task inputs: the payee and the cap come from the human', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 50 });
+  await balance(agent, task);
+  const other = await pay(agent, task, 'mallory', 10);
+  assert.strictEqual(other.decision, 'deny');
+  const agent2 = await newAgent();
+  const task2 = await server.startTask(agent2, PAYER, 'payments', { payee: 'acme', cap: 50 });
+  await balance(agent2, task2);
+  const over = await pay(agent2, task2, 'acme', 60);
+  assert.strictEqual(over.decision, 'deny');
+  assert.strictEqual(over.reasons[0].check, 'guard');
+});
+
+test('a loop bound: at most five rounds of balance and payment', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  for (let i = 0; i < 5; i++) {
+    assert.strictEqual((await balance(agent, task)).decision, 'allow', 'round ' + i);
+    assert.strictEqual((await pay(agent, task, 'acme', 1)).decision, 'allow', 'round ' + i);
+  }
+  const sixth = await balance(agent, task);
+  assert.strictEqual(sixth.decision, 'deny');
+  assert.ok(['chain.loop_bound', 'chain.budget_exhausted'].includes(sixth.reasons[0].code), sixth.reasons[0].code);
+});
+
+test('a step budget is exhausted', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, 'spiffe://example.org/agents/status', 'demo-deadline');
+  for (let i = 0; i < 3; i++) assert.strictEqual((await call(agent, task, 'status', 'GET', '/status')).decision, 'allow');
+  const fourth = await call(agent, task, 'status', 'GET', '/status');
+  assert.strictEqual(fourth.decision, 'deny');
+  assert.strictEqual(fourth.reasons[0].code, 'chain.budget_exhausted');
+});
+
+test('the taint rule: after reading pii, nothing external', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, REPORTER, 'data-export', { month: '2026-10', segment: 'smb' });
+  assert.strictEqual((await call(agent, task, 'crm', 'GET', '/segments/smb/customers')).decision, 'allow');
+  const out = await call(agent, task, 'web', 'post_summary', 'https://status.example.com/reports/2026-10', { text: 'x' });
+  assert.strictEqual(out.decision, 'deny');
+  assert.strictEqual(out.reasons[0].rule, 'policy.no-external-after-pii');
+});
+
+test('a deadline revokes the task by itself, with no call', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, 'spiffe://example.org/agents/status', 'demo-deadline');
+  await new Promise((r) => setTimeout(r, 3000));
+  const view = await operator('GET', '/v1/tasks/' + task.taskId);
+  assert.strictEqual(view.body.state, 'expired');
+});
+
+test('shadow mode records a deviation and lets it through', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments-shadow', { payee: 'acme', cap: 500 });
+  const early = await pay(agent, task, 'acme', 10);
+  assert.strictEqual(early.decision, 'allow');
+  assert.strictEqual(early.shadow, true);
+  assert.strictEqual(early.reasons[0].check, 'chain');
+});
+
+test('hostile input gets a JSON error and never an allow', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  const url = server.url + '/v1/authorize';
+  const send = async (body, headers = {}) => {
+    const r = await fetch(url, { method: 'POST', headers: { authorization: 'DPoP ' + task.token,
+      dpop: await agent.proof('POST', url, task.token), ...headers }, body });
+    const text = await r.text();
+    return { status: r.status, json: JSON.parse(text) };
+  };
+  for (const [body, code] of [['{', 'json.invalid'], ['[]', 'request.invalid'],
+    ['{"system":"bank","system":"x","action":"GET"}', 'json.invalid'], ['{"action":"GET"}', 'request.missing_field'],
+    ['{"system":"bank","action":"GET","args":[1]}', 'request.invalid_field']]) {
+    const r = await send(body);
+    assert.strictEqual(r.status, 400, body);
+    assert.strictEqual(r.json.error.code, code, body);
+  }
+  // Over the body limit: 413, or the server closes the connection before reading it all.
+  try {
+    const big = await send(JSON.stringify({ system: 'bank', action: 'GET', args: { x: 'a'.repeat(2 << 20) } }));
+    assert.strictEqual(big.status, 413);
+    assert.strictEqual(big.json.error.code, 'http.body_too_large');
+  } catch (e) {
+    assert.match(String(e.cause || e), /(EPIPE|ECONNRESET|other side closed|SocketError)/);
+  }
+  // A wrong token, a replayed proof, no proof: authentication denies.
+  const wrong = await fetch(url, { method: 'POST', headers: { authorization: 'DPoP x.y.z', dpop: await agent.proof('POST', url) },
+    body: '{"system":"bank","action":"GET","resource":"/accounts/main/balance"}' });
+  assert.strictEqual((await wrong.json()).decision, 'deny');
+  const proof = await agent.proof('POST', url, task.token);
+  const once = await fetch(url, { method: 'POST', headers: { authorization: 'DPoP ' + task.token, dpop: proof },
+    body: '{"system":"bank","action":"GET","resource":"/accounts/main/balance"}' });
+  assert.strictEqual((await once.json()).decision, 'allow');
+  const replay = await fetch(url, { method: 'POST', headers: { authorization: 'DPoP ' + task.token, dpop: proof, connection: 'close' },
+    body: '{"system":"bank","action":"GET","resource":"/accounts/main/balance"}' });
+  const replayed = await replay.json();
+  assert.strictEqual(replayed.decision, 'deny');
+  assert.strictEqual(replayed.reasons[0].check, 'authentication');
+  const unknown = await operator('GET', '/v1/tasks/t_00000000000000ff');
+  assert.strictEqual(unknown.status, 404);
+  assert.strictEqual(unknown.body.error.code, 'task.unknown');
+});
+
+test('a restart keeps tasks, their progress and revocations; kill -9 loses no acknowledged decision', async () => {
+  const agent = await newAgent();
+  const live = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  assert.strictEqual((await balance(agent, live)).decision, 'allow');
+  const doomed = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  await operator('POST', '/v1/revocations', { scope: 'task', value: doomed.taskId, reason: 'test' });
+  // Decisions in flight while the server is killed: every acknowledged one must be durable.
+  const acked = [];
+  let stop = false;
+  const workers = [];
+  for (let w = 0; w < 4; w++) {
+    workers.push((async () => {
+      const a = await newAgent();
+      const t = await server.startTask(a, 'spiffe://example.org/agents/status', 'demo-deadline');
+      while (!stop && acked.length < 10000) {
+        try {
+          const d = await call(a, t, 'status', 'GET', '/status');
+          acked.push(d.audit_seq);
+        } catch (e) { return; }
+      }
+    })());
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  server.child.kill('SIGKILL');
+  stop = true;
+  await Promise.allSettled(workers);
+  assert.ok(acked.length > 50, 'decisions acknowledged before the kill: ' + acked.length);
+  const exported = execFileSync(bin, ['audit', 'export', '--data', path.join(dir, 'data')], { maxBuffer: 1 << 28 }).toString();
+  const stored = new Set(exported.trim().split('\n').map((l) => JSON.parse(l).sequence));
+  for (const seq of acked) assert.ok(stored.has(seq), 'acknowledged audit record ' + seq + ' is missing');
+  execFileSync(bin, ['audit', 'verify', '--data', path.join(dir, 'data')]);
+
+  fs.rmSync(path.join(dir, 'port'));
+  server = await startRealAuthority(bin, dir, { mandates });
+  const view = await operator('GET', '/v1/tasks/' + live.taskId);
+  assert.strictEqual(view.body.state, 'active');
+  assert.strictEqual(view.body.calls, 1);
+  assert.strictEqual((await operator('GET', '/v1/tasks/' + doomed.taskId)).body.state, 'revoked');
+  assert.strictEqual((await pay(agent, live, 'acme', 5)).decision, 'allow');
+  const denied = await balance(agent, doomed);
+  assert.strictEqual(denied.decision, 'deny');
+});
