@@ -67,6 +67,9 @@ order:
     comment: [read_issue]
 limits:
   deadline: 10m
+# The test goes on after its deviation, so a deviation denies without revoking (the default
+# revokes the task).
+on_deviation: deny
 `;
   const routes = `
 authority: http://127.0.0.1:1
