@@ -151,8 +151,9 @@ Status Recover(Authority::Impl& impl) {
     }
     impl.tasks.Put(key, std::move(task));
   }
-  for (auto [parent, child] : edges) {
-    impl.tasks.WithTask(parent, [&](LiveTask* t) {
+  for (const auto& edge : edges) {
+    const uint64_t child = edge.second;  // a plain variable: clang 14 cannot capture bindings
+    impl.tasks.WithTask(edge.first, [child](LiveTask* t) {
       if (t) t->children.push_back(child);
     });
   }
