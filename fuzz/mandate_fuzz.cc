@@ -21,7 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   inputs.values.assign(m.inputs.size(), {"x"});
   mandate::TaskProgress progress;
   for (const mandate::Step& step : m.steps) {
-    const std::string_view action = step.actions.empty() ? "" : step.actions[0];
+    // Both arms string_view: a "" arm would make the result a temporary std::string.
+    const std::string_view action =
+        step.actions.empty() ? std::string_view() : std::string_view(step.actions[0]);
     mandate::ChainMatch match = chain.Match(progress, {step.system, action, "x"}, inputs);
     if (match.allowed()) progress = match.candidates[0].after;
     (void)chain.Describe(match, progress, {step.system, action, "x"});
