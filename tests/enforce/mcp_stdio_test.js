@@ -34,7 +34,11 @@ function rawExchange(args, env, lines, expected) {
     child.stdout.on('data', (d) => {
       out += d;
       const got = out.split('\n').filter(Boolean);
-      if (got.length >= expected) { clearTimeout(timer); child.stdin.end(); resolve(got.map((l) => JSON.parse(l))); }
+      if (got.length >= expected) {
+        clearTimeout(timer);
+        child.stdin.end();  // the proxy closes the server's input; both exit before we go on
+        child.on('exit', () => resolve(got.map((l) => JSON.parse(l))));
+      }
     });
     for (const l of lines) child.stdin.write(l + '\n');
   });

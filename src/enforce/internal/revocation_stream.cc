@@ -1,6 +1,7 @@
 #include "src/enforce/internal/revocation_stream.h"
 
 #include <iostream>
+#include <thread>
 
 namespace mandate::enforce::internal {
 
@@ -30,6 +31,10 @@ std::unique_ptr<http::EventSubscription> SubscribeRevocations(
       });
   const int64_t last = feed.last_event_id();
   subscription->Start(last > 0 ? std::to_string(last) : "");
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!feed.Ready().ok() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   return subscription;
 }
 

@@ -24,6 +24,9 @@ struct RevocationStreamOptions {
 };
 
 // Subscribes `feed` until the returned subscription is destroyed. REQUIRES: `feed` outlives it.
+// Waits up to 5 s for the first connection, so an enforcement point that has just started does
+// not refuse its first calls with `revocation.not_synced` (after that it serves, and refuses
+// until the stream connects: fail closed).
 std::unique_ptr<http::EventSubscription> SubscribeRevocations(
     RevocationFeed& feed, const RevocationStreamOptions& options);
 
