@@ -311,10 +311,14 @@ Result<TaskView> Authority::CompleteTask(std::string_view task_id, std::string_v
     return Err(StatusCode::kFailedPrecondition, "task.not_final",
                "task `" + std::string(task_id) + "` has not reached a final step");
   }
-  auto revoked = Revoke({.scope = store::RevocationScope::kTask,
-                         .value = std::string(task_id),
-                         .reason = reason.empty() ? "task completed" : std::string(reason),
-                         .actor = "agent"});
+  // The task ends `completed` (its descendants `revoked`), not `revoked` as Revoke() would.
+  std::lock_guard lock(impl_->revoke_mu);
+  auto revoked =
+      impl_->RevokeLocked({.scope = store::RevocationScope::kTask,
+                           .value = std::string(task_id),
+                           .reason = reason.empty() ? "task completed" : std::string(reason),
+                           .actor = "agent"},
+                          store::TaskState::kCompleted);
   if (!revoked) return Err(revoked.error());
   return GetTask(task_id);
 }

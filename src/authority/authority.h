@@ -150,6 +150,8 @@ struct RevokeResult {
 };
 
 // One revocation as enforcement points receive it.
+struct Explanation;  // explain.h
+
 struct RevocationNotice {
   int64_t id = 0;
   std::string scope;
@@ -184,6 +186,16 @@ class Authority {
   // The actions of `system` that the task's mandate could ever allow (MCP tools/list).
   [[nodiscard]] Result<std::vector<std::string>> AllowedActions(std::string_view task_id,
                                                                 std::string_view system);
+
+  // Why `call` would be decided as it would for live task `task_id`, changing nothing
+  // (explain.h; explain.cc). The caller (the operator) is not the agent: authentication is
+  // reported as skipped.
+  [[nodiscard]] Result<Explanation> Explain(std::string_view task_id, const ToolCall& call);
+
+  // A step credential checked for an enforcement point (introspect.cc): signature, expiry,
+  // `audience`, and that its task is still active and unrevoked.
+  [[nodiscard]] Result<std::shared_ptr<const credential::CredentialClaims>> VerifyStepCredential(
+      std::string_view token, std::string_view audience);
 
   [[nodiscard]] Result<RevokeResult> Revoke(const RevokeRequest& request);
   // Revocations after `after_id` (for resumable streams).
