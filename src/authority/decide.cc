@@ -1,6 +1,7 @@
 // Authority::Authorize: the decision pipeline for one tool call.
 #include "src/authority/internal/audit_records.h"
 #include "src/authority/internal/impl.h"
+#include "src/authority/internal/persist.h"
 #include "src/json/json.h"
 
 namespace mandate::authority {
@@ -66,9 +67,19 @@ cedar::Value StringSet(const std::vector<std::string>& names) {
   return cedar::Value::SetOf(std::move(values));
 }
 
+// The set of the precomputed `values` whose bit is set in `mask`.
+cedar::Value SetOfBits(const std::vector<cedar::Value>& values, uint32_t mask) {
+  std::vector<cedar::Value> members;
+  for (size_t i = 0; i < values.size() && i < 32; ++i) {
+    if (mask & (uint32_t{1} << i)) members.push_back(values[i]);
+  }
+  return cedar::Value::SetOf(std::move(members));
+}
+
 // The Cedar request for "this call as step `step`", shaped as src/mandate/cedar_gen.h says.
 cedar::Request BuildRequest(const CompiledMandate& cm, const LiveTask& task, int step,
-                            const ToolCall& call, cedar::Value args, int64_t now_us) {
+                            const ToolCall& call, cedar::Value args, cedar::Value inputs,
+                            int64_t now_us) {
   const Mandate& m = *cm.mandate;
   const Step& s = m.steps[step];
   cedar::Record counts;
@@ -79,10 +90,10 @@ cedar::Request BuildRequest(const CompiledMandate& cm, const LiveTask& task, int
   const int last = task.progress.last_step;
   cedar::Value state =
       cedar::RecordBuilder()
-          .Add("steps_done", StringSet(cm.chain.StepNames(task.progress.steps_done)))
-          .Add("last_step", cedar::Value::String(last >= 0 ? m.steps[last].id : ""))
+          .Add("steps_done", SetOfBits(cm.step_ids, task.progress.steps_done))
+          .Add("last_step", last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))
           .Add("calls", cedar::Value::Long(task.progress.calls))
-          .Add("labels_read", StringSet(cm.chain.LabelNames(task.progress.labels_read)))
+          .Add("labels_read", SetOfBits(cm.label_names, task.progress.labels_read))
           .Add("count", cedar::Value::RecordOf(std::move(counts)))
           .Build();
   cedar::Value call_value = cedar::RecordBuilder()
@@ -90,21 +101,16 @@ cedar::Request BuildRequest(const CompiledMandate& cm, const LiveTask& task, int
                                 .Add("action", cedar::Value::String(std::string(call.action)))
                                 .Add("resource", cedar::Value::String(std::string(call.resource)))
                                 .Build();
-  cedar::Value step_value = cedar::RecordBuilder()
-                                .Add("id", cedar::Value::String(s.id))
-                                .Add("reads", StringSet(s.reads))
-                                .Add("writes", StringSet(s.writes))
-                                .Build();
   cedar::Request request;
   request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
   request.action = cedar::EntityUid(std::string(kCedarActionType), s.id);
   request.resource = cedar::EntityUid(std::string(kCedarSystemType), std::string(call.system));
   request.context = cedar::RecordBuilder()
                         .Add("args", std::move(args))
-                        .Add("inputs", task.inputs_value)
+                        .Add("inputs", std::move(inputs))
                         .Add("task", std::move(state))
                         .Add("call", std::move(call_value))
-                        .Add("step", std::move(step_value))
+                        .Add("step", cm.step_values[step])
                         .Add("now", cedar::Value::Long(now_us / 1'000'000))
                         .Build();
   return request;
@@ -114,7 +120,7 @@ cedar::Request BuildRequest(const CompiledMandate& cm, const LiveTask& task, int
 // policy, the authority denies when a forbid or the step's own guard errored.
 Decision Evaluate(const CompiledMandate& cm, const cedar::Request& request, int step) {
   cedar::Response r = cm.authorizer->Authorize(request, cm.entities);
-  const std::string guard_id = "step." + cm.mandate->steps[step].id;
+  const std::string& guard_id = cm.guard_ids[step];
   for (const cedar::PolicyError& e : r.errors) {
     const bool is_guard = e.policy_id == guard_id;
     return Deny(is_guard ? "guard" : "policy", is_guard ? "guard.error" : "policy.error",
@@ -148,6 +154,21 @@ std::string ArgsDigest(const boost::json::object* args) {
 
 }  // namespace
 
+void PrecomputeValues(CompiledMandate& cm) {
+  for (const Step& s : cm.mandate->steps) {
+    cm.step_ids.push_back(cedar::Value::String(s.id));
+    cm.step_values.push_back(cedar::RecordBuilder()
+                                 .Add("id", cedar::Value::String(s.id))
+                                 .Add("reads", StringSet(s.reads))
+                                 .Add("writes", StringSet(s.writes))
+                                 .Build());
+    cm.guard_ids.push_back("step." + s.id);
+  }
+  for (const std::string& label : cm.chain.labels()) {
+    cm.label_names.push_back(cedar::Value::String(label));
+  }
+}
+
 Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
                               const ToolCall& call) {
   Impl& impl = *impl_;
@@ -156,8 +177,8 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
     const bool revoked = claims.error().reason().rfind("revocation.", 0) == 0;
     Decision d = Deny(revoked ? "revocation" : "authentication",
                       std::string(claims.error().reason()), claims.error().message());
-    AuditCallRecord record{
-        .task_id = "", .agent = "", .call = call, .args_digest = ArgsDigest(call.args)};
+    const std::string args_digest = ArgsDigest(call.args);
+    AuditCallRecord record{.task_id = "", .agent = "", .call = call, .args_digest = args_digest};
     d.audit_ticket = AppendDecision(impl, record, d);
     return d;
   }
@@ -166,11 +187,10 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
   ParseTaskId(task_id, &key);
   const int64_t now = impl.clock.NowMicros();
   bool revoke_after = false;
+  const std::string args_digest = ArgsDigest(call.args);  // outside the task's lock
   Decision decision = impl.tasks.WithTask(key, [&](LiveTask* task) -> Decision {
-    AuditCallRecord record{.task_id = task_id,
-                           .agent = (*claims)->agent,
-                           .call = call,
-                           .args_digest = ArgsDigest(call.args)};
+    AuditCallRecord record{
+        .task_id = task_id, .agent = (*claims)->agent, .call = call, .args_digest = args_digest};
     auto finish = [&](Decision d) {
       d.task_id = task_id;
       d.audit_ticket = AppendDecision(impl, record, d);
@@ -197,7 +217,9 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
       return finish(Deny("deadline", "deadline.idle", "the task was idle past its timeout"));
     }
     const ChainCall chain_call{call.system, call.action, call.resource};
-    const ChainMatch match = cm.chain.Match(task->progress, chain_call, task->inputs);
+    const TaskInputs inputs = task->inputs.Unpack();
+    const ChainMatch match = cm.chain.Match(task->progress, chain_call, inputs);
+    std::optional<cedar::Value> inputs_value;  // built for the first candidate that needs Cedar
     Decision d;
     if (!match.allowed()) {
       const std::string code(match.reason());
@@ -216,8 +238,10 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
           attempt = Deny("guard", std::string(args.error().reason()),
                          "step `" + step.id + "`: " + args.error().message(), "step." + step.id);
         } else {
-          attempt =
-              Evaluate(cm, BuildRequest(cm, *task, c.step, call, std::move(*args), now), c.step);
+          if (!inputs_value) inputs_value = InputsValue(m, inputs);
+          attempt = Evaluate(
+              cm, BuildRequest(cm, *task, c.step, call, std::move(*args), *inputs_value, now),
+              c.step);
         }
         if (attempt.outcome == Outcome::kAllow) {
           d = std::move(attempt);
