@@ -29,10 +29,10 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const shared = process.env.MANDATE_SHARED ?? join(repo, '..', 'shared');
   const opts = {
     bin: process.env.MANDATE_BIN ?? join(repo, 'build', 'mandate'),
-    traces: join(shared, 'workloads', 'agentdojo', 'traces.json'),
+    // The vendored copy (bench/agentdojo/data/README.md), so a clean checkout replays.
+    traces: join(repo, 'bench', 'agentdojo', 'data', 'traces.json'),
     examples: join(repo, 'examples', 'agentdojo'),
     suites: [],
     out: null,
