@@ -123,6 +123,19 @@ test('records come from the system of record: same for every task, no task may o
   assert.throws(() => loadInputs(dir, 's'), /unknown key `task`/);
 });
 
+test('every record value is in the environment the traces ran on (when the shared folder is there)', () => {
+  const outputsPath = join(shared, 'workloads', 'agentdojo', 'tool_outputs.json');
+  if (!existsSync(outputsPath)) return;
+  const outputs = JSON.parse(readFileSync(outputsPath, 'utf8')).suites;
+  for (const dir of readdirSync(examples)) {
+    const records = loadInputs(examples, dir).records ?? {};
+    const seen = JSON.stringify(outputs[dir] ?? {});
+    for (const [name, values] of Object.entries(records)) {
+      for (const v of values) assert.ok(seen.includes(v), `${dir}: record ${name} value \`${v}\` appears in no tool output`);
+    }
+  }
+});
+
 test('calls map to authorize requests as the bindings say', () => {
   const banking = loadBinding(examples, 'banking');
   const pay = authorizeRequest(banking, { tool: 'send_money', args: { recipient: 'GB29', amount: 98.7, subject: 's', date: 'd' } });
