@@ -218,11 +218,16 @@ test('the report lists false denies with their explanation and flags unexplained
   };
   const page = renderReport(results, {
     notes: parseNotes('<!-- section: comparison -->\nC\n<!-- section: limitations -->\nL\n'),
-    explanations: { falseDenies: { demo: { u1: 'because' } } },
+    explanations: { falseDenies: { demo: { u1: 'because' } }, rules: { demo: { 'chain.no_step': 'pay only named payees' } } },
   });
   assert.match(page, /<!-- agentdojo-result suite=demo utility=1\/3 contained=1\/1 -->/);
   assert.match(page, /\| u1 \| #1 `pay`.*\| because \|/);
   assert.match(page, /\| u2 \|.*\*\*UNEXPLAINED\*\*/);
-  assert.match(page, /chain: chain\.no_step — m \(1\)/);
+  assert.match(page, /\*\*pay only named payees\*\*: chain: chain\.no_step — m \(1\)/);
   assert.match(page, /Every contained attack also revoked its task/);
+  const unnamed = renderReport(results, {
+    notes: parseNotes('<!-- section: comparison -->\nC\n<!-- section: limitations -->\nL\n'),
+    explanations: { falseDenies: {} },
+  });
+  assert.match(unnamed, /\*\*no rule in bench\/agentdojo\/explanations\.json\*\*: chain: chain\.no_step/);
 });
