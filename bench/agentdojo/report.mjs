@@ -203,6 +203,8 @@ export function renderReport(results, { notes, explanations }) {
   out.push('```');
   out.push('bench/agentdojo/run.sh                 # all suites, rewrites this page');
   out.push('bench/agentdojo/run.sh --suite banking # one suite');
+  out.push('bench/agentdojo/run.sh --bin PATH      # another build of mandate');
+  out.push('ctest -R agentdojo                     # CI: banking pairs all contained, each suite\'s utility equals this page\'s');
   out.push('```');
   out.push(`Server: \`${(results.server?.args ?? []).join(' ').replace(/\/tmp\/[^ ]*/g, '<tmp>')}\`; agent \`${results.agent?.spiffeId ?? ''}\` (SVID ${results.agent?.svidAlg ?? ''}, DPoP ${results.agent?.dpopAlg ?? ''}).`);
   out.push('');
