@@ -15,5 +15,5 @@ if [ "$suites" != all ]; then
   for s in $suites; do args+=(--suite "$s"); done
   [[ " $suites " == *" banking "* ]] && check+=(--require-banking)
 fi
-node bench/agentdojo/replay.mjs --bin "$bin" "${args[@]}" --jobs 2 --out "$tmp/results.json"
+node bench/agentdojo/replay.mjs --bin "$bin" "${args[@]}" --jobs "${AGENTDOJO_JOBS:-8}" --out "$tmp/results.json"
 node tests/agentdojo/check.mjs "$tmp/results.json" docs/benchmarks/agentdojo.md "${check[@]}"
