@@ -10,7 +10,7 @@
 // task (utility) and every (user task, injection task) pair (containment).
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -130,6 +130,7 @@ async function main() {
       traces: { file: opts.traces, meta: traces.meta },
       server: { bin: opts.bin, args: server.args },
       agent: { spiffeId: agent.spiffeId, svidAlg: agent.svidAlg, dpopAlg: agent.dpopAlg },
+      host: { cpus: cpus().length, loadavg: loadavg()[0], jobs: opts.jobs },
       suites,
     };
     const text = JSON.stringify(out, null, 1);
