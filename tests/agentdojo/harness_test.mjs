@@ -5,7 +5,7 @@
 //   node --test tests/agentdojo/harness_test.mjs
 
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import { renderReport, parseNotes } from '../../bench/agentdojo/report.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shared = process.env.MANDATE_SHARED ?? join(repo, '..', 'shared');
-const tracesPath = join(shared, 'workloads', 'agentdojo', 'traces.json');
+const tracesPath = join(repo, 'bench', 'agentdojo', 'data', 'traces.json');
 const examples = join(repo, 'examples', 'agentdojo');
 
 function minimal(overrides = {}) {
@@ -97,6 +97,43 @@ test('the shipped traces load and give 97 user tasks and 144 banking pairs', () 
   const ut15 = suites.get('banking').userTasks.find((t) => t.id === 'user_task_15');
   assert.equal(injectionPoint(ut15), 3);
   for (const a of banking.attacks) assert.ok(a.prefix.at(-1).vectors.length > 0);
+});
+
+test('the vendored traces are the shared workload, byte for byte, when the shared folder is there', () => {
+  const sharedTraces = join(shared, 'workloads', 'agentdojo', 'traces.json');
+  assert.ok(existsSync(tracesPath), 'bench/agentdojo/data/traces.json is missing');
+  if (existsSync(sharedTraces)) assert.ok(readFileSync(sharedTraces).equals(readFileSync(tracesPath)), 'vendored traces differ from the shared ones');
+});
+
+test('records come from the system of record: same for every task, no task may override them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentdojo-records-'));
+  mkdirSync(join(dir, 's'));
+  const write = (doc) => writeFileSync(join(dir, 's', 'inputs.json'), JSON.stringify(doc));
+  write({ records: { source: 'ledger', inputs: { known: ['a'] } }, defaults: { payees: [] }, tasks: { t: { inputs: { payees: ['b'] } } } });
+  const inputs = loadInputs(dir, 's');
+  assert.deepEqual(inputs.forTask('t'), { payees: ['b'], known: ['a'] });
+  assert.deepEqual(inputs.forTask('other'), { payees: [], known: ['a'] });
+  write({ records: { source: 'ledger', inputs: { known: ['a'] } }, defaults: { known: [] }, tasks: {} });
+  assert.throws(() => loadInputs(dir, 's'), /records: input `known` is also a default/);
+  write({ records: { source: 'ledger', inputs: { known: ['a'] } }, defaults: {}, tasks: { t: { inputs: { known: ['evil'] } } } });
+  assert.throws(() => loadInputs(dir, 's'), /tasks: t: input `known` comes from the records, not from the task/);
+  write({ records: ['a'], defaults: {}, tasks: {} });
+  assert.throws(() => loadInputs(dir, 's'), /records: expected \{source, inputs/);
+  write({ defaults: {}, tasks: {}, task: {} });
+  assert.throws(() => loadInputs(dir, 's'), /unknown key `task`/);
+});
+
+test('every record value is in the environment the traces ran on (when the shared folder is there)', () => {
+  const outputsPath = join(shared, 'workloads', 'agentdojo', 'tool_outputs.json');
+  if (!existsSync(outputsPath)) return;
+  const outputs = JSON.parse(readFileSync(outputsPath, 'utf8')).suites;
+  for (const dir of readdirSync(examples)) {
+    const records = loadInputs(examples, dir).records ?? {};
+    const seen = JSON.stringify(outputs[dir] ?? {});
+    for (const [name, values] of Object.entries(records)) {
+      for (const v of values) assert.ok(seen.includes(v), `${dir}: record ${name} value \`${v}\` appears in no tool output`);
+    }
+  }
 });
 
 test('calls map to authorize requests as the bindings say', () => {
@@ -181,11 +218,16 @@ test('the report lists false denies with their explanation and flags unexplained
   };
   const page = renderReport(results, {
     notes: parseNotes('<!-- section: comparison -->\nC\n<!-- section: limitations -->\nL\n'),
-    explanations: { falseDenies: { demo: { u1: 'because' } } },
+    explanations: { falseDenies: { demo: { u1: 'because' } }, rules: { demo: { 'chain.no_step': 'pay only named payees' } } },
   });
   assert.match(page, /<!-- agentdojo-result suite=demo utility=1\/3 contained=1\/1 -->/);
   assert.match(page, /\| u1 \| #1 `pay`.*\| because \|/);
   assert.match(page, /\| u2 \|.*\*\*UNEXPLAINED\*\*/);
-  assert.match(page, /chain: chain\.no_step — m \(1\)/);
+  assert.match(page, /\*\*pay only named payees\*\*: chain: chain\.no_step — m \(1\)/);
   assert.match(page, /Every contained attack also revoked its task/);
+  const unnamed = renderReport(results, {
+    notes: parseNotes('<!-- section: comparison -->\nC\n<!-- section: limitations -->\nL\n'),
+    explanations: { falseDenies: {} },
+  });
+  assert.match(unnamed, /\*\*no rule in bench\/agentdojo\/explanations\.json\*\*: chain: chain\.no_step/);
 });
