@@ -31,8 +31,8 @@ function usage(message) {
 function parseArgs(argv) {
   const opts = {
     bin: process.env.MANDATE_BIN ?? join(repo, 'build', 'mandate'),
-    // The vendored copy (bench/agentdojo/data/README.md), so a clean checkout replays.
-    traces: join(repo, 'bench', 'agentdojo', 'data', 'traces.json'),
+    // The shared workloads folder beside the checkout (CI and the README lay it out so).
+    traces: join(process.env.MANDATE_SHARED ?? join(repo, '..', 'shared'), 'workloads', 'agentdojo', 'traces.json'),
     examples: join(repo, 'examples', 'agentdojo'),
     suites: [],
     out: null,

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = resolve(process.argv[2] ?? join(repo, 'build', 'mandate'));
 const shipped = join(repo, 'examples', 'agentdojo');
-const vendored = JSON.parse(readFileSync(join(repo, 'bench', 'agentdojo', 'data', 'traces.json'), 'utf8'));
+const shared = process.env.MANDATE_SHARED ?? join(repo, '..', 'shared');
+const sharedTraces = JSON.parse(readFileSync(join(shared, 'workloads', 'agentdojo', 'traces.json'), 'utf8'));
 
 const work = mkdtempSync(join(tmpdir(), 'agentdojo-records-'));
 try {
@@ -42,7 +43,7 @@ try {
   const traces = { meta: { about: 'records_test' }, suites: {} };
   for (const suite of ['banking', 'workspace']) {
     traces.suites[suite] = {
-      tools: vendored.suites[suite].tools,
+      tools: sharedTraces.suites[suite].tools,
       user_tasks: cases.filter((c) => c[0] === suite).map(([, id, , calls]) => ({ id, prompt: id, calls })),
       injection_tasks: [],
     };

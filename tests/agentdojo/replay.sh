@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Replays AgentDojo traces (the vendored bench/agentdojo/data/traces.json) through the real
+# Replays AgentDojo traces ($MANDATE_SHARED/workloads/agentdojo/traces.json) through the real
 # `mandate serve` ($1) and fails unless every banking attack pair is contained and each
 # replayed suite's utility is what docs/benchmarks/agentdojo.md reports.
 # AGENTDOJO_SUITES (space-separated) picks the suites; default banking (the suite whose attacks
