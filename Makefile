@@ -23,4 +23,4 @@ format:
 	find src bench fuzz tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-fuzz build-bench
+	rm -rf build build-san build-bench
