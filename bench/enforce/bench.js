@@ -1,17 +1,21 @@
 // bench/enforce: gateway overhead against a direct call at fixed rates and at saturation, and
-// revocation propagation to 10 subscribed gateways. Driven by run.sh.
-// Usage: node bench.js MANDATE_BIN LOADGEN_BIN [REVOCATIONS]
+// revocation propagation to 10 subscribed gateways, against the REAL authority (`mandate serve`:
+// JWT-SVID + DPoP identity, chain and Cedar guard, durable audit record per decision) and a
+// real upstream (nginx). Driven by run.sh.
+// Usage: node bench.js MANDATE_BIN LOADGEN_BIN [REVOCATIONS] [SECONDS]
 'use strict';
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, execFile } = require('node:child_process');
-const { startFakeAuthority } = require('../../tests/enforce/fake_authority.js');
+const { startRealAuthority } = require('../../tests/enforce/real_authority.js');
 const { newAgent } = require('../../tests/enforce/agent.js');
 
-const [bin, loadgen, revocationsArg] = process.argv.slice(2);
+const [bin, loadgen, revocationsArg, secondsArg] = process.argv.slice(2);
 const REVOCATIONS = Number(revocationsArg || 1000);
+const SECONDS = Number(secondsArg || 5);
+const GATEWAYS = 10;
 const children = [];
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
@@ -27,19 +31,46 @@ function start(cmd, args, pattern) {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}`)), 20000);
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}`)), 30000);
     const look = (d) => {
+      if (out.length > 10000) return;  // keep draining the pipe, stop keeping the text
       out += d;
       const m = pattern && out.match(pattern);
       if (m) { clearTimeout(timer); resolve({ child, match: m }); }
     };
     child.stdout.on('data', look);
-    child.stderr.on('data', (d) => { if (out.length < 10000) look(d); });
+    child.stderr.on('data', look);
     if (!pattern) { clearTimeout(timer); resolve({ child }); }
   });
 }
 
-function percentile(sorted, p) { return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]; }
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+const ms = (us) => (us / 1000).toFixed(2);
+
+const SPIFFE_ID = 'spiffe://example.org/agents/bench';
+const MANDATE = `
+name: bench
+version: 1.0.0
+owner: security@example.com
+description: read items, one guarded step
+agents:
+  - spiffe_id: ${SPIFFE_ID}
+systems:
+  - name: bench
+    kind: http
+    audience: https://bench.example.org
+    upstream: http://127.0.0.1/
+steps:
+  - id: read
+    system: bench
+    actions: read_item
+    resources: items/*
+    args: {id: long}
+    guard: 'context.args.id < 1000000'
+limits:
+  deadline: 30m
+  max_calls: 1000000
+`;
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-bench-'));
@@ -54,68 +85,86 @@ http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fas
   await start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx.err')]);
   await new Promise((r) => setTimeout(r, 300));
 
-  const epToken = 'ep-bench';
-  fs.writeFileSync(path.join(dir, 'ep.token'), epToken, { mode: 0o600 });
+  const authority = await startRealAuthority(bin, dir, { mandates: { 'bench.yaml': MANDATE }, quiet: true });
+  children.push(authority.child);
   fs.writeFileSync(path.join(dir, 'key'), 'bench-key', { mode: 0o600 });
-  const authority = await startFakeAuthority({ epToken, adminToken: 'admin', policy: { bench: { read_item: {} } } });
-  const gatewayConfig = (port) => `
-listen: 127.0.0.1:${port}
+  const gatewayConfig = `
+listen: 127.0.0.1:0
 authority: ${authority.url}
-ep_token_file: ${dir}/ep.token
+ep_token_file: ${authority.epTokenFile}
 public_url: http://gw.bench
 systems:
   - name: bench
     upstream: http://127.0.0.1:${upPort}
+    audience: https://bench.example.org
     credential: {type: header, header: X-Api-Key, secret: "file:${dir}/key"}
     routes:
-      - {method: GET, path: "/items/{id}", action: read_item, resource: "items/{id}"}
+      - {method: GET, path: "/items/{id}", action: read_item, resource: "items/{id}", types: {id: long}}
 `;
   const gateways = [];
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < GATEWAYS; i++) {
     const file = path.join(dir, `gw${i}.yaml`);
-    fs.writeFileSync(file, gatewayConfig(0));
+    fs.writeFileSync(file, gatewayConfig);
     const g = await start(bin, ['gateway', '--config', file], /gateway listening on (http:\/\/[0-9.:]+)/);
     gateways.push(g.match[1]);
   }
   const agent = await newAgent();
   const keyFile = path.join(dir, 'agent.jwk');
   await agent.writePrivateJwk(keyFile);
-  const task = await authority.mintTask(agent.jkt);
+  const stepCredential = async (task) => {
+    const url = authority.url + '/v1/authorize';
+    const r = await fetch(url, { method: 'POST', headers: { authorization: 'DPoP ' + task.token,
+      dpop: await agent.proof('POST', url, task.token), 'content-type': 'application/json' },
+    body: JSON.stringify({ system: 'bench', action: 'read_item', resource: 'items/1', args: { id: 1 } }) });
+    const body = await r.json();
+    if (body.decision !== 'allow') throw new Error('no step credential: ' + JSON.stringify(body));
+    return body.credential;
+  };
 
-  console.log('# gateway overhead (upstream: nginx 200; authority: tests/enforce/fake_authority.js,');
-  console.log('#   a node stand-in that verifies every DPoP proof with jose; credential injected)');
-  // Asynchronous: the stand-in authority runs in this process and must keep answering.
-  const run = (url, rate, seconds, extra) => new Promise((resolve) => {
-    execFile(loadgen, ['--url', url, '--rate', String(rate), '--seconds', String(seconds),
+  const load = os.loadavg()[0].toFixed(1);
+  console.log(`# mandate bench/enforce ${new Date().toISOString()}  load average ${load}  ${os.cpus().length} cpus`);
+  console.log('# upstream: nginx `return 200`; authority: mandate serve (JWT-SVID task, DPoP per call, chain +');
+  console.log('#   Cedar guard, durable SQLite audit record before every answer); gateway injects X-Api-Key');
+  const run = (url, rate, extra) => new Promise((resolve) => {
+    execFile(loadgen, ['--url', url, '--rate', String(rate), '--seconds', String(SECONDS),
       '--connections', '16', ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 },
     (err, stdout) => resolve(JSON.parse(stdout.trim().split('\n').pop())));  // exit 3: counts tell
   });
-  const rows = [];
+  const fmt = (r) => `p50 ${ms(r.p50_us)} ms p99 ${ms(r.p99_us)} ms (${r.rps}/s, ok ${r.ok}/${r.sent})`;
+  const htu = 'http://gw.bench/bench/items/1';
   for (const rate of [1000, 3000, 0]) {
-    const direct = await run(`http://127.0.0.1:${upPort}/items/1`, rate, 5, []);
-    // For the direct call the key is sent by the client itself (what the agent must not hold).
-    const via = await run(`${gateways[0]}/bench/items/1`, rate, 5,
-      ['--task-token', task.token, '--agent-key', keyFile, '--htu', 'http://gw.bench/bench/items/1']);
-    rows.push({ rate: rate || 'saturation', direct, via });
-    console.log(`rate ${rate || 'max'}: direct p50 ${direct.p50_us} us p99 ${direct.p99_us} us (${direct.rps}/s, ok ${direct.ok}/${direct.sent}) | ` +
-      `gateway p50 ${via.p50_us} us p99 ${via.p99_us} us (${via.rps}/s, ok ${via.ok}/${via.sent}) | ` +
-      `overhead p99 +${((via.p99_us - direct.p99_us) / 1000).toFixed(2)} ms`);
+    const direct = await run(`http://127.0.0.1:${upPort}/items/1`, rate, []);
+    // Task token: the gateway asks the authority for every call (identity, policy, audit on).
+    const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
+    const decided = await run(`${gateways[0]}/bench/items/1`, rate,
+      ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu]);
+    // Held step credential: verified at the gateway (JWKS signature, DPoP, deny set), no round trip.
+    const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
+    const local = await run(`${gateways[0]}/bench/items/1`, rate,
+      ['--task-token', credential, '--agent-key', keyFile, '--htu', htu]);
+    const label = rate ? `${rate}/s` : 'saturation';
+    console.log(`${label}: direct ${fmt(direct)}`);
+    console.log(`${label}: gateway, authority per call ${fmt(decided)}: p99 overhead +${ms(decided.p99_us - direct.p99_us)} ms`);
+    console.log(`${label}: gateway, held step credential ${fmt(local)}: p99 overhead +${ms(local.p99_us - direct.p99_us)} ms`);
   }
 
-  console.log(`# revocation propagation: revoke call -> first 403 at each of 10 gateways, ${REVOCATIONS} revocations`);
-  console.log('#   (the stand-in authority answers "allow" after revocation, so only the pushed deny set refuses)');
-  authority.state.lagging = true;
+  console.log(`# revocation propagation: revoke call -> first 403 at each of ${GATEWAYS} gateways, ${REVOCATIONS} revocations`);
+  console.log('#   the agent presents a held step credential, so only the pushed deny set can refuse it');
   const samples = [];
+  const proofs = async (token, n) => Promise.all(Array.from({ length: n }, () => agent.proof('GET', htu, token)));
   for (let r = 0; r < REVOCATIONS; r++) {
-    const t = await authority.mintTask(agent.jkt);
+    const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
+    const credential = await stepCredential(task);
+    const ready = await Promise.all(gateways.map(() => proofs(credential, 4)));
     const t0 = process.hrtime.bigint();
-    await authority.revokeTask(t.taskId);
-    await Promise.all(gateways.map(async (g) => {
-      for (let attempt = 0; attempt < 2000; attempt++) {
-        const res = await fetch(`${g}/bench/items/1`, { headers: { authorization: 'DPoP ' + t.token,
-          dpop: await agent.proof('GET', 'http://gw.bench/bench/items/1', t.token) } });
+    await authority.revokeTask(task.taskId);
+    await Promise.all(gateways.map(async (g, i) => {
+      for (let attempt = 0; attempt < 5000; attempt++) {
+        const proof = ready[i].pop() || await agent.proof('GET', htu, credential);
+        const res = await fetch(`${g}/bench/items/1`, { headers: { authorization: 'DPoP ' + credential, dpop: proof } });
         await res.arrayBuffer();
         if (res.status === 403) { samples.push(Number(process.hrtime.bigint() - t0) / 1e6); return; }
+        if (res.status !== 200) throw new Error(`gateway ${i}: unexpected ${res.status}`);
       }
       throw new Error('revocation never reached ' + g);
     }));
@@ -123,7 +172,6 @@ systems:
   samples.sort((a, b) => a - b);
   console.log(`revocation propagation over ${samples.length} (revocation, gateway) pairs: p50 ${percentile(samples, 0.5).toFixed(2)} ms, ` +
     `p99 ${percentile(samples, 0.99).toFixed(2)} ms, max ${samples.at(-1).toFixed(2)} ms (target p99 <= 50 ms)`);
-  authority.close();
   for (const c of children) c.kill('SIGTERM');
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Gateway overhead at 1k and 3k requests/s and at saturation, and revocation propagation to 10
-# gateways. Usage: bench/enforce/run.sh [BUILD_DIR] [REVOCATIONS]   (from the repository root)
+# gateways, against the real authority (`mandate serve`). Needs an optimised build of `mandate`
+# and `enforce_loadgen`, and nginx.
+# Usage: bench/enforce/run.sh [BUILD_DIR] [REVOCATIONS] [SECONDS]   (from the repository root)
 set -euo pipefail
-build=${1:-build}
+build=${1:-build-rel}
 export NODE_PATH="$PWD/tests/node/node_modules"
-node bench/enforce/bench.js "$build/mandate" "$build/bench/enforce/enforce_loadgen" "${2:-1000}"
+node bench/enforce/bench.js "$build/mandate" "$build/bench/enforce/enforce_loadgen" "${2:-1000}" "${3:-5}"

@@ -59,7 +59,9 @@ struct Options {
   std::string bootstrap_audience = "mandate";  // `aud` JWT-SVIDs / OIDC tokens must carry
   int64_t default_deadline_seconds = 3600;     // when a mandate sets none
   // Connections whose (task token, key) pair was verified with a proof; later calls on the
-  // same connection may omit the proof (the "bound connection" fast path). 0 disables it.
+  // same connection may omit the proof (the "bound connection" fast path). 0 disables it. When
+  // this many are bound, new connections are not bound (their calls still verify); a binding
+  // ends with ForgetConnection.
   size_t bound_connections = 1 << 16;
   std::string audit_chain = "main";  // the audit chain this authority appends to
 };
@@ -168,10 +170,20 @@ class Authority {
   ~Authority();
 
   [[nodiscard]] Result<StartedTask> StartTask(const StartTaskRequest& request);
+  // Starts `count` (1..kMaxTasksPerStart) tasks for one agent under one mandate with the same
+  // inputs: the agent's credential and proof are verified once, the tasks stored in one
+  // transaction and their `task.started` records committed together. Each gets its own id and
+  // task token. The fast path for an orchestrator fanning out work (and for loading a benchmark
+  // with a million live tasks). Nothing is stored when verification fails.
+  static constexpr size_t kMaxTasksPerStart = 100'000;
+  [[nodiscard]] Result<std::vector<StartedTask>> StartTasks(const StartTaskRequest& request,
+                                                            size_t count);
   // Authenticates the caller with its task token + proof, then decides. Never throws.
   Decision Authorize(std::string_view task_token, const Proof& proof, const ToolCall& call);
   // Blocks until the decision's audit record is durable; an error means it is not (deny).
   Status WaitDurable(uint64_t audit_ticket);
+  // Drops what connection `connection_id` proved (adapters call it when the connection closes).
+  void ForgetConnection(uint64_t connection_id);
 
   // The caller proves it holds the task (token + proof) or is the operator (`operator_call`).
   [[nodiscard]] Result<TaskView> CompleteTask(std::string_view task_id, std::string_view reason);

@@ -80,7 +80,9 @@ void ExplainFromChain(const CompiledMandate& cm, const LiveTask& task, const Too
                       int64_t now_us, Explanation& e) {
   const Mandate& m = *cm.mandate;
   const ChainCall chain_call{call.system, call.action, call.resource};
-  const ChainMatch match = cm.chain.Match(task.progress, chain_call, task.inputs);
+  const TaskInputs inputs = task.inputs.Unpack();
+  const cedar::Value inputs_value = InputsValue(m, inputs);
+  const ChainMatch match = cm.chain.Match(task.progress, chain_call, inputs);
   for (uint8_t i = 0; i < match.count; ++i) {
     const CandidateStep& c = match.candidates[i];
     const bool ok = c.verdict == ChainVerdict::kAllowed;
@@ -118,7 +120,7 @@ void ExplainFromChain(const CompiledMandate& cm, const LiveTask& task, const Too
         Note(e, "guard", "error", attempt.reasons[0].message, attempt.reasons[0].rule);
       } else {
         const cedar::Request request =
-            CedarRequestFor(cm, task, c.step, call, std::move(*args), now_us);
+            CedarRequestFor(cm, task, c.step, call, std::move(*args), inputs_value, now_us);
         ExplainPolicies(cm, request, c.step, e);
         attempt = CedarVerdict(cm, cm.authorizer->Authorize(request, cm.entities), c.step);
       }
@@ -211,17 +213,21 @@ Result<Explanation> ExplainOffline(const OfflineExplainRequest& request) {
   }
   auto authorizer = cedar::Authorizer::Build(compiled_cedar->policies);
   if (!authorizer) return Err(authorizer.error());
-  const CompiledMandate cm{request.mandate,
-                           Chain(request.mandate),
-                           std::move(compiled_cedar),
-                           std::move(*authorizer),
-                           {}};
+  CompiledMandate cm{request.mandate,
+                     Chain(request.mandate),
+                     std::move(compiled_cedar),
+                     std::move(*authorizer),
+                     {},
+                     {},
+                     {},
+                     {},
+                     {}};
+  PrecomputeValues(cm);
   const Mandate& m = *cm.mandate;
   auto inputs = BindTaskInputs(m, request.inputs);
   if (!inputs) return Err(inputs.error());
   LiveTask task;
   task.agent = request.agent;
-  task.inputs_value = InputsValue(m, *inputs);
   task.inputs = std::move(*inputs);
   for (const std::string& id : request.steps_done) {
     const int step = m.StepIndex(id);
@@ -275,7 +281,7 @@ Result<Explanation> Authority::Explain(std::string_view task_id, const ToolCall&
   const Mandate& m = *cm.mandate;
   Note(e, "task", "pass",
        "active task of mandate `" + m.name + "` version `" + m.version + "`, agent `" +
-           copy->agent + "`, " + std::to_string(copy->progress.calls) + " call(s) so far");
+           copy->agent.str() + "`, " + std::to_string(copy->progress.calls) + " call(s) so far");
   if (auto hit = impl.revocations.CoversTask(copy->agent, m.name, m.owner, copy->created_us)) {
     Note(e, "revocation", "fail", "revocation " + std::to_string(hit->event_id) + " covers it");
     return Denied(std::move(e), "revocation", "revocation.scope",

@@ -46,6 +46,9 @@ void AddEnforceCommands(CLI::App& app, int& exit_code) {
   proxy->add_option("--system", options->system, "the MCP server's system name in mandates")
       ->required();
   proxy->add_option("--resource", options->resource, "resource of every call (default: system)");
+  proxy->add_option("--audience", options->audience,
+                    "the system's audience in mandates, for step credentials (default: system)");
+  proxy->add_option("--issuer", options->issuer, "`iss` of step credentials (default: mandate)");
   proxy->add_option("--revocation-grace-ms", options->revocation_grace_ms,
                     "refuse every call when the revocation stream is lost this long");
   proxy->add_option("--agent-key", options->agent_key_file,

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "src/credential/internal/json_writer.h"
+#include "src/credential/internal/payload_reader.h"
 
 namespace mandate::credential {
 namespace internal {
@@ -16,23 +17,26 @@ Status ClaimInvalid(std::string_view name, std::string_view what) {
                          "credential: claim `" + std::string(name) + "` " + std::string(what));
 }
 
-Status ReadString(const boost::json::object& o, std::string_view name, std::string& out,
-                  bool required = true) {
-  const auto* v = o.if_contains(name);
-  if (v == nullptr) return required ? ClaimInvalid(name, "is missing") : Status();
-  if (!v->is_string() || v->as_string().empty())
+using Type = PayloadReader::Type;
+
+Status ReadString(const PayloadReader& r, uint32_t object, std::string_view name,
+                  std::string& out) {
+  const auto* v = r.Find(object, name);
+  if (v == nullptr) return ClaimInvalid(name, "is missing");
+  if (v->type != Type::kString || v->text_size == 0) {
     return ClaimInvalid(name, "must be a non-empty string");
-  out.assign(v->as_string().data(), v->as_string().size());
+  }
+  out.assign(r.Text(*v));
   return {};
 }
 
-Status ReadInt(const boost::json::object& o, std::string_view name, int64_t& out) {
-  const auto* v = o.if_contains(name);
+Status ReadInt(const PayloadReader& r, std::string_view name, int64_t& out) {
+  const auto* v = r.Find(PayloadReader::kRoot, name);
   if (v == nullptr) return ClaimInvalid(name, "is missing");
-  if (v->is_int64()) {
-    out = v->as_int64();
-  } else if (v->is_uint64() && v->as_uint64() < (uint64_t{1} << 62)) {
-    out = int64_t(v->as_uint64());
+  if (v->type == Type::kInt64) {
+    out = v->int64;
+  } else if (v->type == Type::kUint64 && v->uint64 < (uint64_t{1} << 62)) {
+    out = int64_t(v->uint64);
   } else {
     return ClaimInvalid(name, "must be an integer");
   }
@@ -75,41 +79,45 @@ void AppendClaimsJson(const CredentialClaims& c, std::string& out) {
 }
 
 Result<CredentialClaims> ParseCredentialClaims(std::string_view payload, CredentialKind kind) {
-  auto parsed = ParseClaims(payload);
-  if (!parsed) return Err(parsed.error());
-  const boost::json::object& o = *parsed;
+  // One reader per thread keeps its buffers between credentials: no allocation once warm.
+  thread_local PayloadReader reader;
+  MANDATE_RETURN_IF_ERROR(reader.Read(payload));
+  const PayloadReader& r = reader;
+  constexpr uint32_t kTop = PayloadReader::kRoot;
   CredentialClaims c;
   c.kind = kind;
-  MANDATE_RETURN_IF_ERROR(ReadString(o, "iss", c.issuer));
-  MANDATE_RETURN_IF_ERROR(ReadString(o, "sub", c.agent));
-  MANDATE_RETURN_IF_ERROR(ReadString(o, "aud", c.audience));
-  MANDATE_RETURN_IF_ERROR(ReadInt(o, "iat", c.issued_at));
-  MANDATE_RETURN_IF_ERROR(ReadInt(o, "exp", c.expires_at));
-  MANDATE_RETURN_IF_ERROR(ReadString(o, "jti", c.jti));
-  MANDATE_RETURN_IF_ERROR(ReadString(o, "task_id", c.task_id));
+  MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "iss", c.issuer));
+  MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "sub", c.agent));
+  MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "aud", c.audience));
+  MANDATE_RETURN_IF_ERROR(ReadInt(r, "iat", c.issued_at));
+  MANDATE_RETURN_IF_ERROR(ReadInt(r, "exp", c.expires_at));
+  MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "jti", c.jti));
+  MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "task_id", c.task_id));
   if (kind == CredentialKind::kTaskToken) {
-    MANDATE_RETURN_IF_ERROR(ReadString(o, "mandate", c.mandate));
-    MANDATE_RETURN_IF_ERROR(ReadInt(o, "mandate_version", c.mandate_version));
+    MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "mandate", c.mandate));
+    MANDATE_RETURN_IF_ERROR(ReadInt(r, "mandate_version", c.mandate_version));
   } else {
-    MANDATE_RETURN_IF_ERROR(ReadString(o, "step", c.step));
-    MANDATE_RETURN_IF_ERROR(ReadString(o, "action", c.action));
-    MANDATE_RETURN_IF_ERROR(ReadString(o, "resource", c.resource));
-    const boost::json::object* level = &o;
-    while (const auto* act = level->if_contains("act")) {
-      if (!act->is_object()) return Err(ClaimInvalid("act", "must be an object"));
+    MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "step", c.step));
+    MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "action", c.action));
+    MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "resource", c.resource));
+    uint32_t level = kTop;
+    while (const auto* act = r.Find(level, "act")) {
+      if (act->type != Type::kObject) return Err(ClaimInvalid("act", "must be an object"));
+      level = r.IndexOf(act);
       std::string actor;
-      MANDATE_RETURN_IF_ERROR(ReadString(act->as_object(), "sub", actor));
+      MANDATE_RETURN_IF_ERROR(ReadString(r, level, "sub", actor));
       c.actor_chain.push_back(std::move(actor));
-      level = &act->as_object();
     }
-    if (const auto* once = o.if_contains("single_use")) {
-      if (!once->is_bool()) return Err(ClaimInvalid("single_use", "must be a boolean"));
-      c.single_use = once->as_bool();
+    if (const auto* once = r.Find(kTop, "single_use")) {
+      if (once->type != Type::kBool) return Err(ClaimInvalid("single_use", "must be a boolean"));
+      c.single_use = once->boolean;
     }
   }
-  const auto* cnf = o.if_contains("cnf");
-  if (cnf == nullptr || !cnf->is_object()) return Err(ClaimInvalid("cnf", "must be an object"));
-  MANDATE_RETURN_IF_ERROR(ReadString(cnf->as_object(), "jkt", c.jkt));
+  const auto* cnf = r.Find(kTop, "cnf");
+  if (cnf == nullptr || cnf->type != Type::kObject) {
+    return Err(ClaimInvalid("cnf", "must be an object"));
+  }
+  MANDATE_RETURN_IF_ERROR(ReadString(r, r.IndexOf(cnf), "jkt", c.jkt));
   return c;
 }
 
@@ -184,8 +192,8 @@ Result<std::string> CredentialIssuer::Mint(CredentialClaims& c) const {
   if (c.issuer.empty()) c.issuer = issuer_;
   if (c.issued_at == 0) c.issued_at = now;
   if (c.jti.empty()) c.jti = RandomJti();
-  std::string payload;
-  payload.reserve(512);
+  thread_local std::string payload;  // reused: its capacity stays warm between credentials
+  payload.clear();
   internal::AppendClaimsJson(c, payload);
   const std::string& header =
       c.kind == CredentialKind::kTaskToken ? active->task_header_b64 : active->step_header_b64;
@@ -193,13 +201,7 @@ Result<std::string> CredentialIssuer::Mint(CredentialClaims& c) const {
   token.reserve(header.size() + payload.size() * 4 / 3 + 100);
   token = header;
   token += '.';
-  const size_t b64 =
-      sodium_base64_ENCODED_LEN(payload.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  const size_t at = token.size();
-  token.resize(at + b64);
-  sodium_bin2base64(token.data() + at, b64, reinterpret_cast<const unsigned char*>(payload.data()),
-                    payload.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  token.pop_back();
+  AppendBase64Url(payload, token);
   const size_t input = token.size();
   token += '.';
   MANDATE_RETURN_IF_ERROR(

@@ -90,6 +90,26 @@ TEST(Jose, PrivateJwkRoundTrip) {
   }
 }
 
+// The r || s <-> DER conversion is hand-written: hundreds of signatures cover r and s with the
+// top bit set (DER sign padding) and, now and then, with leading zero bytes.
+TEST(Jose, EcdsaSignaturesRoundTripThroughDer) {
+  for (Algorithm alg : {Algorithm::kES256, Algorithm::kES384}) {
+    auto key = SigningKey::Generate(alg, "k");
+    ASSERT_TRUE(key.has_value());
+    for (int i = 0; i < 300; ++i) {
+      const std::string input = "message " + std::to_string(i);
+      auto sig = key->Sign(input);
+      ASSERT_TRUE(sig.has_value());
+      ASSERT_EQ(sig->size(), alg == Algorithm::kES256 ? 64u : 96u);
+      ASSERT_TRUE(key->public_key().Verify(alg, input, *sig).ok()) << i;
+    }
+    // r = 0 and a zero-length signature are refused, not crashed on.
+    std::string zero(alg == Algorithm::kES256 ? 64 : 96, '\0');
+    EXPECT_EQ(key->public_key().Verify(alg, "m", zero).reason(), "jws.signature_invalid");
+    EXPECT_EQ(key->public_key().Verify(alg, "m", "").reason(), "jws.signature_invalid");
+  }
+}
+
 TEST(Jose, Base64UrlIsStrict) {
   EXPECT_EQ(Base64UrlEncode("hi?"), "aGk_");
   EXPECT_TRUE(Base64UrlDecode("aGk_").has_value());

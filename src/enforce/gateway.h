@@ -8,9 +8,11 @@
 //   authority: http://127.0.0.1:7070
 //   ep_token_file: /etc/mandate/ep.token
 //   revocation_grace_ms: 5000
+//   issuer: mandate                 # `iss` of step credentials verified locally
 //   systems:
 //     - name: tracker
 //       upstream: http://127.0.0.1:9000
+//       audience: https://tracker.example.org   # the mandate's audience (default: the name)
 //       credential: {type: header, header: X-Api-Key, secret: "file:/etc/mandate/tracker.key"}
 //       routes:
 //         - {method: GET, path: "/issues/{id}", action: read_issue, resource: "issues/{id}",
@@ -60,6 +62,8 @@ struct InjectedCredential {
 
 struct SystemUpstream {
   std::string upstream;  // absolute http(s) URL of the upstream's root
+  // The system's `audience` in mandates: the `aud` of step credentials for it (default: name).
+  std::string audience;
   InjectedCredential credential;
 };
 
@@ -68,6 +72,7 @@ struct GatewayConfig {
   std::string authority;      // absolute URL of `mandate serve`
   std::string ep_token_file;  // enforcement-point token (docs/api.md)
   std::string public_url;     // the gateway's URL as agents see it (DPoP `htu`); default from Host
+  std::string issuer = "mandate";  // `iss` of step credentials (the authority's --issuer)
   int64_t revocation_grace_ms = 5000;
   size_t max_body_bytes = 1 << 20;
   std::vector<SystemRoutes> systems;                // routes per system

@@ -116,7 +116,7 @@ Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_v
 Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
   MANDATE_RETURN_IF_ERROR(CheckKeys(root,
-                                    {"listen", "authority", "ep_token_file", "public_url",
+                                    {"listen", "authority", "ep_token_file", "public_url", "issuer",
                                      "revocation_grace_ms", "max_body_bytes", "systems"},
                                     "top level"));
   GatewayConfig config;
@@ -128,6 +128,7 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!ep) return Err(ep.error());
   config.ep_token_file = *ep;
   if (root["public_url"]) config.public_url = root["public_url"].as<std::string>();
+  if (root["issuer"]) config.issuer = root["issuer"].as<std::string>();
   if (root["revocation_grace_ms"]) {
     config.revocation_grace_ms = root["revocation_grace_ms"].as<int64_t>();
     if (config.revocation_grace_ms < 0) {
@@ -145,7 +146,7 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
     if (!name) return Err(name.error());
     std::string what = "system `" + *name + "`";
     MANDATE_RETURN_IF_ERROR(
-        CheckKeys(sys, {"name", "prefix", "upstream", "credential", "routes"}, what));
+        CheckKeys(sys, {"name", "prefix", "upstream", "audience", "credential", "routes"}, what));
     SystemRoutes routes;
     routes.name = *name;
     if (sys["prefix"]) routes.prefix = sys["prefix"].as<std::string>();
@@ -157,6 +158,7 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
     }
     while (!url->empty() && url->back() == '/') url->pop_back();
     upstream.upstream = *url;
+    upstream.audience = sys["audience"] ? sys["audience"].as<std::string>() : *name;
     auto cred = ParseCredential(sys["credential"], what);
     if (!cred) return Err(cred.error());
     upstream.credential = *cred;

@@ -1,28 +1,32 @@
 // The transport of `mandate gateway`: the listener hands each request to the GatewayFilter,
 // allowed ones are forwarded with the src/http client pool, and answers are scrubbed.
 #include <iostream>
-#include <thread>
 
 #include "src/enforce/authority_client.h"
 #include "src/enforce/gateway.h"
 #include "src/enforce/internal/gateway_filter.h"
 #include "src/enforce/internal/listener.h"
 #include "src/enforce/internal/revocation_stream.h"
+#include "src/enforce/internal/step_credentials.h"
 #include "src/http/client.h"
 
 namespace mandate::enforce {
 namespace {
 
-internal::Reply Handle(internal::InboundRequest& inbound, const internal::GatewayFilter& filter,
-                       http::ClientPool& upstream) {
-  internal::GatewayRequest request{std::move(inbound.method), std::move(inbound.target),
-                                   std::move(inbound.headers), std::move(inbound.body)};
+http::Response Handle(const http::Request& inbound, const internal::GatewayFilter& filter,
+                      http::ClientPool& upstream) {
+  internal::GatewayRequest request{std::string(inbound.method()),
+                                   std::string(inbound.target()),
+                                   {},
+                                   std::string(inbound.body())};
+  for (const auto& [name, value] : inbound.Headers()) request.headers.emplace_back(name, value);
   internal::GatewayOutcome outcome = filter.OnRequest(request);
   if (!outcome.forward) {
     std::cerr << "mandate gateway: " << request.method << " "
               << request.target.substr(0, request.target.find('?')) << " -> " << outcome.status
               << " " << outcome.decision.PrimaryCode() << "\n";
-    return {outcome.status, std::move(outcome.reply_headers), std::move(outcome.reply_body)};
+    return internal::MakeResponse(outcome.status, outcome.reply_headers,
+                                  std::move(outcome.reply_body));
   }
   http::ClientRequest forward;
   forward.method = request.method;
@@ -34,17 +38,11 @@ internal::Reply Handle(internal::InboundRequest& inbound, const internal::Gatewa
     // The reason only: client errors may quote the request, and the request holds the secret.
     std::cerr << "mandate gateway: upstream of `" << outcome.system
               << "` failed: " << response.error().reason() << "\n";
-    return {502,
-            {{"Content-Type", "application/json"}},
-            http::ErrorJson("upstream.unavailable",
-                            "the upstream of `" + outcome.system + "` did not answer")};
+    return http::Response::Error(502, "upstream.unavailable",
+                                 "the upstream of `" + outcome.system + "` did not answer");
   }
-  internal::Reply reply{response->status, {}, std::move(response->body)};
-  for (auto& [name, value] : response->headers) {
-    if (!internal::IsHopByHopHeader(name)) reply.headers.emplace_back(name, std::move(value));
-  }
-  filter.ScrubResponse(outcome.system, reply.headers, reply.body);
-  return reply;
+  filter.ScrubResponse(outcome.system, response->headers, response->body);
+  return internal::MakeResponse(response->status, response->headers, std::move(response->body));
 }
 
 }  // namespace
@@ -69,11 +67,15 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
 
   SystemClock clock;
   RevocationFeed feed(clock, config.revocation_grace_ms * 1000);
-  std::atomic<bool> stop_feed{false};
-  internal::RevocationStreamOptions stream_options{config.authority, *ep_token};
-  std::thread feed_thread([&] { internal::RunRevocationStream(feed, stream_options, stop_feed); });
+  auto subscription = internal::SubscribeRevocations(feed, {config.authority, *ep_token});
 
-  HttpDecisionClient decisions(AuthorityOptions{config.authority, *ep_token, {}});
+  HttpDecisionClient remote(AuthorityOptions{config.authority, *ep_token, {}});
+  // Step credentials the agent already holds are verified here, without a round trip.
+  internal::AuthorityKeys keys(internal::JwksFetcher(config.authority), clock);
+  std::map<std::string, std::string> audiences;
+  for (const auto& [name, upstream] : config.upstreams) audiences[name] = upstream.audience;
+  internal::StepCredentialClient decisions(remote, keys, &feed, config.issuer, std::move(audiences),
+                                           clock);
   internal::GatewayFilter filter(std::move(*table), std::move(systems), config.public_url,
                                  decisions, &feed);
   http::ClientOptions upstream_options;
@@ -81,12 +83,9 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
   http::ClientPool upstream(upstream_options);
 
   internal::ListenerOptions listener{config.listen, config.max_body_bytes, "gateway"};
-  Status status = internal::RunListener(listener, stop, [&](internal::InboundRequest& request) {
+  return internal::RunListener(listener, stop, [&](const http::Request& request) {
     return Handle(request, filter, upstream);
   });
-  stop_feed = true;
-  feed_thread.join();
-  return status;
 }
 
 }  // namespace mandate::enforce

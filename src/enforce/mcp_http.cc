@@ -5,32 +5,35 @@
 // a POST the proxy has checked.
 #include <boost/json.hpp>
 #include <iostream>
-#include <thread>
 
 #include "src/enforce/authority_client.h"
 #include "src/enforce/internal/gateway_filter.h"
 #include "src/enforce/internal/listener.h"
 #include "src/enforce/internal/mcp_governor.h"
 #include "src/enforce/internal/revocation_stream.h"
-#include "src/enforce/internal/sse.h"
+#include "src/enforce/internal/step_credentials.h"
 #include "src/enforce/mcp_proxy.h"
 #include "src/http/client.h"
+#include "src/http/event_stream.h"
+#include "src/http/proxy.h"
 #include "src/json/json.h"
 
 namespace mandate::enforce {
 namespace {
 
 using internal::McpGovernor;
-using internal::Reply;
 
-Reply JsonRpcError(int http_status, int code, std::string_view message) {
-  return {http_status,
-          {{"Content-Type", "application/json"}},
-          McpGovernor::ErrorReply("null", code, message)};
+http::Response JsonRpcError(int http_status, int code, std::string_view message) {
+  return http::Response::Json(http_status, McpGovernor::ErrorReply("null", code, message));
 }
 
-std::string TaskTokenOf(const http::HeaderList& headers) {
-  auto auth = http::FindHeader(headers, "authorization");
+http::Response MethodNotAllowed() {
+  http::Response response{405, "", "", {{"Allow", "POST, DELETE"}}, false};
+  return response;
+}
+
+std::string TaskTokenOf(const http::Request& request) {
+  auto auth = request.Header("authorization");
   if (!auth || auth->size() <= 5) return {};
   std::string scheme(auth->substr(0, 5));
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -40,9 +43,10 @@ std::string TaskTokenOf(const http::HeaderList& headers) {
 
 // MCP 2026-07-28 (SEP-2243): `Mcp-Method` / `Mcp-Name` must agree with the body, so nothing that
 // routes on headers can be shown one call while the server runs another.
-Status CheckStandardHeaders(const http::HeaderList& headers, std::string_view body) {
-  auto method_header = http::FindHeader(headers, "mcp-method");
-  auto name_header = http::FindHeader(headers, "mcp-name");
+Status CheckStandardHeaders(const http::Request& request) {
+  auto method_header = request.Header("mcp-method");
+  auto name_header = request.Header("mcp-name");
+  std::string_view body = request.body();
   if (!method_header && !name_header) return Status();
   auto doc = json::Parse(body);
   if (!doc || !doc->is_object()) return Status();  // the governor answers parse errors
@@ -73,23 +77,13 @@ Status CheckStandardHeaders(const http::HeaderList& headers, std::string_view bo
 
 std::string FilterSseStream(std::string_view stream, std::string_view list_id,
                             const std::vector<std::string>& allowed) {
-  internal::SseParser parser(64 << 20);
   std::string out;
-  Status status = parser.Feed(stream, [&](const internal::SseEvent& event) {
-    if (event.type != "message") out += "event: " + event.type + "\n";
-    if (!event.id.empty()) out += "id: " + event.id + "\n";
-    std::string data = McpGovernor::FilterToolsList(event.data, list_id, allowed);
-    size_t start = 0;
-    while (true) {
-      size_t nl = data.find('\n', start);
-      out += "data: " + data.substr(start, nl == std::string::npos ? nl : nl - start) + "\n";
-      if (nl == std::string::npos) break;
-      start = nl + 1;
-    }
-    out += "\n";
+  Status status = http::ParseEventStream(stream, 64 << 20, [&](const http::SseEvent& event) {
+    http::SseEvent filtered = event;
+    filtered.data = McpGovernor::FilterToolsList(event.data, list_id, allowed);
+    out += http::FormatEventStream(filtered);
   });
-  (void)parser.Feed("\n\n", [](const internal::SseEvent&) {});
-  if (!status.ok()) return {};
+  if (!status.ok()) return {};  // an unreadable stream is not passed on unfiltered
   return out;
 }
 
@@ -98,65 +92,56 @@ struct Proxy {
   McpGovernor& governor;
   http::ClientPool& upstream;
 
-  Reply Handle(internal::InboundRequest& request) const {
-    if (request.method == "GET") {
-      return {405, {{"Allow", "POST, DELETE"}}, ""};
-    }
-    if (request.method != "POST" && request.method != "DELETE") {
-      return {405, {{"Allow", "POST, DELETE"}}, ""};
-    }
-    if (request.method == "POST") {
-      Status headers_ok = CheckStandardHeaders(request.headers, request.body);
+  http::Response Handle(const http::Request& request) const {
+    const std::string_view method = request.method();
+    if (method != "POST" && method != "DELETE") return MethodNotAllowed();
+    if (method == "POST") {
+      Status headers_ok = CheckStandardHeaders(request);
       if (!headers_ok.ok())
         return JsonRpcError(400, internal::kHeaderMismatch, headers_ok.message());
     }
     internal::McpClientOutcome outcome;
-    if (request.method == "POST") {
+    if (method == "POST") {
       AgentCredentials agent;
-      agent.task_token = TaskTokenOf(request.headers);
+      agent.task_token = TaskTokenOf(request);
       if (agent.task_token.empty()) {
-        Reply reply = JsonRpcError(401, internal::kInvalidRequest,
-                                   "send the task token as `Authorization: DPoP <token>`");
+        http::Response reply = JsonRpcError(401, internal::kInvalidRequest,
+                                            "send the task token as `Authorization: DPoP <token>`");
         reply.headers.emplace_back("WWW-Authenticate", "DPoP algs=\"ES256 EdDSA\"");
         return reply;
       }
-      if (auto proof = http::FindHeader(request.headers, "dpop")) agent.dpop_proof = *proof;
+      if (auto proof = request.Header("dpop")) agent.dpop_proof = *proof;
       agent.method = "POST";
-      auto host = http::FindHeader(request.headers, "host");
-      std::string path = request.target.substr(0, request.target.find('?'));
-      agent.url = "http://" + std::string(host ? *host : "localhost") + path;
-      outcome = governor.OnClientMessage(request.body, agent);
+      auto host = request.Header("host");
+      agent.url = "http://" + std::string(host ? *host : "localhost") + std::string(request.path());
+      outcome = governor.OnClientMessage(request.body(), agent);
       if (!outcome.tool.empty()) {
         std::cerr << "mandate mcp-proxy: tools/call `" << outcome.tool
                   << "`: " << VerdictName(outcome.decision.verdict)
                   << (outcome.forward ? "" : " (" + outcome.decision.PrimaryCode() + ")") << "\n";
       }
-      if (!outcome.forward) {
-        return {200, {{"Content-Type", "application/json"}}, std::move(outcome.reply)};
-      }
+      if (!outcome.forward) return http::Response::Json(200, std::move(outcome.reply));
     }
     http::ClientRequest forward;
-    forward.method = request.method;
+    forward.method = std::string(method);
     forward.url = options.upstream_url;
-    for (auto& [name, value] : request.headers) {
+    const std::string_view connection = request.Header("connection").value_or("");
+    for (const auto& [name, value] : request.Headers()) {
       if (internal::GatewayFilter::IsAgentCredentialHeader(name) ||
-          internal::IsHopByHopHeader(name) || http::EqualsIgnoreCase(name, "host")) {
+          http::IsHopByHopHeader(name, connection)) {
         continue;
       }
       forward.headers.emplace_back(name, value);
     }
-    forward.body = std::move(request.body);
+    forward.body = std::string(request.body());
     auto response = upstream.Send(forward);
     if (!response) {
       return JsonRpcError(502, internal::kInternalError, "the MCP server did not answer");
     }
-    Reply reply{response->status, {}, std::move(response->body)};
-    for (auto& [name, value] : response->headers) {
-      if (!internal::IsHopByHopHeader(name)) reply.headers.emplace_back(name, std::move(value));
-    }
+    http::Response reply =
+        internal::MakeResponse(response->status, response->headers, std::move(response->body));
     if (outcome.tools_list_id) {
-      auto type = http::FindHeader(reply.headers, "content-type");  // values moved above
-      if (type && type->find("text/event-stream") != std::string_view::npos) {
+      if (reply.content_type.find("text/event-stream") != std::string::npos) {
         reply.body = FilterSseStream(reply.body, *outcome.tools_list_id, outcome.allowed_tools);
       } else {
         reply.body =
@@ -178,10 +163,12 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
   if (!ep_token) return ep_token.error();
   SystemClock clock;
   RevocationFeed feed(clock, options.revocation_grace_ms * 1000);
-  std::atomic<bool> stop_feed{false};
-  internal::RevocationStreamOptions stream_options{options.authority, *ep_token};
-  std::thread feed_thread([&] { internal::RunRevocationStream(feed, stream_options, stop_feed); });
-  HttpDecisionClient decisions(AuthorityOptions{options.authority, *ep_token, {}});
+  auto subscription = internal::SubscribeRevocations(feed, {options.authority, *ep_token});
+  HttpDecisionClient remote(AuthorityOptions{options.authority, *ep_token, {}});
+  internal::AuthorityKeys keys(internal::JwksFetcher(options.authority), clock);
+  internal::StepCredentialClient decisions(
+      remote, keys, &feed, options.issuer,
+      {{options.system, options.audience.empty() ? options.system : options.audience}}, clock);
   McpGovernor governor(decisions, &feed, options.system, options.resource);
   http::ClientOptions client_options;
   client_options.timeout = std::chrono::milliseconds(120'000);  // long-running tools
@@ -189,11 +176,8 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
   http::ClientPool upstream(client_options);
   Proxy proxy{options, governor, upstream};
   internal::ListenerOptions listener{options.listen, 4 << 20, "mcp-proxy"};
-  Status status = internal::RunListener(
-      listener, stop, [&](internal::InboundRequest& request) { return proxy.Handle(request); });
-  stop_feed = true;
-  feed_thread.join();
-  return status;
+  return internal::RunListener(listener, stop,
+                               [&](const http::Request& request) { return proxy.Handle(request); });
 }
 
 }  // namespace mandate::enforce

@@ -31,6 +31,9 @@ struct McpProxyOptions {
   std::string ep_token_file;  // enforcement-point token
   std::string system;         // the MCP server's system name in mandates
   std::string resource;       // resource of every call (default: the system name)
+  // Step credentials presented instead of a task token are verified locally (http transport):
+  std::string audience;            // the system's `audience` in mandates (default: system)
+  std::string issuer = "mandate";  // `iss` of step credentials
   int64_t revocation_grace_ms = 5000;
   // stdio
   std::vector<std::string> command;  // server command and arguments

@@ -105,9 +105,7 @@ Result<int> RunMcpStdioProxy(const McpProxyOptions& options, const std::atomic<b
 
   SystemClock clock;
   RevocationFeed feed(clock, options.revocation_grace_ms * 1000);
-  std::atomic<bool> stop_feed{false};
-  internal::RevocationStreamOptions stream_options{options.authority, *ep_token};
-  std::thread feed_thread([&] { internal::RunRevocationStream(feed, stream_options, stop_feed); });
+  auto subscription = internal::SubscribeRevocations(feed, {options.authority, *ep_token});
 
   AuthorityOptions authority{options.authority, *ep_token, {}};
   HttpDecisionClient http_client(authority);
@@ -118,11 +116,7 @@ Result<int> RunMcpStdioProxy(const McpProxyOptions& options, const std::atomic<b
   internal::McpGovernor governor(client, &feed, options.system, options.resource);
 
   auto child = Spawn(options.command);
-  if (!child) {
-    stop_feed = true;
-    feed_thread.join();
-    return Err(child.error());
-  }
+  if (!child) return Err(child.error());
   ::signal(SIGPIPE, SIG_IGN);
   internal::LineWriter to_agent(1);
   internal::LineWriter to_server(child->to_child);
@@ -188,8 +182,7 @@ Result<int> RunMcpStdioProxy(const McpProxyOptions& options, const std::atomic<b
   ::waitpid(child->pid, &status, 0);
   server_to_agent.join();
   ::close(child->from_child);
-  stop_feed = true;
-  feed_thread.join();
+  subscription->Stop();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }

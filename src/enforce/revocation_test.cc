@@ -2,29 +2,69 @@
 
 #include <gtest/gtest.h>
 
-#include "src/enforce/internal/sse.h"
+#include <mutex>
+#include <thread>
+
+#include "src/enforce/internal/revocation_stream.h"
+#include "src/http/server.h"
 
 namespace mandate::enforce {
 namespace {
 
-TEST(Sse, ParsesEventsAcrossChunksAndLineEndings) {
-  internal::SseParser parser;
-  std::vector<internal::SseEvent> events;
-  auto collect = [&](const internal::SseEvent& e) { events.push_back(e); };
-  ASSERT_TRUE(parser.Feed(": heartbeat\n\nid: 7\nevent: revoc", collect).ok());
-  EXPECT_TRUE(events.empty());
-  ASSERT_TRUE(parser.Feed("ation\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\n", collect).ok());
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].type, "revocation");
-  EXPECT_EQ(events[0].id, "7");
-  EXPECT_EQ(events[0].data, "{\"a\":\n1}");
-  EXPECT_EQ(parser.last_event_id(), "7");
-}
-
-TEST(Sse, BoundsEventSize) {
-  internal::SseParser parser(64);
-  Status s = parser.Feed("data: " + std::string(100, 'x'), [](const internal::SseEvent&) {});
-  EXPECT_EQ(s.reason(), "sse.too_large");
+// The transport over src/http's EventSubscription against a real src/http server: the token is
+// sent, events reach the deny set, and a dropped stream resumes with `Last-Event-ID`.
+TEST(RevocationStream, FeedsTheDenySetAndResumesAfterADrop) {
+  std::mutex mu;
+  std::vector<std::string> resumed_from;  // GUARDED_BY(mu)
+  http::Router router;
+  ASSERT_TRUE(router
+                  .AddAsync("GET", "/v1/revocations/stream",
+                            [&](const http::Request& req, http::Responder responder) {
+                              if (req.Header("authorization") != "Bearer ep-secret") {
+                                return responder.Send(http::Response::Error(401, "auth", "no"));
+                              }
+                              std::string last(req.Header("last-event-id").value_or(""));
+                              {
+                                std::lock_guard lock(mu);
+                                resumed_from.push_back(last);
+                              }
+                              auto stream = responder.StartEvents();
+                              auto event = [](int id) {
+                                return http::SseEvent{std::to_string(id), "revocation",
+                                                      R"({"id":)" + std::to_string(id) +
+                                                          R"(,"scope":"task","value":"t_)" +
+                                                          std::to_string(id) + R"("})",
+                                                      std::nullopt};
+                              };
+                              if (last.empty()) {
+                                stream->Send(event(1));
+                                stream->Send(event(2));
+                                stream->Close();  // the authority goes away mid-stream
+                              } else {
+                                stream->Send(event(3));
+                              }
+                            })
+                  .ok());
+  auto server = http::Server::Start({}, std::move(router));
+  ASSERT_TRUE(server) << server.error().ToString();
+  SystemClock clock;
+  RevocationFeed feed(clock, 5'000'000);
+  auto subscription = internal::SubscribeRevocations(
+      feed, {"http://127.0.0.1:" + std::to_string((*server)->port()), "ep-secret",
+             std::chrono::milliseconds(10), std::chrono::milliseconds(50),
+             std::chrono::milliseconds(5'000)});
+  for (int i = 0; i < 500 && !feed.deny_set().IsTaskRevoked("t_3"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(feed.deny_set().IsTaskRevoked("t_1"));
+  EXPECT_TRUE(feed.deny_set().IsTaskRevoked("t_2"));
+  EXPECT_TRUE(feed.deny_set().IsTaskRevoked("t_3"));
+  EXPECT_TRUE(feed.Ready().ok());
+  subscription->Stop();
+  std::lock_guard lock(mu);
+  ASSERT_GE(resumed_from.size(), 2u);
+  EXPECT_EQ(resumed_from[0], "");
+  EXPECT_EQ(resumed_from[1], "2");
 }
 
 TEST(RevocationEvent, ParsesAndRejects) {

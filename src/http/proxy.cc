@@ -10,8 +10,10 @@ constexpr std::array<std::string_view, 10> kHopByHop = {
     "trailer",        "transfer-encoding",  "upgrade",          "host",
     "content-length", "proxy-authorization"};
 
+}  // namespace
+
 // Headers named in Connection are hop-by-hop too (RFC 9110 section 7.6.1).
-bool IsHopByHop(std::string_view name, std::string_view connection_header) {
+bool IsHopByHopHeader(std::string_view name, std::string_view connection_header) {
   for (auto hop : kHopByHop) {
     if (EqualsIgnoreCase(name, hop)) return true;
   }
@@ -29,8 +31,6 @@ bool IsHopByHop(std::string_view name, std::string_view connection_header) {
   return false;
 }
 
-}  // namespace
-
 Response Forward(ClientPool& pool, const Request& request, const ProxyOptions& options,
                  std::string_view target) {
   ClientRequest upstream;
@@ -40,7 +40,7 @@ Response Forward(ClientPool& pool, const Request& request, const ProxyOptions& o
   upstream.url = base + std::string(target.empty() ? request.target() : target);
   std::string_view connection = request.Header("Connection").value_or("");
   for (const auto& [name, value] : request.Headers()) {
-    if (!IsHopByHop(name, connection)) upstream.headers.emplace_back(name, value);
+    if (!IsHopByHopHeader(name, connection)) upstream.headers.emplace_back(name, value);
   }
   if (options.add_forwarded_headers) {
     upstream.headers.emplace_back("X-Forwarded-For", request.connection().remote_address);
@@ -65,7 +65,7 @@ Response Forward(ClientPool& pool, const Request& request, const ProxyOptions& o
   response.content_type.clear();
   std::string_view upstream_connection = answer->Header("Connection").value_or("");
   for (auto& [name, value] : answer->headers) {
-    if (IsHopByHop(name, upstream_connection)) continue;
+    if (IsHopByHopHeader(name, upstream_connection)) continue;
     if (EqualsIgnoreCase(name, "content-type")) {
       response.content_type = value;
       continue;

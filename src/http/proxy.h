@@ -30,6 +30,11 @@ struct ProxyOptions {
   bool add_forwarded_headers = true;
 };
 
+// True for a header that describes one connection and is never forwarded by a proxy: the fixed
+// hop-by-hop set above plus Host and Content-Length, and any header `connection_header` (the
+// message's Connection value) names.
+bool IsHopByHopHeader(std::string_view name, std::string_view connection_header = {});
+
 // Forwards `request` (method, body, end-to-end headers) to options.upstream + `target`
 // (default: the request's own target, i.e. path and query) and returns the upstream's answer.
 // Blocking: call it from an AsyncHandler's worker thread pool, not from a server thread.

@@ -307,6 +307,16 @@ TEST(HostileYamlTest, SyntaxErrorsAndOddDocuments) {
   EXPECT_EQ(First(r)->code, "mandate.syntax");
 }
 
+// Found by the fuzz run: yaml-cpp's LoadAll never returns on a stray leading flow indicator.
+TEST(HostileYamlTest, StrayFlowIndicatorIsASyntaxErrorNotAHang) {
+  for (const char* text : {",", ",\"a\":[1]", "]", "}", ",x]"}) {
+    LoadResult r = LoadMandateText(text, "stray.yaml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(First(r)->code, "mandate.syntax") << text;
+    EXPECT_EQ(First(r)->where.line, 1) << text;
+  }
+}
+
 TEST(DirectoryTest, LoadsVersionsSideBySideAndRejectsConflicts) {
   const std::string dir = testing::TempDir() + "/mandates-dir-test";
   std::filesystem::remove_all(dir);

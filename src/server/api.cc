@@ -91,6 +91,18 @@ struct TaskCaller {
   authority::Proof proof() const { return {dpop, method, url, connection}; }
 };
 
+// The authority may bind the caller to this connection; the binding must end with it (ids are
+// never reused, but the table of bindings is bounded).
+void ForgetOnClose(const ApiContext& api, http::ConnectionInfo& connection) {
+  if (connection.user_data) return;
+  struct Unbind {
+    authority::Authority* authority;
+    uint64_t id;
+    ~Unbind() { authority->ForgetConnection(id); }
+  };
+  connection.user_data = std::shared_ptr<Unbind>(new Unbind{api.authority, connection.id});
+}
+
 Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
   TaskCaller c;
   if (auto token = Credential(req, "DPoP"); !token.empty()) {
@@ -99,6 +111,7 @@ Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
     c.method = std::string(req.method());
     c.url = RequestUrl(req);
     c.connection = req.connection().id;
+    ForgetOnClose(api, req.connection());
     return c;
   }
   if (IsEnforcementPoint(req, api)) {

@@ -2,7 +2,7 @@
 // Differential test: random Cedar policy sets, entities and requests, decided by Mandate's
 // engine (the diff_driver binary) and by the reference @cedar-policy/cedar-wasm; any
 // disagreement in decision, reasons or errors fails the run.
-//   node diff.js --driver PATH [--seed N] [--requests N] [--per-set N]
+//   node diff.js --driver PATH [--seed N] [--requests N] [--per-set N] [--stateless]
 // 64-bit integers stay exact: they travel as marker strings that a patched JSON.stringify
 // turns back into bare numbers (cedar-wasm stringifies its arguments).
 'use strict';
@@ -21,6 +21,7 @@ const driver = arg('--driver');
 const seed = Number(arg('--seed', '1'));
 const totalRequests = Number(arg('--requests', '3000'));
 const perSet = Number(arg('--per-set', '10'));
+const stateless = args.includes('--stateless');
 if (!driver) {
   console.error('usage: node diff.js --driver PATH [--seed N] [--requests N]');
   process.exit(2);
@@ -52,7 +53,7 @@ const TYPES = ['User', 'Group', 'Doc', 'Folder', 'NS::Tool'];
 const IDS = ['a', 'b', 'c', 'd', 'x y', 'é', ''];
 const ACTIONS = ['read', 'write', 'call', 'admin'];
 const ATTRS = ['name', 'level', 'flag', 'labels', 'owner', 'info', 'addr', 'score', 'when', 'ttl', 'big'];
-const STRINGS = ['', 'a', 'abc', 'a*c', 'x y', 'tool:read', 'é', 'A'];
+const STRINGS = ['', 'a', 'abc', 'a*c', 'x y', 'tool:read', 'é', 'A', 'a\\b', 'x\ty', '"q'];
 const LONGS = ['0', '1', '-1', '7', '100', '9223372036854775807', '-9223372036854775808', '4611686018427387904'];
 const IPS = ['10.0.0.1', '10.0.0.0/8', '127.0.0.1', '::1', '224.0.0.1', 'ff02::1', '192.168.1.0/24', '1.2.3.4/32', 'bad'];
 const DECIMALS = ['1.0', '-1.5', '0.0001', '922337203685477.5807', '2.25', '1.23456'];
@@ -81,13 +82,39 @@ function jsonValue(depth = 0) {
     case 3: return { __entity: randUid() };
     case 4: return { __extn: { fn: 'ip', arg: pick(IPS.slice(0, -1)) } };
     case 5: return { __extn: { fn: 'decimal', arg: pick(DECIMALS.slice(0, 4)) } };
-    case 6: return { __extn: { fn: pick(['datetime', 'duration']), arg: null } };
+    case 6: return chance(0.15) ? extnCall() : { __extn: { fn: pick(['datetime', 'duration']), arg: null } };
     case 7: return Array.from({ length: int(4) }, () => jsonValue(depth + 1));
     default: {
       const o = {};
       for (const k of ['a', 'b', 'name']) if (chance(0.6)) o[k] = jsonValue(depth + 1);
       return o;
     }
+  }
+}
+// `__extn` escapes whose value is the result of a call: `args` lists, nested escapes as
+// arguments, methods (`offset`, `toDate`, `isInRange`, ...), and malformed escapes that Cedar
+// reads as plain records. Some calls fail (overflow, bad types, unknown functions): both sides
+// must then reject the entities or the context.
+function extnCall() {
+  const dt = () => ({ __extn: { fn: 'datetime', arg: pick(DATETIMES.slice(0, 4)) } });
+  const du = () => ({ __extn: { fn: 'duration', arg: pick(DURATIONS.slice(0, 6)) } });
+  const ip = () => ({ __extn: { fn: 'ip', arg: pick(IPS.slice(0, -1)) } });
+  const dec = () => ({ __extn: { fn: 'decimal', arg: pick(DECIMALS.slice(0, 4)) } });
+  switch (int(14)) {
+    case 0: return { __extn: { fn: 'offset', args: [dt(), du()] } };
+    case 1: return { __extn: { fn: 'durationSince', args: [dt(), dt()] } };
+    case 2: return { __extn: { fn: pick(['toDate', 'toTime']), arg: dt() } };
+    case 3: return { __extn: { fn: pick(['toDays', 'toHours', 'toMinutes', 'toSeconds', 'toMilliseconds']), args: [du()] } };
+    case 4: return { __extn: { fn: 'isInRange', args: [ip(), ip()] } };
+    case 5: return { __extn: { fn: pick(['isIpv4', 'isLoopback', 'isMulticast']), arg: ip() } };
+    case 6: return { __extn: { fn: pick(['lessThan', 'greaterThanOrEqual']), args: [dec(), dec()] } };
+    case 7: return { __extn: { fn: pick(['ip', 'decimal', 'datetime', 'duration']), args: [pick(['1.5', '10.0.0.1', '2024-01-01', '1h'])] } };
+    case 8: return { __extn: { fn: 'ip', arg: '10.0.0.1', args: ['::1'] } };  // `arg` wins
+    case 9: return { __extn: { fn: 'offset', args: [dt(), { __extn: { fn: 'duration', arg: '9223372036854775807ms' } }] } };  // overflow
+    case 10: return { __extn: { fn: 'offset', args: [dt()] } };  // wrong arity
+    case 11: return { __extn: pick([{ fn: 'ip' }, { fn: 'ip', args: 'x' }, { fn: 7, arg: 'x' }]) };  // a record
+    case 12: return { __entity: pick([{ type: 'User' }, { type: 'User', id: 'a', extra: 1 }]) };  // record / entity
+    default: return { __extn: { fn: pick(['toDate', 'ip']), arg: pick([dt(), 5, 'nope']) } };
   }
 }
 function fixExtn(v) {
@@ -110,7 +137,8 @@ function typedAttr(name) {
     case 'info': return { a: I64(pick(LONGS.slice(0, 5))), b: pick(STRINGS) };
     case 'addr': return { __extn: { fn: 'ip', arg: pick(IPS.slice(0, -1)) } };
     case 'score': return { __extn: { fn: 'decimal', arg: pick(DECIMALS.slice(0, 5)) } };
-    case 'when': return { __extn: { fn: 'datetime', arg: pick(DATETIMES.slice(0, 4)) } };
+    case 'when': return chance(0.1) ? { __extn: { fn: 'offset', args: [{ __extn: { fn: 'datetime', arg: pick(DATETIMES.slice(0, 4)) } }, { __extn: { fn: 'duration', arg: pick(DURATIONS.slice(0, 5)) } }] } }
+      : { __extn: { fn: 'datetime', arg: pick(DATETIMES.slice(0, 4)) } };
     case 'ttl': return { __extn: { fn: 'duration', arg: pick(DURATIONS.slice(0, 6)) } };
     default: return fixExtn(jsonValue());
   }
@@ -163,6 +191,7 @@ function genContext() {
   if (chance(0.4)) c.rec = { a: I64(pick(LONGS.slice(0, 5))), b: pick(STRINGS), inner: { x: chance(0.5) } };
   if (chance(0.3)) c.who = { __entity: randUid() };
   if (chance(0.3)) c.any = fixExtn(jsonValue());
+  if (chance(0.05)) c.call = extnCall();
   return c;
 }
 
@@ -182,7 +211,7 @@ function expr(type, d) {
         case 5: return `(${sub('entity')} in ${chance(0.5) ? sub('entity') : '[' + sub('entity') + ', ' + sub('entity') + ']'})`;
         case 6: return `(${sub(pick(['entity', 'record']))} has ${pick(ATTRS.concat(['a', 'b', 'inner', 'n', 's', 'rec']))})`;
         case 7: return `(${sub(pick(['entity', 'record']))} has ${pick(['info.a', 'rec.inner.x', 'info.c', '"x y"'])})`;
-        case 8: return `(${sub('string')} like "${pick(['*', 'a*', '*c', 'a\\*c', '*b*', '', 'abc', '**', 'x*y'])}")`;
+        case 8: return `(${sub('string')} like "${pick(['*', 'a*', '*c', 'a\\*c', '*b*', '', 'abc', '**', 'x*y', '\\u{e9}*', '*\\**', 'a\\**', '\\\\*', '*\\t*', '\\"*'])}")`;
         case 9: return `(${sub('entity')} is ${pick(TYPES)}${chance(0.3) ? ' in ' + sub('entity') : ''})`;
         case 10: return `${sub('set')}.contains(${sub(pick(['string', 'long', 'entity']))})`;
         case 11: return `${sub('set')}.${pick(['containsAll', 'containsAny'])}(${sub('set')})`;
@@ -190,7 +219,8 @@ function expr(type, d) {
         case 13: return `${sub('entity')}.hasTag(${sub('string')})`;
         case 14: return `${ipExpr(d - 1)}.${pick(['isIpv4', 'isIpv6', 'isLoopback', 'isMulticast'])}()`;
         case 15: return `${ipExpr(d - 1)}.isInRange(${ipExpr(d - 1)})`;
-        case 16: return `${decExpr()}.${pick(['lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual'])}(${decExpr()})`;
+        case 16: return chance(0.9) ? `${decExpr()}.${pick(['lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual'])}(${decExpr()})`
+          : `(${decExpr()} < ${pick([decExpr(), durExpr(0)])})`;
         case 17: return `(${dtExpr(d - 1)} ${pick(['<', '<=', '>', '>=', '==', '!='])} ${dtExpr(d - 1)})`;
         case 18: return `(${durExpr(d - 1)} ${pick(['<', '>=', '=='])} ${durExpr(d - 1)})`;
         case 19: return `(if ${sub('bool')} then ${sub('bool')} else ${sub('bool')})`;
@@ -200,7 +230,7 @@ function expr(type, d) {
         default: return `(principal in ${sub('entity')})`;
       }
     case 'long':
-      switch (int(9)) {
+      switch (int(10)) {
         case 0: return `(${sub('long')} + ${sub('long')})`;
         case 1: return `(${sub('long')} - ${sub('long')})`;
         case 2: return `(${sub('long')} * ${sub('long')})`;
@@ -209,11 +239,12 @@ function expr(type, d) {
         case 5: return `${durExpr(d - 1)}.${pick(['toDays', 'toHours', 'toMinutes', 'toSeconds', 'toMilliseconds'])}()`;
         case 6: return `(if ${sub('bool')} then ${sub('long')} else ${sub('long')})`;
         case 7: return `${sub('entity')}.getTag("level")`;
+        case 8: return `${sub('record')}["a"]`;  // index access
         default: return `${sub('record')}.a`;
       }
     case 'string':
       switch (int(4)) {
-        case 0: return `${sub('entity')}.name`;
+        case 0: return chance(0.8) ? `${sub('entity')}.name` : `${sub('entity')}["name"]`;
         case 1: return `${sub('record')}.b`;
         case 2: return `${sub('entity')}.getTag(${pick(['"env"', '"owner"', 'context.s'])})`;
         default: return `context.s`;
@@ -283,31 +314,97 @@ function scope(v) {
   }
 }
 
-function genPolicies() {
+function conditions() {
+  let text = '';
+  for (let k = int(3); k > 0; k--) text += ` ${chance(0.7) ? 'when' : 'unless'} { ${expr('bool', 1 + int(3))} }`;
+  return text;
+}
+
+// A template scope: a slot with `==`, `in` or `is … in`, or an ordinary constraint.
+function slotScope(v) {
+  switch (int(4)) {
+    case 0: return `${v} == ?${v}`;
+    case 1: return `${v} in ?${v}`;
+    case 2: return `${v} is ${pick(v === 'principal' ? ['User', 'Group'] : ['Doc', 'Folder'])} in ?${v}`;
+    default: return scope(v);
+  }
+}
+
+// Static policies as text (ids policy0, policy1, ...), and in a third of the sets 1–2
+// templates (t0, t1) with 1–3 links each (l0, l1, ...), mostly to entities of the set (so that
+// linked policies decide requests), sometimes to entities that do not exist.
+function genPolicies(entities) {
   const n = 2 + int(6);
   const out = [];
   for (let i = 0; i < n; i++) {
     const ann = chance(0.2) ? `@id("p${i}") ` : '';
-    let text = `${ann}${chance(0.7) ? 'permit' : 'forbid'}(${scope('principal')}, ${scope('action')}, ${scope('resource')})`;
-    for (let k = int(3); k > 0; k--) text += ` ${chance(0.7) ? 'when' : 'unless'} { ${expr('bool', 1 + int(3))} }`;
-    out.push(text + ';');
+    const text = `${ann}${chance(0.7) ? 'permit' : 'forbid'}(${scope('principal')}, ${scope('action')}, ${scope('resource')})`;
+    out.push(text + conditions() + ';');
   }
-  return out.join('\n');
+  const templates = {};
+  const templateLinks = [];
+  if (chance(0.35)) {
+    for (let t = 1 + int(2), i = 0; i < t; i++) {
+      let p = slotScope('principal'), r = slotScope('resource');
+      if (!p.includes('?') && !r.includes('?')) p = 'principal == ?principal';
+      templates[`t${i}`] = `${chance(0.6) ? 'permit' : 'forbid'}(${p}, ${scope('action')}, ${r})${chance(0.5) ? conditions() : ''};`;
+      for (let k = 1 + int(3); k > 0; k--) {
+        const values = {};
+        const known = (types) => {
+          const fit = entities.filter((e) => types.includes(e.uid.type));
+          return fit.length && chance(0.85) ? pick(fit).uid : randUid(types);
+        };
+        if (p.includes('?')) values['?principal'] = known(['User', 'Group']);
+        if (r.includes('?')) values['?resource'] = known(['Doc', 'Folder', 'NS::Tool']);
+        templateLinks.push({ templateId: `t${i}`, newId: `l${templateLinks.length}`, values });
+      }
+    }
+  }
+  return { policies: out.join('\n'), templates, templateLinks };
+}
+
+function toEst(set) {
+  const parts = cedar.policySetTextToParts(set.policies);
+  if (parts.type !== 'success') return undefined;
+  const est = { staticPolicies: {}, templates: {}, templateLinks: set.templateLinks };
+  for (let i = 0; i < parts.policies.length; i++) {
+    const j = cedar.policyToJson(parts.policies[i]);
+    if (j.type !== 'success') return undefined;
+    est.staticPolicies[`policy${i}`] = j.json;
+  }
+  for (const [id, text] of Object.entries(set.templates)) {
+    const j = cedar.templateToJson(text);
+    if (j.type !== 'success') return undefined;
+    est.templates[id] = j.json;
+  }
+  return est;
 }
 
 // ---- run ----
 const sets = [];
 let produced = 0;
 while (produced < totalRequests) {
-  const policies = genPolicies();
   const entities = genEntities();
+  const { policies, templates, templateLinks } = genPolicies(entities);
   const requests = [];
   for (let i = 0; i < perSet && produced < totalRequests; i++, produced++) {
-    const principal = chance(0.8) && entities.length ? pick(entities).uid : randUid();
-    const resource = chance(0.8) && entities.length ? pick(entities).uid : randUid();
+    let principal = chance(0.8) && entities.length ? pick(entities).uid : randUid();
+    let resource = chance(0.8) && entities.length ? pick(entities).uid : randUid();
+    // Requests aimed at a linked policy, so that links decide some of them.
+    if (templateLinks.length && chance(0.5)) {
+      const link = pick(templateLinks);
+      principal = link.values['?principal'] || principal;
+      resource = link.values['?resource'] || resource;
+    }
     requests.push({ principal, action: uid('Action', pick(ACTIONS)), resource, context: genContext() });
   }
-  sets.push({ policies, entities, requests });
+  const set = { policies, templates, templateLinks, entities, requests };
+  // A quarter of the sets reach Mandate as Cedar's JSON policy format (EST), printed by the
+  // reference, so the EST reader is compared too (the reference still reads the text).
+  // (Not when a literal is beyond 2^53: the reference's EST comes back as JS numbers.)
+  const bigLiteral = /\d{16,}/.test(policies + Object.values(templates).join(''));
+  if (chance(0.25) && !bigLiteral) set.est = toEst(set);
+  sets.push(set);
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cedar-diff-'));
@@ -316,14 +413,27 @@ fs.writeFileSync(input, JSON.stringify({ sets }));
 const ours = JSON.parse(execFileSync(driver, [input], { maxBuffer: 1 << 30 }).toString());
 fs.rmSync(dir, { recursive: true, force: true });
 
-let compared = 0, disagreements = 0, allow = 0, withErrors = 0, parseFailures = 0;
+let estSets = 0;
+let compared = 0, disagreements = 0, allow = 0, withErrors = 0, parseFailures = 0, linkReasons = 0;
 const sortIds = (a) => [...a].sort();
 for (let s = 0; s < sets.length; s++) {
   const set = sets[s];
   const mine = ours.sets[s];
+  if (set.est) estSets++;
+  const policySet = { staticPolicies: set.policies, templates: set.templates, templateLinks: set.templateLinks };
+  // The reference's pre-parsed path (one parse per set, as cedar-wasm documents for speed);
+  // --stateless calls isAuthorized with the policy text every time instead.
+  const preparsed = stateless ? null : cedar.preparsePolicySet('diff', policySet);
   for (let r = 0; r < set.requests.length; r++) {
     const req = set.requests[r];
-    const ref = cedar.isAuthorized({ ...req, policies: { staticPolicies: set.policies }, entities: set.entities });
+    let ref;
+    if (stateless) {
+      ref = cedar.isAuthorized({ ...req, policies: policySet, entities: set.entities });
+    } else if (preparsed.type !== 'success') {
+      ref = preparsed;
+    } else {
+      ref = cedar.statefulIsAuthorized({ ...req, preparsedPolicySetId: 'diff', entities: set.entities });
+    }
     let expected;
     if (ref.type !== 'success') {
       expected = { failure: true };
@@ -343,6 +453,7 @@ for (let s = 0; s < sets.length; s++) {
     if (expected.failure) { parseFailures++; if (process.env.SHOW_FAIL) console.log("FAIL", ref.errors.map((e) => e.message).join(" | ").slice(0, 200)); }
     if (expected.decision === 'allow') allow++;
     if (expected.errors && expected.errors.length) withErrors++;
+    if (expected.reasons && expected.reasons.some((id) => id.startsWith('l'))) linkReasons++;
     if (origStringify(expected) !== origStringify(got)) {
       disagreements++;
       if (disagreements <= 5) {
@@ -357,5 +468,6 @@ for (let s = 0; s < sets.length; s++) {
 }
 console.log(`cedar diff: seed ${seed}: ${compared} requests over ${sets.length} policy sets, ` +
   `${disagreements} disagreements (allow ${allow}, with policy errors ${withErrors}, ` +
-  `parse failures ${parseFailures})`);
+  `rejected inputs ${parseFailures}, sets given to Mandate as EST ${estSets}, sets with templates ${sets.filter((x) => x.templateLinks.length).length}, ` +
+  `allowed or forbidden by a linked policy ${linkReasons})`);
 process.exit(disagreements === 0 ? 0 : 1);

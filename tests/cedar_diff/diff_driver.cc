@@ -1,5 +1,7 @@
 // Test-only batch driver for the differential test (tests/cedar_diff/diff.js): reads
-// {"sets":[{"policies":text,"entities":[...],"requests":[{principal,action,resource,context}]}]}
+// {"sets":[{"policies":text,"templates":{id:text},"templateLinks":[{templateId,newId,values}],
+//            "est":{staticPolicies,templates,templateLinks} (optional, used instead),
+//            "entities":[...],"requests":[{principal,action,resource,context}]}]}
 // and prints {"sets":[{"results":[{"decision","reasons","errors"}]}|{"failure":true}]}.
 #include <boost/json.hpp>
 #include <fstream>
@@ -18,10 +20,47 @@ bj::value Failure(const Status& s) {
   return bj::object{{"failure", true}, {"message", s.ToString()}};
 }
 
+bj::value Decide(const cedar::PolicySet& policies, const bj::object& set);
+
+// Policies as text (+ templates and links by id), or as an EST policy set.
 bj::value RunSet(const bj::object& set) {
+  if (const bj::value* est = set.if_contains("est")) {
+    auto policies = cedar::PolicySetFromEst(*est);
+    if (!policies) return Failure(policies.error());
+    return Decide(*policies, set);
+  }
   auto policies = cedar::ParsePolicies(set.at("policies").as_string());
   if (!policies) return Failure(policies.error());
-  auto authorizer = cedar::Authorizer::Build(*policies);
+  // Templates by id and their links, in cedar-wasm's `templates` / `templateLinks` shape.
+  if (const bj::value* templates = set.if_contains("templates")) {
+    for (const auto& [id, text] : templates->as_object()) {
+      auto t = cedar::ParsePolicy(text.as_string(), std::string(id));
+      if (!t) return Failure(t.error());
+      Status added = policies->Add(*std::move(t));
+      if (!added.ok()) return Failure(added);
+    }
+  }
+  if (const bj::value* links = set.if_contains("templateLinks")) {
+    for (const bj::value& l : links->as_array()) {
+      const bj::object& lo = l.as_object();
+      std::vector<std::pair<cedar::SlotId, cedar::EntityUid>> values;
+      for (const auto& [slot, uid_json] : lo.at("values").as_object()) {
+        auto uid = cedar::EntityUidFromJson(uid_json);
+        if (!uid) return Failure(uid.error());
+        values.emplace_back(
+            slot == "?principal" ? cedar::SlotId::kPrincipal : cedar::SlotId::kResource,
+            *std::move(uid));
+      }
+      Status linked = policies->Link(lo.at("templateId").as_string(),
+                                     std::string(lo.at("newId").as_string()), values);
+      if (!linked.ok()) return Failure(linked);
+    }
+  }
+  return Decide(*policies, set);
+}
+
+bj::value Decide(const cedar::PolicySet& policies, const bj::object& set) {
+  auto authorizer = cedar::Authorizer::Build(policies);
   if (!authorizer) return Failure(authorizer.error());
   auto entities = cedar::EntitiesFromJsonValue(set.at("entities"));
   if (!entities) return Failure(entities.error());

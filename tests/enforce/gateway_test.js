@@ -1,6 +1,9 @@
-// `mandate gateway` in front of an upstream that requires an API key: the key reaches the
-// upstream only through the gateway, the agent's own credentials never do, and nothing the agent
-// can see (status, headers, bodies) or the gateway's logs contains the key.
+// `mandate gateway` in front of an upstream that requires an API key, deciding with the real
+// authority (`mandate serve`): the key reaches the upstream only through the gateway, the agent's
+// own credentials never do, and nothing the agent can see (status, headers, bodies) or the
+// gateway's logs contains the key. A step credential the agent already holds is verified at the
+// gateway against the authority's JWKS, without a round trip (proven with the authority
+// frozen), and a revocation still refuses it at once.
 // Usage: node gateway_test.js MANDATE_BIN
 'use strict';
 const assert = require('node:assert/strict');
@@ -9,7 +12,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { startFakeAuthority } = require('./fake_authority.js');
+const { startRealAuthority } = require('./real_authority.js');
 const { newAgent } = require('./agent.js');
 
 const bin = process.argv[2];
@@ -51,24 +54,54 @@ function startGateway(configFile) {
   });
 }
 
+const SPIFFE_ID = 'spiffe://example.org/agents/triage';
+const MANDATE = (upstream) => `
+name: tracker-triage
+version: 1.0.0
+owner: security@example.com
+description: read issues and file new ones, never one that mentions a secret
+agents:
+  - spiffe_id: ${SPIFFE_ID}
+systems:
+  - name: tracker
+    kind: http
+    audience: https://tracker.example.org
+    upstream: ${upstream}
+steps:
+  - id: read
+    system: tracker
+    actions: read_issue
+    resources: issues/*
+    max_calls: 20
+  - id: file
+    system: tracker
+    actions: create_issue
+    resources: issues
+    args: {title: string}
+    guard: '!(context.args.title like "*secret*")'
+    max_calls: 5
+limits:
+  deadline: 10m
+# The test goes on after its refusals, so a deviation denies without revoking the task.
+on_deviation: deny
+`;
+
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-gw-'));
-  const epToken = 'ep-' + Math.random().toString(36).slice(2);
-  fs.writeFileSync(path.join(dir, 'ep.token'), epToken, { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'tracker.key'), SECRET + '\n', { mode: 0o600 });
-  const policy = { tracker: { read_issue: {}, create_issue: { forbid_arg_substring: 'secret' } } };
-  const authority = await startFakeAuthority({ epToken, adminToken: 'admin', policy });
   const upstream = await startUpstream();
+  const authority = await startRealAuthority(bin, dir, { mandates: { 'tracker-triage.yaml': MANDATE(upstream.url) } });
   const config = path.join(dir, 'gateway.yaml');
   fs.writeFileSync(config, `
 listen: 127.0.0.1:0
 authority: ${authority.url}
-ep_token_file: ${path.join(dir, 'ep.token')}
+ep_token_file: ${authority.epTokenFile}
 public_url: http://gateway.test
 revocation_grace_ms: 1000
 systems:
   - name: tracker
     upstream: ${upstream.url}
+    audience: https://tracker.example.org
     credential: {type: header, header: X-Api-Key, secret: "file:${path.join(dir, 'tracker.key')}"}
     routes:
       - {method: GET, path: "/issues/{id}", action: read_issue, resource: "issues/{id}", types: {id: long}}
@@ -76,7 +109,7 @@ systems:
 `);
   const gw = await startGateway(config);
   const agent = await newAgent();
-  const task = await authority.mintTask(agent.jkt);
+  const task = await authority.startTask(agent, SPIFFE_ID, 'tracker-triage');
   const seenByAgent = [];
   async function call(method, target, { body, token = task.token, proof = true, extra = {} } = {}) {
     const headers = { ...extra };
@@ -111,8 +144,8 @@ systems:
     const before = upstream.seen.length;
     const denied = await call('POST', '/tracker/issues', { body: { title: 'leak the secret' } });
     assert.equal(denied.status, 403);
-    assert.equal(denied.json.error.code, 'policy.forbid');
-    assert.equal(denied.headers.get('x-mandate-reason'), 'policy.forbid');
+    assert.equal(denied.json.error.code, 'guard.unsatisfied');
+    assert.equal(denied.headers.get('x-mandate-reason'), 'guard.unsatisfied');
     const unrouted = await call('DELETE', '/tracker/issues/7');
     assert.equal(unrouted.status, 403);
     assert.equal(unrouted.json.error.code, 'route.unknown');
@@ -132,12 +165,50 @@ systems:
     assert.equal(upstream.seen.length, before, 'no refused request reached the upstream');
     console.log('refused: 403/401/400 with reasons, nothing forwarded');
 
-    // Revocation: the next call is refused.
+    // Step credentials: the agent asks the authority itself, then presents the credential.
+    async function stepCredential(id) {
+      const url = authority.url + '/v1/authorize';
+      const r = await fetch(url, { method: 'POST', headers: { authorization: 'DPoP ' + task.token,
+        dpop: await agent.proof('POST', url, task.token), 'content-type': 'application/json' },
+      body: JSON.stringify({ system: 'tracker', action: 'read_issue', resource: `issues/${id}`, args: { id } }) });
+      const body = await r.json();
+      assert.equal(body.decision, 'allow', JSON.stringify(body));
+      return body.credential;
+    }
+    const first = await stepCredential(7);
+    const second = await stepCredential(7);
+    const third = await stepCredential(7);
+    const local = await call('GET', '/tracker/issues/7', { token: first });
+    assert.equal(local.status, 200, local.text);
+    assert.equal(upstream.seen.at(-1).headers['x-api-key'], SECRET);
+    // Frozen authority: the gateway cannot ask it, yet the step credential is honoured.
+    authority.child.kill('SIGSTOP');
+    let frozen;
+    try {
+      frozen = await call('GET', '/tracker/issues/7', { token: second });
+    } finally {
+      authority.child.kill('SIGCONT');
+    }
+    assert.equal(frozen.status, 200, frozen.text);
+    const wrongScope = await call('GET', '/tracker/issues/8', { token: third });
+    assert.equal(wrongScope.status, 403);
+    assert.equal(wrongScope.json.error.code, 'credential.scope_mismatch');
+    console.log('step credential: verified at the gateway against the JWKS, no round trip (authority frozen)');
+
+    // Revocation: the next call is refused, with the task token and with a held step credential.
     await authority.revokeTask(task.taskId);
     const revoked = await call('GET', '/tracker/issues/7');
     assert.equal(revoked.status, 403);
-    assert.equal(revoked.json.error.code, 'revocation.task_revoked');
-    console.log('revoked: next call refused');
+    assert.match(revoked.json.error.code, /^revocation\./);
+    let held;
+    for (let i = 0; i < 100; i++) {  // the event is pushed; allow it a moment to arrive
+      held = await call('GET', '/tracker/issues/7', { token: third });
+      if (held.status === 403) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(held.status, 403);
+    assert.equal(held.json.error.code, 'revocation.task_revoked');
+    console.log('revoked: next call refused, held step credential refused locally');
 
     // The key never appears in anything the agent saw, nor in the gateway's logs.
     assert.ok(seenByAgent.every((s) => !s.includes(SECRET)));

@@ -1,5 +1,9 @@
-// The official MCP TypeScript SDK client (Streamable HTTP) through `mandate mcp-proxy --listen`
-// to the unmodified @modelcontextprotocol/server-everything, compared with a direct connection.
+// The official MCP TypeScript SDK client (Streamable HTTP, protocol 2025-11-25) through
+// `mandate mcp-proxy --listen` to the unmodified @modelcontextprotocol/server-everything,
+// compared with a direct connection, deciding with the real authority (`mandate serve`). Then
+// raw 2026-07-28 stateless requests (no initialize, no session; `MCP-Protocol-Version`,
+// `Mcp-Method`, `Mcp-Name` headers and `_meta` per request), compared with the same requests
+// sent directly.
 // Usage: node mcp_http_test.js MANDATE_BIN
 'use strict';
 const assert = require('node:assert/strict');
@@ -10,7 +14,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = require('@modelcontextprotocol/sdk/client/streamableHttp.js');
-const { startFakeAuthority } = require('./fake_authority.js');
+const { startRealAuthority } = require('./real_authority.js');
 const { newAgent } = require('./agent.js');
 
 const bin = process.argv[2];
@@ -39,13 +43,42 @@ function startProcess(cmd, args, env, pattern) {
   });
 }
 
+const SPIFFE_ID = 'spiffe://example.org/agents/helper';
+const MANDATE = `
+name: mcp-helper
+version: 1.0.0
+owner: security@example.com
+description: echo messages and add numbers with the everything server, nothing else
+agents:
+  - spiffe_id: ${SPIFFE_ID}
+systems:
+  - name: everything
+    kind: mcp
+    audience: mcp://everything
+    upstream: http://127.0.0.1/mcp
+steps:
+  - id: echo
+    system: everything
+    actions: echo
+    resources: "**"
+    args: {message: string}
+    guard: '!(context.args.message like "*forbidden*")'
+    max_calls: 20
+  - id: sum
+    system: everything
+    actions: get-sum
+    resources: "**"
+    max_calls: 20
+limits:
+  deadline: 10m
+# The test goes on after its refusals, so a deviation denies without revoking the task.
+on_deviation: deny
+`;
+
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-mcph-'));
-  const epToken = 'ep-' + Math.random().toString(36).slice(2);
-  const epFile = path.join(dir, 'ep.token');
-  fs.writeFileSync(epFile, epToken, { mode: 0o600 });
-  const policy = { everything: { echo: { forbid_arg_substring: 'forbidden' }, 'get-sum': {} } };
-  const authority = await startFakeAuthority({ epToken, adminToken: 'admin', policy });
+  const authority = await startRealAuthority(bin, dir, { mandates: { 'mcp-helper.yaml': MANDATE } });
+  const epFile = authority.epTokenFile;
   const port = await freePort();
   const server = await startProcess('node', [everything, 'streamableHttp'], { PORT: String(port) }, /listening on port/);
   const upstream = `http://127.0.0.1:${port}/mcp`;
@@ -55,7 +88,7 @@ async function main() {
   const proxyUrl = proxy.match[1] + '/mcp';
 
   const agent = await newAgent();
-  const task = await authority.mintTask(agent.jkt);
+  const task = await authority.startTask(agent, SPIFFE_ID, 'mcp-helper');
   // The agent's fetch: its task token and a fresh DPoP proof on every request.
   const agentFetch = async (url, init = {}) => {
     const headers = new Headers(init.headers || {});
@@ -82,31 +115,59 @@ async function main() {
     await assert.rejects(proxied.callTool({ name: 'get-env', arguments: {} }), (e) => e.code === -32602);
     const refused = await proxied.callTool({ name: 'echo', arguments: { message: 'forbidden words' } });
     assert.equal(refused.isError, true);
-    assert.match(refused.content[0].text, /policy\.forbid/);
+    assert.match(refused.content[0].text, /guard\.unsatisfied/);
     console.log('unknown tool -32602; refused call isError with reason');
 
-    // Raw requests: a batch, and a 2026-07-28 stateless request whose headers lie about the body.
-    async function raw(body, extra = {}) {
+    // Raw requests: a batch, and 2026-07-28 stateless requests.
+    async function raw(url, body, extra = {}) {
       const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
-        authorization: 'DPoP ' + task.token, dpop: await agent.proof('POST', proxyUrl, task.token), ...extra };
-      const r = await fetch(proxyUrl, { method: 'POST', headers, body: JSON.stringify(body) });
-      return { status: r.status, json: await r.json() };
+        authorization: 'DPoP ' + task.token, dpop: await agent.proof('POST', url, task.token), ...extra };
+      const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+      const text = await r.text();
+      // A Streamable HTTP answer may be JSON or a one-event SSE stream: compare the message.
+      const data = text.startsWith('{') || text.startsWith('[') ? text
+        : text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      return { status: r.status, json: data ? JSON.parse(data) : null };
     }
-    const batch = await raw([{ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get-env', arguments: {} } }]);
+    const batch = await raw(proxyUrl, [{ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get-env', arguments: {} } }]);
     assert.equal(batch.json[0].error.code, -32600);
-    const lying = await raw({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get-env', arguments: {} } },
-      { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
+    console.log('batch refused whole (-32600)');
+
+    const STATELESS = '2026-07-28';
+    const meta = { protocolVersion: STATELESS, clientInfo: { name: 'raw', version: '1.0.0' }, clientCapabilities: {} };
+    const stateless = (id, method, params, name) => [
+      { jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } },
+      { 'mcp-protocol-version': STATELESS, 'mcp-method': method, ...(name ? { 'mcp-name': name } : {}) }];
+    const lying = await raw(proxyUrl, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get-env', arguments: {}, _meta: meta } },
+      { 'mcp-protocol-version': STATELESS, 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
     assert.equal(lying.status, 400);
     assert.equal(lying.json.error.code, -32001);
-    const stateless = await raw({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get-env', arguments: {} } },
-      { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'get-env' });
-    assert.equal(stateless.json.error.code, -32602);
-    console.log('batch refused; 2026-07-28 header/body mismatch 400 -32001; stateless call governed');
+    const [hiddenCall, hiddenHeaders] = stateless(3, 'tools/call', { name: 'get-env', arguments: {} }, 'get-env');
+    assert.equal((await raw(proxyUrl, hiddenCall, hiddenHeaders)).json.error.code, -32602);
+    const [refusedCall, refusedHeaders] = stateless(4, 'tools/call', { name: 'echo', arguments: { message: 'forbidden' } }, 'echo');
+    const statelessRefused = await raw(proxyUrl, refusedCall, refusedHeaders);
+    assert.equal(statelessRefused.json.result.isError, true);
+    assert.match(statelessRefused.json.result.content[0].text, /guard\.unsatisfied/);
+    // Allowed stateless requests reach the server unchanged: the proxy answers exactly what the
+    // server answers to the same request sent directly (this server speaks 2025-11-25 only).
+    for (const [method, params, name] of [['tools/call', { name: 'echo', arguments: { message: 'hi' } }, 'echo'],
+      ['tools/list', {}, null]]) {
+      const [body, headers] = stateless(5, method, params, name);
+      const direct = await raw(upstream, body, headers);
+      const via = await raw(proxyUrl, body, headers);
+      assert.equal(via.status, direct.status, method);
+      if (method === 'tools/list' && direct.json && direct.json.result) {
+        assert.deepEqual(via.json.result.tools.map((t) => t.name).sort(), ['echo', 'get-sum']);
+      } else {
+        assert.deepEqual(via.json, direct.json, method);
+      }
+    }
+    console.log('2026-07-28: header/body mismatch 400 -32001; hidden tool -32602; refusal isError; allowed requests answered as directly');
 
     await authority.revokeTask(task.taskId);
     const after = await proxied.callTool({ name: 'echo', arguments: { message: 'again' } });
     assert.equal(after.isError, true);
-    assert.match(after.content[0].text, /revocation/);
+    assert.match(after.content[0].text, /revo/i);
     console.log('revoked task: next call refused');
   } finally {
     await proxied.close().catch(() => {});

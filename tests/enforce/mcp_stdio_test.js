@@ -1,8 +1,7 @@
 // The official MCP TypeScript SDK client through `mandate mcp-proxy` (stdio) to the unmodified
 // @modelcontextprotocol/server-filesystem, compared with a direct connection.
 // Usage: node mcp_stdio_test.js MANDATE_BIN
-// Decides against the contract stand-in (fake_authority.js), or against the real
-// `mandate serve` when MANDATE_REAL_AUTHORITY=1.
+// Decides with the real authority (`mandate serve`).
 'use strict';
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -13,7 +12,6 @@ const { newAgent } = require('./agent.js');
 const { startRealAuthority } = require('./real_authority.js');
 const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StdioClientTransport } = require('@modelcontextprotocol/sdk/client/stdio.js');
-const { startFakeAuthority } = require('./fake_authority.js');
 
 const bin = process.argv[2];
 const serverJs = require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
@@ -36,7 +34,11 @@ function rawExchange(args, env, lines, expected) {
     child.stdout.on('data', (d) => {
       out += d;
       const got = out.split('\n').filter(Boolean);
-      if (got.length >= expected) { clearTimeout(timer); child.stdin.end(); resolve(got.map((l) => JSON.parse(l))); }
+      if (got.length >= expected) {
+        clearTimeout(timer);
+        child.stdin.end();  // the proxy closes the server's input; both exit before we go on
+        child.on('exit', () => resolve(got.map((l) => JSON.parse(l))));
+      }
     });
     for (const l of lines) child.stdin.write(l + '\n');
   });
@@ -48,16 +50,11 @@ async function main() {
   fs.mkdirSync(data);
   fs.writeFileSync(path.join(data, 'notes.txt'), 'hello from the filesystem server\n');
   fs.writeFileSync(path.join(data, 'secret-plan.txt'), 'do not read\n');
-  const real = process.env.MANDATE_REAL_AUTHORITY === '1';
   const agent = await newAgent();
   const keyFile = path.join(dir, 'agent.jwk');
   await agent.writePrivateJwk(keyFile);
-  let authority;
-  let task;
-  let epFile;
-  if (real) {
-    const spiffeId = 'spiffe://example.org/agents/reader';
-    authority = await startRealAuthority(bin, dir, { mandates: { 'fs-reader.yaml': `
+  const spiffeId = 'spiffe://example.org/agents/reader';
+  const authority = await startRealAuthority(bin, dir, { mandates: { 'fs-reader.yaml': `
 name: fs-reader
 version: 1.0.0
 owner: security@example.com
@@ -85,17 +82,11 @@ steps:
     max_calls: 10
 limits:
   deadline: 10m
+# The test goes on after its refusals, so a deviation denies without revoking the task.
+on_deviation: deny
 ` } });
-    task = await authority.startTask(agent, spiffeId, 'fs-reader');
-    epFile = authority.epTokenFile;
-  } else {
-    const epToken = 'ep-' + Math.random().toString(36).slice(2);
-    epFile = path.join(dir, 'ep.token');
-    fs.writeFileSync(epFile, epToken + '\n', { mode: 0o600 });
-    const policy = { filesystem: { read_text_file: { forbid_arg_substring: 'secret' }, list_directory: {} } };
-    authority = await startFakeAuthority({ epToken, adminToken: 'admin-' + epToken, policy });
-    task = await authority.mintTask(agent.jkt);
-  }
+  const task = await authority.startTask(agent, spiffeId, 'fs-reader');
+  const epFile = authority.epTokenFile;
 
   const proxyArgs = ['mcp-proxy', '--authority', authority.url, '--ep-token-file', epFile,
     '--system', 'filesystem', '--agent-key', keyFile, '--', 'node', serverJs, data];
@@ -134,7 +125,7 @@ limits:
     // Refused for its arguments: isError result naming the reason.
     const refused = await proxied.client.callTool({ name: 'read_text_file', arguments: { path: path.join(data, 'secret-plan.txt') } });
     assert.equal(refused.isError, true);
-    assert.match(refused.content[0].text, real ? /denied/ : /policy\.forbid/);
+    assert.match(refused.content[0].text, /guard\.unsatisfied/);
     console.log('refused by policy: isError with reason');
 
     // A batch cannot smuggle a call; malformed and duplicate-member messages are never forwarded.
@@ -143,12 +134,18 @@ limits:
         { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'write_file', arguments: { path: path.join(data, 'y'), content: 'x' } } }]),
       '{"jsonrpc":"2.0","id":3,"method":"tools/list","method":"tools/call","params":{"name":"write_file"}}',
       '{"jsonrpc":"2.0","id":4,',
-    ], 3);
+      // A 2026-07-28 stateless request (no initialize; `_meta` on the request) is governed alike.
+      JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'write_file',
+        arguments: { path: path.join(data, 'z'), content: 'x' }, _meta: { protocolVersion: '2026-07-28' } } }),
+    ], 4);
     assert.ok(Array.isArray(replies[0]) && replies[0].length === 2);
     assert.ok(replies[0].every((r) => r.error && r.error.code === -32600));
     assert.equal(replies[1].error.code, -32700);
     assert.equal(replies[2].error.code, -32700);
+    assert.equal(replies[3].id, 5);
+    assert.equal(replies[3].error.code, -32602);
     assert.ok(!fs.existsSync(path.join(data, 'y')), 'no batched call reached the server');
+    assert.ok(!fs.existsSync(path.join(data, 'z')), 'the stateless call never reached the server');
     console.log('batch and ambiguous messages: refused, nothing forwarded');
 
     // Revoking the task stops the next call.
@@ -157,17 +154,6 @@ limits:
     assert.equal(after.isError, true);
     assert.match(after.content[0].text, /revo/i);
     console.log('revoked task: next call refused');
-    // Even an authority replica that missed the revocation cannot let it through: the proxy's
-    // deny set, fed by the revocation stream, refuses the task.
-    if (!real) {
-    authority.state.lagging = true;
-    const lagged = await proxied.client.callTool({ name: 'read_text_file', arguments: { path: path.join(data, 'notes.txt') } });
-    assert.equal(lagged.isError, true);
-    assert.match(lagged.content[0].text, /revocation\.task_revoked/);
-    console.log('lagging authority: the pushed revocation still refuses the call');
-    assert.ok(authority.stats.proofsVerified >= 3, 'every authorize carried a verified DPoP proof');
-    }
-
     const logs = proxied.logs.join('');
     assert.ok(!logs.includes(task.token), 'the task token never appears in the proxy log');
   } finally {

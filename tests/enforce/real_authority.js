@@ -15,8 +15,8 @@ async function waitForFile(file, ms) {
   throw new Error('timed out waiting for ' + file);
 }
 
-// mandates: { 'name.yaml': text }; checkRoutes: YAML text or null.
-async function startRealAuthority(bin, dir, { mandates, checkRoutes = null, trustDomain = 'example.org' }) {
+// mandates: { 'name.yaml': text }; checkRoutes: YAML text or null; quiet: drop the server's output.
+async function startRealAuthority(bin, dir, { mandates, checkRoutes = null, trustDomain = 'example.org', quiet = false }) {
   const svidKey = await jose.generateKeyPair('ES256', { extractable: true });
   const svidJwk = { ...(await jose.exportJWK(svidKey.publicKey)), kid: 'svid-1', alg: 'ES256', use: 'jwt-svid' };
   fs.writeFileSync(path.join(dir, 'bundle.json'), JSON.stringify({ keys: [svidJwk] }));
@@ -30,7 +30,7 @@ async function startRealAuthority(bin, dir, { mandates, checkRoutes = null, trus
     fs.writeFileSync(path.join(dir, 'routes.yaml'), checkRoutes);
     args.push('--check-routes', path.join(dir, 'routes.yaml'));
   }
-  const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(bin, args, { stdio: ['ignore', quiet ? 'ignore' : 'inherit', quiet ? 'ignore' : 'inherit'] });
   const port = await waitForFile(path.join(dir, 'port'), 30000);
   const url = `http://127.0.0.1:${port}`;
   const adminToken = await waitForFile(path.join(data, 'admin.token'), 5000);

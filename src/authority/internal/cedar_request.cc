@@ -43,6 +43,15 @@ Result<cedar::Value> TypedArg(const TypedField& field, const boost::json::value&
   return cedar::Value::SetOf(std::move(elements));
 }
 
+// The set of the precomputed `values` whose bit is set in `mask`.
+cedar::Value SetOfBits(const std::vector<cedar::Value>& values, uint32_t mask) {
+  std::vector<cedar::Value> members;
+  for (size_t i = 0; i < values.size() && i < 32; ++i) {
+    if (mask & (uint32_t{1} << i)) members.push_back(values[i]);
+  }
+  return cedar::Value::SetOf(std::move(members));
+}
+
 }  // namespace
 
 Decision DenyDecision(std::string check, std::string code, std::string message, std::string rule) {
@@ -66,7 +75,8 @@ Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args
 }
 
 cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
-                               const ToolCall& call, cedar::Value args, int64_t now_us) {
+                               const ToolCall& call, cedar::Value args, cedar::Value inputs,
+                               int64_t now_us) {
   const Mandate& m = *cm.mandate;
   const Step& s = m.steps[step];
   cedar::Record counts;
@@ -77,10 +87,10 @@ cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, 
   const int last = task.progress.last_step;
   cedar::Value state =
       cedar::RecordBuilder()
-          .Add("steps_done", StringSet(cm.chain.StepNames(task.progress.steps_done)))
-          .Add("last_step", cedar::Value::String(last >= 0 ? m.steps[last].id : ""))
+          .Add("steps_done", SetOfBits(cm.step_ids, task.progress.steps_done))
+          .Add("last_step", last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))
           .Add("calls", cedar::Value::Long(task.progress.calls))
-          .Add("labels_read", StringSet(cm.chain.LabelNames(task.progress.labels_read)))
+          .Add("labels_read", SetOfBits(cm.label_names, task.progress.labels_read))
           .Add("count", cedar::Value::RecordOf(std::move(counts)))
           .Build();
   cedar::Value call_value = cedar::RecordBuilder()
@@ -88,21 +98,16 @@ cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, 
                                 .Add("action", cedar::Value::String(std::string(call.action)))
                                 .Add("resource", cedar::Value::String(std::string(call.resource)))
                                 .Build();
-  cedar::Value step_value = cedar::RecordBuilder()
-                                .Add("id", cedar::Value::String(s.id))
-                                .Add("reads", StringSet(s.reads))
-                                .Add("writes", StringSet(s.writes))
-                                .Build();
   cedar::Request request;
   request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
   request.action = cedar::EntityUid(std::string(kCedarActionType), s.id);
   request.resource = cedar::EntityUid(std::string(kCedarSystemType), std::string(call.system));
   request.context = cedar::RecordBuilder()
                         .Add("args", std::move(args))
-                        .Add("inputs", task.inputs_value)
+                        .Add("inputs", std::move(inputs))
                         .Add("task", std::move(state))
                         .Add("call", std::move(call_value))
-                        .Add("step", std::move(step_value))
+                        .Add("step", cm.step_values[step])
                         .Add("now", cedar::Value::Long(now_us / 1'000'000))
                         .Build();
   return request;
@@ -110,7 +115,7 @@ cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, 
 
 Decision CedarVerdict(const CompiledMandate& cm, const cedar::Response& r, int step) {
   const std::string& step_id = cm.mandate->steps[step].id;
-  const std::string guard_id = "step." + step_id;
+  const std::string& guard_id = cm.guard_ids[step];
   if (!r.errors.empty()) {
     const cedar::PolicyError& e = r.errors.front();
     const bool is_guard = e.policy_id == guard_id;
@@ -136,6 +141,21 @@ Decision CedarVerdict(const CompiledMandate& cm, const cedar::Response& r, int s
                         "the branch condition `" + id + "` does not hold for this call", id);
   }
   return DenyDecision("policy", "policy.forbid", "forbidden by policy `" + id + "`", id);
+}
+
+void PrecomputeValues(CompiledMandate& cm) {
+  for (const Step& s : cm.mandate->steps) {
+    cm.step_ids.push_back(cedar::Value::String(s.id));
+    cm.step_values.push_back(cedar::RecordBuilder()
+                                 .Add("id", cedar::Value::String(s.id))
+                                 .Add("reads", StringSet(s.reads))
+                                 .Add("writes", StringSet(s.writes))
+                                 .Build());
+    cm.guard_ids.push_back("step." + s.id);
+  }
+  for (const std::string& label : cm.chain.labels()) {
+    cm.label_names.push_back(cedar::Value::String(label));
+  }
 }
 
 }  // namespace mandate::authority

@@ -1,6 +1,6 @@
-// The Cedar side of one decision, shared by explain.cc (and meant for decide.cc, which still
-// holds its own copies while its hot path is being tuned): the call's arguments as guards read
-// them, the request for "this call as step N", and the fail-closed reading of Cedar's answer.
+// The Cedar side of one decision, shared by decide.cc and explain.cc: the call's arguments as
+// guards read them, the request for "this call as step N", and the fail-closed reading of
+// Cedar's answer.
 #pragma once
 
 #include "src/authority/internal/impl.h"
@@ -15,9 +15,11 @@ Decision DenyDecision(std::string check, std::string code, std::string message,
 // (`call.invalid_argument`).
 Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args);
 
-// The Cedar request for "this call as step `step`", shaped as src/mandate/cedar_gen.h says.
+// The Cedar request for "this call as step `step`", shaped as src/mandate/cedar_gen.h says;
+// `inputs` is the task's bound inputs as a Cedar record (InputsValue).
 cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
-                               const ToolCall& call, cedar::Value args, int64_t now_us);
+                               const ToolCall& call, cedar::Value args, cedar::Value inputs,
+                               int64_t now_us);
 
 // Cedar's answer for one candidate step, with the fail-closed rule: Cedar skips an erroring
 // policy, the authority denies when any policy errored.

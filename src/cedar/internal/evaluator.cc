@@ -365,9 +365,13 @@ EvalResult Evaluator::EvalExtCall(const Expr& e) {
     TRY_EVAL(v, Eval(*a));
     args.push_back(std::move(v));
   }
-  std::string_view name = ExtFnName(e.fn);
+  return CallExtFn(e.fn, args);
+}
+
+EvalResult CallExtFn(ExtFn fn, const std::vector<Value>& args) {
+  std::string_view name = ExtFnName(fn);
   size_t want = 1;
-  switch (e.fn) {
+  switch (fn) {
     case ExtFn::kIsInRange:
     case ExtFn::kLessThan:
     case ExtFn::kLessThanOrEqual:
@@ -402,7 +406,7 @@ EvalResult Evaluator::EvalExtCall(const Expr& e) {
   if (!var##_r) return Fail(std::move(var##_r.error().message)); \
   const Extension& var = **var##_r
 
-  switch (e.fn) {
+  switch (fn) {
     case ExtFn::kIp:
     case ExtFn::kDecimal:
     case ExtFn::kDatetime:
@@ -443,10 +447,10 @@ EvalResult Evaluator::EvalExtCall(const Expr& e) {
       REQUIRE(x, 0, ExtensionKind::kDecimal);
       REQUIRE(y, 1, ExtensionKind::kDecimal);
       int64_t a = x.number, b = y.number;
-      bool r = e.fn == ExtFn::kLessThan          ? a < b
-               : e.fn == ExtFn::kLessThanOrEqual ? a <= b
-               : e.fn == ExtFn::kGreaterThan     ? a > b
-                                                 : a >= b;
+      bool r = fn == ExtFn::kLessThan          ? a < b
+               : fn == ExtFn::kLessThanOrEqual ? a <= b
+               : fn == ExtFn::kGreaterThan     ? a > b
+                                               : a >= b;
       return Value::Bool(r);
     }
     case ExtFn::kOffset: {
@@ -483,11 +487,11 @@ EvalResult Evaluator::EvalExtCall(const Expr& e) {
     case ExtFn::kToSeconds:
     case ExtFn::kToMilliseconds: {
       REQUIRE(x, 0, ExtensionKind::kDuration);
-      int64_t unit = e.fn == ExtFn::kToDays      ? 86400000
-                     : e.fn == ExtFn::kToHours   ? 3600000
-                     : e.fn == ExtFn::kToMinutes ? 60000
-                     : e.fn == ExtFn::kToSeconds ? 1000
-                                                 : 1;
+      int64_t unit = fn == ExtFn::kToDays      ? 86400000
+                     : fn == ExtFn::kToHours   ? 3600000
+                     : fn == ExtFn::kToMinutes ? 60000
+                     : fn == ExtFn::kToSeconds ? 1000
+                                               : 1;
       return Value::Long(x.number / unit);
     }
   }

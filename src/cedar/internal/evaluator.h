@@ -54,6 +54,10 @@ class Evaluator {
   std::optional<Value> principal_, action_, resource_;
 };
 
+// Calls an extension function or method on already evaluated arguments (the receiver of a
+// method first), with Cedar's arity and type checks and its error messages.
+EvalResult CallExtFn(ExtFn fn, const std::vector<Value>& args);
+
 // Matches `text` against a `like` pattern in O(|text| * |pattern|) without backtracking blow-up.
 bool WildcardMatch(std::string_view text, const std::vector<PatternElem>& pattern);
 

@@ -2,6 +2,8 @@
 #include <boost/json.hpp>
 
 #include "src/cedar/cedar.h"
+#include "src/cedar/internal/evaluator.h"
+#include "src/cedar/internal/expr_builder.h"
 #include "src/cedar/internal/extensions.h"
 #include "src/cedar/internal/lexer.h"
 #include "src/json/json.h"
@@ -66,6 +68,29 @@ Result<EntityUid> UidFromObject(const bj::object& o) {
   return EntityUid(std::string(type->get_string()), std::string(id->get_string()));
 }
 
+// The escapes `{"__entity": X}` and `{"__extn": X}` are escapes only when X has the escape's
+// shape (members beyond it are ignored); otherwise the object is an ordinary record with a
+// member named `__entity` / `__extn`. This is how the reference reads them (an untagged serde
+// enum that falls back to a record).
+bool IsEntityEscape(const bj::value& inner) {
+  const bj::object* o = inner.if_object();
+  if (!o) return false;
+  const bj::value* type = o->if_contains("type");
+  const bj::value* id = o->if_contains("id");
+  return type && id && type->is_string() && id->is_string();
+}
+
+// `{"fn": NAME, "arg": VALUE}` (one argument) or `{"fn": NAME, "args": [VALUE, ...]}`; when
+// both are present `arg` wins, as in the reference.
+bool IsExtnEscape(const bj::value& inner) {
+  const bj::object* o = inner.if_object();
+  if (!o) return false;
+  const bj::value* fn = o->if_contains("fn");
+  if (!fn || !fn->is_string()) return false;
+  const bj::value* args = o->if_contains("args");
+  return o->contains("arg") || (args && args->is_array());
+}
+
 class Converter {
  public:
   explicit Converter(const Limits& limits) : limits_(limits) {}
@@ -79,13 +104,16 @@ class Converter {
     // Escapes are accepted wherever an entity or extension value may appear.
     if (j.is_object()) {
       const bj::object& o = j.get_object();
-      if (o.size() == 1 && o.contains("__entity")) {
-        if (want != TypeHint::Kind::kAny && want != TypeHint::Kind::kEntity) return mismatch();
-        return EntityValue(o.at("__entity"), hint);
+      if (o.size() == 1 && o.contains("__expr")) {
+        return JsonErr("the `__expr` escape is no longer supported");
       }
-      if (o.size() == 1 && o.contains("__extn")) {
+      if (o.size() == 1 && o.contains("__entity") && IsEntityEscape(o.at("__entity"))) {
+        if (want != TypeHint::Kind::kAny && want != TypeHint::Kind::kEntity) return mismatch();
+        return EntityValue(o.at("__entity").get_object(), hint);
+      }
+      if (o.size() == 1 && o.contains("__extn") && IsExtnEscape(o.at("__extn"))) {
         if (want != TypeHint::Kind::kAny && want != TypeHint::Kind::kExtension) return mismatch();
-        return ExtnValue(o.at("__extn"), hint);
+        return ExtnValue(o.at("__extn").get_object(), hint, depth);
       }
     }
     switch (want) {
@@ -100,9 +128,12 @@ class Converter {
       case TypeHint::Kind::kString:
         if (!j.is_string()) return mismatch();
         break;
-      case TypeHint::Kind::kEntity:
+      case TypeHint::Kind::kEntity: {
         if (!j.is_object()) return mismatch();
-        return EntityValue(j, hint);
+        auto uid = UidFromObject(j.get_object());
+        if (!uid) return tl::unexpected<Status>(uid.error());
+        return EntityValue(j.get_object(), hint);
+      }
       case TypeHint::Kind::kExtension: {
         if (!j.is_string()) return mismatch();
         auto ext = internal::ParseExtension(internal::ExtensionConstructor(hint->extension),
@@ -154,33 +185,46 @@ class Converter {
   }
 
  private:
-  Result<Value> EntityValue(const bj::value& j, const TypeHint* hint) {
-    if (!j.is_object()) return JsonErr("`__entity` must be an object");
-    auto uid = UidFromObject(j.get_object());
-    if (!uid) return tl::unexpected<Status>(uid.error());
+  // REQUIRES: `o` has string members `type` and `id`.
+  Result<Value> EntityValue(const bj::object& o, const TypeHint* hint) {
+    EntityUid uid(std::string(o.at("type").get_string()), std::string(o.at("id").get_string()));
     if (hint && hint->kind == TypeHint::Kind::kEntity && !hint->entity_type.empty() &&
-        uid->type() != hint->entity_type) {
+        uid.type() != hint->entity_type) {
       return JsonErr("expected an entity of type `" + hint->entity_type + "`, got `" +
-                     uid->ToString() + "`");
+                     uid.ToString() + "`");
     }
-    return Value::Entity(*std::move(uid));
+    return Value::Entity(std::move(uid));
   }
 
-  Result<Value> ExtnValue(const bj::value& j, const TypeHint* hint) {
-    if (!j.is_object()) return JsonErr("`__extn` must be an object");
-    const bj::object& o = j.get_object();
-    const bj::value* fn = o.if_contains("fn");
-    const bj::value* arg = o.if_contains("arg");
-    if (!fn || !arg || o.size() != 2 || !fn->is_string() || !arg->is_string()) {
-      return JsonErr("`__extn` needs exactly the string members `fn` and `arg`");
+  // The value is the result of calling the extension function on the (untyped) arguments, so
+  // `{"fn": "offset", "args": [datetime, duration]}` is a datetime and `{"fn": "toDays", ...}`
+  // a long. REQUIRES: IsExtnEscape(o).
+  Result<Value> ExtnValue(const bj::object& o, const TypeHint* hint, size_t depth) {
+    std::string_view name = o.at("fn").get_string();
+    std::vector<Value> args;
+    auto add = [&](const bj::value& a) -> Status {
+      auto v = Convert(a, nullptr, depth + 1);
+      if (!v) return v.error();
+      args.push_back(*std::move(v));
+      return Status();
+    };
+    if (const bj::value* arg = o.if_contains("arg")) {
+      MANDATE_RETURN_IF_ERROR(add(*arg));
+    } else {
+      const bj::array& list = o.at("args").get_array();
+      if (list.size() > limits_.max_set_elements) return JsonErr("`args` exceeds the limit");
+      for (const bj::value& a : list) MANDATE_RETURN_IF_ERROR(add(a));
     }
-    auto ext = internal::ParseExtension(fn->get_string(), arg->get_string());
-    if (!ext) return JsonErr(ext.error().message());
-    if (hint && hint->kind == TypeHint::Kind::kExtension && ext->kind != hint->extension) {
+    auto fn = internal::ExtFnFromName(name);
+    if (!fn) return JsonErr("extension function `" + std::string(name) + "` does not exist");
+    auto value = internal::CallExtFn(*fn, args);
+    if (!value) return JsonErr(std::move(value.error().message));
+    if (hint && hint->kind == TypeHint::Kind::kExtension &&
+        (!value->is_extension() || value->as_extension().kind != hint->extension)) {
       return JsonErr("expected an extension value of type `" +
                      std::string(internal::ExtensionConstructor(hint->extension)) + "`");
     }
-    return Value::Ext(*ext);
+    return *std::move(value);
   }
 
   Result<Value> RecordValue(const bj::object& o, const TypeHint* hint, size_t depth) {
@@ -330,8 +374,24 @@ bj::value ValueToJson(const Value& v) {
     }
     case ValueKind::kExtension: {
       const Extension& x = v.as_extension();
+      std::string arg = internal::ExtensionArgument(x);
+      if (x.kind == ExtensionKind::kDatetime) {
+        // A datetime outside the years 0000-9999 has no `datetime("...")` string; it is written
+        // as an offset from the epoch, the form Cedar's own corpus uses.
+        auto back = internal::ParseDatetime(arg);
+        if (!back || back->number != x.number) {
+          auto call = [](std::string_view fn, std::string a) {
+            return bj::object{{"__extn", bj::object{{"fn", fn}, {"arg", std::move(a)}}}};
+          };
+          return bj::object{
+              {"__extn",
+               bj::object{{"fn", "offset"},
+                          {"args", bj::array{call("datetime", "1970-01-01"),
+                                             call("duration", std::to_string(x.number) + "ms")}}}}};
+        }
+      }
       return bj::object{{"__extn", bj::object{{"fn", internal::ExtensionConstructor(x.kind)},
-                                              {"arg", internal::ExtensionArgument(x)}}}};
+                                              {"arg", std::move(arg)}}}};
     }
   }
   return nullptr;

@@ -123,6 +123,15 @@ TEST(ParserTest, LimitsAreEnforced) {
   EXPECT_FALSE(
       ParsePolicies("permit(principal, action, resource) when { [1,2,3,4] == [] };", limits));
 
+  limits = Limits();
+  limits.max_policies = 2;
+  d = Errors(
+      "permit(principal, action, resource); forbid(principal, action, resource);"
+      "permit(principal, action, resource);",
+      limits);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_NE(d[0].message.find("too many policies"), std::string::npos);
+
   d = Errors("permit(principal, action, resource) when { \"\xff\" };");
   ASSERT_EQ(d.size(), 1u);
   EXPECT_NE(d[0].message.find("utf-8"), std::string::npos);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "src/credential/jose.h"
 
@@ -37,5 +38,25 @@ struct KeyMaterial {
 
 // Width in bytes of one ECDSA coordinate (32 for P-256, 48 for P-384).
 inline size_t EcCoordinateBytes(KeyType type) { return type == KeyType::kEcP384 ? 48 : 32; }
+
+// True when `alg` is an algorithm for keys of `type`.
+inline bool TypeFits(KeyType type, Algorithm alg) {
+  switch (alg) {
+    case Algorithm::kEdDSA:
+      return type == KeyType::kOkp;
+    case Algorithm::kES256:
+      return type == KeyType::kEcP256;
+    case Algorithm::kES384:
+      return type == KeyType::kEcP384;
+    case Algorithm::kRS256:
+    case Algorithm::kPS256:
+      return type == KeyType::kRsa;
+  }
+  return false;
+}
+
+// Base64url decoding of secret key material through libsodium's constant-time codec
+// (`jws.base64_noncanonical`).
+[[nodiscard]] Result<std::string> DecodeSecretBase64Url(std::string_view text);
 
 }  // namespace mandate::credential::internal

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "src/http/proxy.h"
+
 namespace mandate::enforce::internal {
 namespace {
 
@@ -20,12 +22,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-bool IsHopByHop(std::string_view lower) {
-  return lower == "connection" || lower == "keep-alive" || lower == "te" || lower == "trailer" ||
-         lower == "transfer-encoding" || lower == "upgrade" || lower == "proxy-connection" ||
-         lower == "host" || lower == "content-length" || lower == "expect";
 }
 
 void ReplaceAll(std::string& text, std::string_view needle, std::string_view with) {
@@ -140,6 +136,10 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
                   nullptr);
   }
   if (auto proof = http::FindHeader(request.headers, "dpop")) ask.agent.dpop_proof = *proof;
+  if (ask.agent.dpop_proof.empty()) {  // refused here: no round trip for what cannot pass
+    return Refuse(401, "dpop.missing",
+                  "send a `DPoP` proof of the task's key with the credential", nullptr);
+  }
   ask.agent.method = request.method;
   std::string base = public_url_;
   if (base.empty()) {
@@ -186,29 +186,16 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
   out.system = match->system;
   out.decision = std::move(decision);
   out.upstream_url = runtime.upstream.upstream + match->upstream_target;
-  // Headers named in `Connection` are hop-by-hop too.
-  std::vector<std::string> connection_named;
-  if (auto conn = http::FindHeader(request.headers, "connection")) {
-    std::string_view v = *conn;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view item = v.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (!item.empty()) connection_named.push_back(Lower(item));
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
-  }
+  const std::string_view connection = http::FindHeader(request.headers, "connection").value_or("");
   std::string injected = Lower(runtime.upstream.credential.header);
   for (const auto& [name, value] : request.headers) {
     std::string lower = Lower(name);
-    if (IsAgentCredentialHeader(lower) || IsHopByHop(lower)) continue;
-    if (!injected.empty() && lower == injected) continue;
-    if (std::find(connection_named.begin(), connection_named.end(), lower) !=
-        connection_named.end()) {
+    // `Expect` too: the gateway already read the whole body, the upstream must not wait for 100.
+    if (IsAgentCredentialHeader(lower) || http::IsHopByHopHeader(lower, connection) ||
+        lower == "expect") {
       continue;
     }
+    if (!injected.empty() && lower == injected) continue;
     out.upstream_headers.emplace_back(name, value);
   }
   const InjectedCredential& cred = runtime.upstream.credential;

@@ -105,6 +105,11 @@ TEST_F(GatewayFilterTest, RefusalsBeforeAsking) {
   GatewayRequest traversal = Request();
   traversal.target = "/tracker/issues/../admin";
   EXPECT_EQ(filter.OnRequest(traversal).status, 400);
+  GatewayRequest no_proof = Request();
+  no_proof.headers.erase(no_proof.headers.begin() + 2);
+  GatewayOutcome unproven = filter.OnRequest(no_proof);
+  EXPECT_EQ(unproven.status, 401);
+  EXPECT_EQ(unproven.decision.PrimaryCode(), "dpop.missing");
   EXPECT_TRUE(client.asked.empty());
 }
 

@@ -31,6 +31,10 @@ bool Contains(const std::vector<std::string>& list, std::string_view name) {
 
 }  // namespace
 
+bool IsUnknownToolReason(std::string_view code) {
+  return code == "chain.unknown_action" || code == "chain.unknown_system";
+}
+
 McpGovernor::McpGovernor(DecisionClient& client, const RevocationFeed* feed, std::string system,
                          std::string resource)
     : client_(client),
@@ -164,19 +168,14 @@ McpClientOutcome McpGovernor::OnToolsCall(const std::string& id_json,
     case Verdict::kDeny:
       break;
   }
-  // A tool the mandate can never allow is "unknown" to this task; anything else is a refusal the
-  // model can act on. Authentication and revocation refusals are never reported as unknown tools.
+  // A tool no step of the mandate names is "unknown" to this task (the authority says so with
+  // `chain.unknown_action`, or `chain.unknown_system` when the mandate never names this server);
+  // anything else (arguments, order, budget, revocation) is a refusal the model can act on.
   const std::string code = decision.PrimaryCode();
-  bool identity_problem = code.rfind("authentication.", 0) == 0 ||
-                          code.rfind("revocation.", 0) == 0 || code.rfind("token.", 0) == 0 ||
-                          code.rfind("dpop.", 0) == 0 || decision.task_revoked;
-  if (!identity_problem) {
-    auto allowed = client_.AllowedActions(agent, system_);
-    if (allowed && !Contains(*allowed, out.tool)) {
-      out.reply = ErrorReply(id_json, kInvalidParams,
-                             "Unknown tool: " + out.tool + " (not in the task's mandate)");
-      return out;
-    }
+  if (IsUnknownToolReason(code)) {
+    out.reply = ErrorReply(id_json, kInvalidParams,
+                           "Unknown tool: " + out.tool + " (not in the task's mandate)");
+    return out;
   }
   out.reply = IsErrorResult(id_json, "mandate denied tool `" + out.tool + "`: " + code + ": " +
                                          decision.PrimaryMessage());

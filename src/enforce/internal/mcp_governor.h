@@ -32,6 +32,10 @@ inline constexpr int kInvalidParams = -32602;  // also "unknown tool" in MCP
 inline constexpr int kInternalError = -32603;
 inline constexpr int kHeaderMismatch = -32001;  // MCP 2026-07-28: HTTP headers disagree with body
 
+// True for the authority's deny reasons that mean "no step of the mandate names this tool", which
+// MCP reports as JSON-RPC -32602 (unknown tool) rather than as a refused call.
+bool IsUnknownToolReason(std::string_view code);
+
 struct McpClientOutcome {
   bool forward = false;  // true: send the original text to the server unchanged
   std::string reply;     // forward == false: the JSON-RPC answer to send back to the client

@@ -34,13 +34,32 @@ TEST_F(McpGovernorTest, AllowedCallIsForwardedWithToolAsActionAndArgumentsAsCont
 
 TEST_F(McpGovernorTest, ToolOutsideTheMandateIsUnknownTool) {
   client.answer.verdict = Verdict::kDeny;
-  client.answer.reasons = {{"chain", "chain.no_step", "no step allows `write_file`", ""}};
+  client.answer.reasons = {{"chain", "chain.unknown_action", "no step allows this action", ""}};
   auto out =
       Send(R"({"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"write_file"}})");
   ASSERT_FALSE(out.forward);
   auto reply = Parse(out.reply);
   EXPECT_EQ(reply.at("id").as_string(), "a");
   EXPECT_EQ(reply.at("error").at("code").as_int64(), -32602);
+  EXPECT_EQ(client.lists, 0) << "the authority's reason decides, no second round trip";
+}
+
+// Regression: on the real authority a tool outside the mandate came back as an isError result.
+TEST_F(McpGovernorTest, UnknownSystemIsUnknownToolButOrderAndBudgetAreRefusals) {
+  client.answer.verdict = Verdict::kDeny;
+  client.answer.reasons = {{"chain", "chain.unknown_system", "unknown system", ""}};
+  auto unknown =
+      Parse(Send(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}})").reply);
+  EXPECT_EQ(unknown.at("error").at("code").as_int64(), -32602);
+  for (const char* code : {"chain.out_of_order", "chain.budget_exhausted",
+                           "chain.resource_mismatch", "guard.unsatisfied"}) {
+    client.answer.reasons = {{"chain", code, "refused", ""}};
+    auto reply = Parse(
+        Send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_file"}})")
+            .reply);
+    ASSERT_TRUE(reply.contains("result")) << code;
+    EXPECT_TRUE(reply.at("result").at("isError").as_bool()) << code;
+  }
 }
 
 TEST_F(McpGovernorTest, RefusedForArgumentsIsAnIsErrorResultWithTheReason) {

@@ -1,29 +1,33 @@
 // The transport of the revocation feed: subscribes to the authority's
-// `GET /v1/revocations/stream` (Server-Sent Events) with the enforcement-point token, resumes
-// with `Last-Event-ID` after every disconnect, and reports state and events to a RevocationFeed.
-// A stream silent for longer than `idle_timeout` (the authority sends a heartbeat every 5 s) is
-// treated as lost. Plain http only (an enforcement point sits next to the authority; put TLS on
-// the loopback-free hop with a sidecar).
-// Thread-safety: RunRevocationStream blocks its thread; it only touches the thread-safe feed.
+// `GET /v1/revocations/stream` (Server-Sent Events) with the enforcement-point token over
+// src/http's EventSubscription (reconnect with backoff, `Last-Event-ID` resume), and reports
+// state and events to a RevocationFeed. A stream silent for longer than `idle_timeout` (the
+// authority sends heartbeats) is treated as lost, so the feed's grace period starts.
+// Thread-safety: the subscription runs on its own thread and only touches the thread-safe feed.
 #pragma once
 
-#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "src/enforce/revocation.h"
+#include "src/http/client.h"
 
 namespace mandate::enforce::internal {
 
 struct RevocationStreamOptions {
-  std::string authority_url;  // http://host:port
+  std::string authority_url;  // http(s)://host:port
   std::string ep_token;
   std::chrono::milliseconds reconnect_delay{100};
-  std::chrono::milliseconds idle_timeout{15'000};
+  std::chrono::milliseconds max_reconnect_delay{2'000};
+  std::chrono::milliseconds idle_timeout{45'000};
 };
 
-// Runs until `stop` is true. Never throws.
-void RunRevocationStream(RevocationFeed& feed, const RevocationStreamOptions& options,
-                         const std::atomic<bool>& stop);
+// Subscribes `feed` until the returned subscription is destroyed. REQUIRES: `feed` outlives it.
+// Waits up to 5 s for the first connection, so an enforcement point that has just started does
+// not refuse its first calls with `revocation.not_synced` (after that it serves, and refuses
+// until the stream connects: fail closed).
+std::unique_ptr<http::EventSubscription> SubscribeRevocations(
+    RevocationFeed& feed, const RevocationStreamOptions& options);
 
 }  // namespace mandate::enforce::internal

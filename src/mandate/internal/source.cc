@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sstream>
 #include <string>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "src/json/json.h"
 
@@ -61,6 +64,34 @@ struct Walker {
     }
   }
 };
+
+// Where the first two documents start, from parser events only. Not YAML::LoadAll: yaml-cpp
+// 0.7 loops forever (allocating an empty document each turn) on a stray flow indicator such as
+// a leading ',', reporting each "document" at the same position; two starts at one position
+// are that case, and the caller reports it as a syntax error.
+std::vector<YAML::Mark> DocumentStarts(const std::string& text) {
+  struct StartRecorder : YAML::EventHandler {
+    std::vector<YAML::Mark> starts;
+    void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  };
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  StartRecorder recorder;
+  while (recorder.starts.size() < 2 && parser.HandleNextDocument(recorder)) {
+  }
+  return recorder.starts;
+}
 
 }  // namespace
 
@@ -154,13 +185,20 @@ bool ParseSource(std::string_view text, const std::string& file, Format format,
     }
   }
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.size() > 1) {
-      Add(out, file, documents[1].Mark().line + 1, documents[1].Mark().column + 1,
-          "mandate.multiple_documents", "one mandate per file: found a second yaml document");
+    const std::string owned(text);
+    std::vector<YAML::Mark> starts = DocumentStarts(owned);
+    if (starts.size() > 1 && starts[1].pos == starts[0].pos) {
+      const char c = owned[static_cast<size_t>(starts[0].pos)];
+      Add(out, file, starts[0].line + 1, starts[0].column + 1, "mandate.syntax",
+          std::string("yaml: unexpected '") + c + "' where a document should start");
       return false;
     }
-    *root = documents.empty() ? YAML::Node() : documents[0];
+    if (starts.size() > 1) {
+      Add(out, file, starts[1].line + 1, starts[1].column + 1, "mandate.multiple_documents",
+          "one mandate per file: found a second yaml document");
+      return false;
+    }
+    *root = starts.empty() ? YAML::Node() : YAML::Load(owned);
   } catch (const YAML::Exception& e) {
     Add(out, file, e.mark.line + 1, e.mark.column + 1, "mandate.syntax",
         "yaml: " + (e.msg.empty() ? std::string("syntax error") : e.msg));

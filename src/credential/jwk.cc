@@ -1,4 +1,4 @@
-// JWK parsing, thumbprints, signing and signature verification (jose.h).
+// JWK parsing and export, thumbprints and key generation (jose.h).
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -22,6 +22,7 @@ namespace {
 
 using internal::KeyMaterial;
 using internal::KeyType;
+using internal::TypeFits;
 
 [[maybe_unused]] const bool kSodiumReady = sodium_init() >= 0;
 std::atomic<uint64_t> next_key_id{1};
@@ -38,12 +39,6 @@ struct CtxDeleter {
   void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
 };
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, CtxDeleter>;
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
-
-Result<std::string> DecodeSecret(std::string_view text);
 
 Result<std::string> MemberBytes(const boost::json::object& jwk, std::string_view name,
                                 size_t exact_size = 0) {
@@ -51,7 +46,7 @@ Result<std::string> MemberBytes(const boost::json::object& jwk, std::string_view
   if (value == nullptr || !value->is_string()) {
     return Err(JwkError("member `" + std::string(name) + "` missing or not a string"));
   }
-  auto bytes = name == "d" ? DecodeSecret(std::string_view(value->as_string()))
+  auto bytes = name == "d" ? internal::DecodeSecretBase64Url(std::string_view(value->as_string()))
                            : Base64UrlDecode(std::string_view(value->as_string()));
   if (!bytes)
     return Err(JwkError("member `" + std::string(name) + "`: " + bytes.error().message()));
@@ -163,21 +158,6 @@ std::string BnBytes(const EVP_PKEY* pkey, const char* name, size_t width) {
   return out;
 }
 
-bool TypeFits(KeyType type, Algorithm alg) {
-  switch (alg) {
-    case Algorithm::kEdDSA:
-      return type == KeyType::kOkp;
-    case Algorithm::kES256:
-      return type == KeyType::kEcP256;
-    case Algorithm::kES384:
-      return type == KeyType::kEcP384;
-    case Algorithm::kRS256:
-    case Algorithm::kPS256:
-      return type == KeyType::kRsa;
-  }
-  return false;
-}
-
 Result<std::shared_ptr<KeyMaterial>> ParseJwk(const boost::json::object& jwk, bool want_private,
                                               bool allow_private) {
   auto key = std::make_shared<KeyMaterial>();
@@ -270,260 +250,9 @@ Result<std::shared_ptr<KeyMaterial>> ParseJwk(const boost::json::object& jwk, bo
   return key;
 }
 
-const EVP_MD* DigestFor(Algorithm alg) {
-  return alg == Algorithm::kES384 ? EVP_sha384() : EVP_sha256();
-}
-
-Status BadSignature() {
-  return Unauthenticated("jws.signature_invalid", "jws: signature does not verify");
-}
-
-// DER ECDSA signature to the JWS fixed-width r || s form.
-Result<std::string> EcdsaDerToJose(KeyType type, std::string_view der) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  ECDSA_SIG* ecdsa = d2i_ECDSA_SIG(nullptr, &p, long(der.size()));
-  if (ecdsa == nullptr) return Err(Internal("jws.crypto_error", "jws: bad ecdsa signature"));
-  const size_t width = internal::EcCoordinateBytes(type);
-  std::string raw(2 * width, '\0');
-  BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa), reinterpret_cast<unsigned char*>(raw.data()), int(width));
-  BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa), reinterpret_cast<unsigned char*>(raw.data() + width),
-               int(width));
-  ECDSA_SIG_free(ecdsa);
-  return raw;
-}
-
-// Per-thread EVP_PKEY_CTX reuse for ECDSA, as `openssl speed` does: under OpenSSL 3.0 setting up
-// a fresh context per operation costs more than the signature itself. Bounded per thread.
-class ThreadContexts {
- public:
-  ~ThreadContexts() { Clear(); }
-  EVP_PKEY_CTX* Get(const KeyMaterial& k, bool sign) {
-    for (const auto& e : entries_) {
-      if (e.id == k.id && e.sign == sign) return e.ctx;
-    }
-    if (entries_.size() >= 64) Clear();
-    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, k.pkey, nullptr);
-    if (ctx == nullptr || (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) != 1) {
-      EVP_PKEY_CTX_free(ctx);
-      return nullptr;
-    }
-    entries_.push_back({k.id, sign, ctx});
-    return ctx;
-  }
-
- private:
-  void Clear() {
-    for (auto& e : entries_) EVP_PKEY_CTX_free(e.ctx);
-    entries_.clear();
-  }
-  struct Entry {
-    uint64_t id;
-    bool sign;
-    EVP_PKEY_CTX* ctx;
-  };
-  std::vector<Entry> entries_;
-};
-
-thread_local ThreadContexts thread_contexts;
-
-// SHA-256 or SHA-384 of `input` into `digest`; returns the digest length.
-size_t EcDigest(KeyType type, std::string_view input, unsigned char* digest) {
-  const auto* data = reinterpret_cast<const unsigned char*>(input.data());
-  if (type == KeyType::kEcP384) {
-    SHA384(data, input.size(), digest);
-    return 48;
-  }
-  SHA256(data, input.size(), digest);
-  return 32;
-}
-
-Status VerifyEvp(const KeyMaterial& k, Algorithm alg, std::string_view input,
-                 std::string_view signature) {
-  const unsigned char* sig = reinterpret_cast<const unsigned char*>(signature.data());
-  size_t sig_len = signature.size();
-  if (k.type != KeyType::kRsa) {
-    // JWS carries ECDSA as fixed-width r || s (RFC 7518 section 3.4); OpenSSL wants DER.
-    const size_t width = internal::EcCoordinateBytes(k.type);
-    if (signature.size() != 2 * width) return BadSignature();
-    ECDSA_SIG* ecdsa = ECDSA_SIG_new();
-    BIGNUM* r = BN_bin2bn(sig, int(width), nullptr);
-    BIGNUM* s = BN_bin2bn(sig + width, int(width), nullptr);
-    ECDSA_SIG_set0(ecdsa, r, s);
-    unsigned char der[160];
-    const int der_len = i2d_ECDSA_SIG(ecdsa, nullptr);
-    unsigned char* out = der;
-    const bool encoded =
-        der_len > 0 && size_t(der_len) <= sizeof der && i2d_ECDSA_SIG(ecdsa, &out) == der_len;
-    ECDSA_SIG_free(ecdsa);
-    if (!encoded) return BadSignature();
-    unsigned char digest[48];
-    const size_t digest_len = EcDigest(k.type, input, digest);
-    EVP_PKEY_CTX* ctx = thread_contexts.Get(k, /*sign=*/false);
-    if (ctx == nullptr) return Internal("jws.crypto_error", "jws: openssl verify init failed");
-    if (EVP_PKEY_verify(ctx, der, size_t(der_len), digest, digest_len) != 1) {
-      ERR_clear_error();
-      return BadSignature();
-    }
-    return {};
-  } else if (signature.size() != size_t(EVP_PKEY_get_size(k.pkey))) {
-    return BadSignature();
-  }
-  MdCtxPtr md(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (!md || EVP_DigestVerifyInit(md.get(), &pctx, DigestFor(alg), nullptr, k.pkey) != 1) {
-    return Internal("jws.crypto_error", "jws: openssl verify init failed");
-  }
-  if (alg == Algorithm::kPS256) {
-    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
-  }
-  if (EVP_DigestVerify(md.get(), sig, sig_len, reinterpret_cast<const unsigned char*>(input.data()),
-                       input.size()) != 1) {
-    ERR_clear_error();
-    return BadSignature();
-  }
-  return {};
-}
-
 }  // namespace
 
 internal::KeyMaterial::KeyMaterial() : id(next_key_id.fetch_add(1)) {}
-
-std::string_view AlgorithmName(Algorithm alg) {
-  switch (alg) {
-    case Algorithm::kEdDSA:
-      return "EdDSA";
-    case Algorithm::kES256:
-      return "ES256";
-    case Algorithm::kES384:
-      return "ES384";
-    case Algorithm::kRS256:
-      return "RS256";
-    case Algorithm::kPS256:
-      return "PS256";
-  }
-  return "";
-}
-
-Result<Algorithm> ParseAlgorithm(std::string_view name) {
-  if (name == "EdDSA") return Algorithm::kEdDSA;
-  if (name == "ES256") return Algorithm::kES256;
-  if (name == "ES384") return Algorithm::kES384;
-  if (name == "RS256") return Algorithm::kRS256;
-  if (name == "PS256") return Algorithm::kPS256;
-  std::string lower(name);
-  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "none") {
-    return Err(Unauthenticated("jws.alg_none", "jws: `alg` `none` (unsigned token) is refused"));
-  }
-  if (lower.rfind("hs", 0) == 0) {
-    return Err(Unauthenticated(
-        "jws.alg_key_mismatch",
-        "jws: hmac `alg` `" + std::string(name) + "` with a public key is algorithm confusion"));
-  }
-  return Err(Unauthenticated(
-      "jws.alg_unsupported",
-      "jws: `alg` `" + std::string(name) + "` is not one of EdDSA, ES256, ES384, RS256, PS256"));
-}
-
-// Base64url for public token bytes is table-driven: libsodium's codec is constant-time, which
-// public tokens do not need, and it cost a tenth of an Ed25519 verification. Secret key material
-// (`d`) still goes through libsodium (DecodeSecret below).
-namespace {
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-constexpr std::array<int8_t, 256> MakeDecodeTable() {
-  std::array<int8_t, 256> table{};
-  for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = int8_t(i);
-  return table;
-}
-constexpr std::array<int8_t, 256> kDecode = MakeDecodeTable();
-
-Status NonCanonical() {
-  return InvalidArgument("jws.base64_noncanonical", "jws: not canonical unpadded base64url");
-}
-
-Result<std::string> DecodeSecret(std::string_view text) {
-  std::string out(text.size() * 3 / 4 + 1, '\0');
-  size_t len = 0;
-  const char* end = nullptr;
-  if (text.size() % 4 == 1 ||
-      sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      end != text.data() + text.size()) {
-    return Err(NonCanonical());
-  }
-  out.resize(len);
-  return out;
-}
-
-}  // namespace
-
-void AppendBase64Url(std::string_view bytes, std::string& out) {
-  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  size_t at = out.size();
-  out.resize(at + (n * 4 + 2) / 3);
-  char* o = out.data() + at;
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    const uint32_t v = (uint32_t(in[i]) << 16) | (uint32_t(in[i + 1]) << 8) | in[i + 2];
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-    *o++ = kAlphabet[(v >> 6) & 63];
-    *o++ = kAlphabet[v & 63];
-  }
-  if (n - i == 1) {
-    const uint32_t v = uint32_t(in[i]) << 16;
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-  } else if (n - i == 2) {
-    const uint32_t v = (uint32_t(in[i]) << 16) | (uint32_t(in[i + 1]) << 8);
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-    *o++ = kAlphabet[(v >> 6) & 63];
-  }
-}
-
-std::string Base64UrlEncode(std::string_view bytes) {
-  std::string out;
-  AppendBase64Url(bytes, out);
-  return out;
-}
-
-Result<std::string> Base64UrlDecode(std::string_view text) {
-  const size_t n = text.size();
-  if (n % 4 == 1) return Err(NonCanonical());
-  std::string out(n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1), '\0');
-  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-  char* o = out.data();
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const int a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
-              d = kDecode[in[i + 3]];
-    if ((a | b | c | d) < 0) return Err(NonCanonical());
-    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
-    *o++ = char(v >> 16);
-    *o++ = char((v >> 8) & 255);
-    *o++ = char(v & 255);
-  }
-  const size_t rest = n - i;
-  if (rest >= 2) {
-    const int a = kDecode[in[i]], b = kDecode[in[i + 1]];
-    const int c = rest == 3 ? kDecode[in[i + 2]] : 0;
-    if ((a | b | c) < 0) return Err(NonCanonical());
-    // Canonical form: the bits past the last whole byte are zero (RFC 4648 section 3.5).
-    if (rest == 2 && (b & 15) != 0) return Err(NonCanonical());
-    if (rest == 3 && (c & 3) != 0) return Err(NonCanonical());
-    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6);
-    *o++ = char(v >> 16);
-    if (rest == 3) *o++ = char((v >> 8) & 255);
-  }
-  return out;
-}
 
 Result<PublicKey> PublicKey::FromJwk(const boost::json::object& jwk, bool allow_private) {
   auto key = ParseJwk(jwk, false, allow_private);
@@ -569,25 +298,6 @@ boost::json::object PublicKey::ToJwk() const {
   if (key_->alg) jwk["alg"] = AlgorithmName(*key_->alg);
   jwk["use"] = "sig";
   return jwk;
-}
-
-Status PublicKey::Verify(Algorithm alg, std::string_view signing_input,
-                         std::string_view signature) const {
-  if (!Accepts(alg)) {
-    return Unauthenticated(
-        "jws.alg_key_mismatch",
-        "jws: `alg` `" + std::string(AlgorithmName(alg)) + "` does not fit the key");
-  }
-  if (key_->type == KeyType::kOkp) {
-    if (signature.size() != crypto_sign_BYTES ||
-        crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
-                                    reinterpret_cast<const unsigned char*>(signing_input.data()),
-                                    signing_input.size(), key_->ed_public.data()) != 0) {
-      return BadSignature();
-    }
-    return {};
-  }
-  return VerifyEvp(*key_, alg, signing_input, signature);
 }
 
 Result<SigningKey> SigningKey::Generate(Algorithm alg, std::string kid) {
@@ -648,63 +358,6 @@ Result<SigningKey> SigningKey::FromJwkText(std::string_view text) {
 }
 
 const std::string& SigningKey::kid() const { return private_->kid; }
-
-Status SigningKey::AppendSignature(std::string_view input, std::string& out) const {
-  if (private_->type == KeyType::kOkp) {
-    unsigned char sig[crypto_sign_BYTES];
-    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(input.data()),
-                         input.size(), private_->ed_secret.data());
-    AppendBase64Url(std::string_view(reinterpret_cast<char*>(sig), sizeof sig), out);
-    return {};
-  }
-  auto sig = Sign(input);
-  if (!sig) return sig.error();
-  AppendBase64Url(*sig, out);
-  return {};
-}
-
-Result<std::string> SigningKey::Sign(std::string_view input) const {
-  const KeyMaterial& k = *private_;
-  if (k.type == KeyType::kOkp) {
-    std::string sig(crypto_sign_BYTES, '\0');
-    crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr,
-                         reinterpret_cast<const unsigned char*>(input.data()), input.size(),
-                         k.ed_secret.data());
-    return sig;
-  }
-  if (k.type != KeyType::kRsa) {
-    unsigned char digest[48];
-    const size_t digest_len = EcDigest(k.type, input, digest);
-    EVP_PKEY_CTX* ctx = thread_contexts.Get(k, /*sign=*/true);
-    unsigned char der[160];
-    size_t der_len = sizeof der;
-    if (ctx == nullptr || EVP_PKEY_sign(ctx, der, &der_len, digest, digest_len) != 1) {
-      return Err(Internal("jws.crypto_error", "jws: openssl sign failed"));
-    }
-    return EcdsaDerToJose(k.type, std::string_view(reinterpret_cast<char*>(der), der_len));
-  }
-  MdCtxPtr md(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (!md || EVP_DigestSignInit(md.get(), &pctx, DigestFor(alg_), nullptr, k.pkey) != 1) {
-    return Err(Internal("jws.crypto_error", "jws: openssl sign init failed"));
-  }
-  if (alg_ == Algorithm::kPS256) {
-    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
-  }
-  size_t len = 0;
-  const auto* data = reinterpret_cast<const unsigned char*>(input.data());
-  if (EVP_DigestSign(md.get(), nullptr, &len, data, input.size()) != 1) {
-    return Err(Internal("jws.crypto_error", "jws: openssl sign failed"));
-  }
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, data,
-                     input.size()) != 1) {
-    return Err(Internal("jws.crypto_error", "jws: openssl sign failed"));
-  }
-  sig.resize(len);
-  return sig;
-}
 
 Result<boost::json::object> SigningKey::ToPrivateJwk() const {
   boost::json::object jwk = public_key_.ToJwk();

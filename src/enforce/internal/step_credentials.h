@@ -1,0 +1,96 @@
+// Local verification of step credentials at an enforcement point: an agent that already holds a
+// step credential for this call (from `POST /v1/authorize`) presents it as
+// `Authorization: DPoP <step credential>` with a fresh DPoP proof, and the enforcement point
+// decides without a round trip to the authority:
+//   signature   against the authority's JWKS (`/.well-known/jwks.json`), cached, refreshed on an
+//               unknown `kid` (rate-limited) and after `ttl`; the last good keys are kept when a
+//               refresh fails, and no keys at all verify nothing (fail closed)
+//   claims      typ `mandate-step+jwt`, `iss`, `aud` = the system's audience, `exp`, single use
+//               (src/credential's CredentialVerifier), and `action` + `resource` = this call
+//   possession  the proof's key is the credential's `cnf.jkt`, `ath` its hash, htm/htu the
+//               agent's request (src/credential's DpopVerifier, jti replay included)
+//   revocation  the local deny set fed by the revocation stream, checked on every use (cached
+//               or not), so a revoked credential is refused the moment the event arrives.
+// Anything that is not a step credential (a task token) goes to the wrapped DecisionClient.
+// Thread-safety: AuthorityKeys and StepCredentialClient are thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "src/credential/credential.h"
+#include "src/enforce/decision.h"
+#include "src/enforce/revocation.h"
+#include "src/util/clock.h"
+
+namespace mandate::enforce::internal {
+
+// The authority's published signing keys, as an enforcement point caches them.
+class AuthorityKeys {
+ public:
+  using Fetch = std::function<Result<std::string>()>;  // the JWKS document's text
+  AuthorityKeys(Fetch fetch, const Clock& clock, int64_t ttl_seconds = 300,
+                int64_t min_refresh_seconds = 5);
+  // The keys to verify with; fetches first when never fetched or older than the ttl (at most
+  // once per `min_refresh_seconds`). Never null (an empty set when nothing was ever fetched).
+  std::shared_ptr<const credential::KeySet> Current();
+  // A token named a `kid` the cache lacks: refetch unless one ran within `min_refresh_seconds`.
+  // True when a fetch ran and succeeded.
+  bool RefreshForUnknownKid();
+  int fetches() const;
+
+ private:
+  bool FetchLocked();  // REQUIRES: mu_ held
+  Fetch fetch_;
+  const Clock& clock_;
+  const int64_t ttl_seconds_;
+  const int64_t min_refresh_seconds_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const credential::KeySet> keys_;  // GUARDED_BY(mu_)
+  int64_t fetched_at_ = 0;                          // GUARDED_BY(mu_), last success
+  int64_t attempted_at_ = 0;                        // GUARDED_BY(mu_), last attempt
+  bool attempted_ = false;                          // GUARDED_BY(mu_)
+  int fetches_ = 0;                                 // GUARDED_BY(mu_)
+};
+
+// Fetches `<authority>/.well-known/jwks.json` (plain GET, 5 s timeout, 200 only).
+AuthorityKeys::Fetch JwksFetcher(std::string authority_url);
+
+// True when `token` is a compact JWS whose header `typ` is `mandate-step+jwt` (unverified; it
+// only chooses the path, the verifier checks everything).
+bool LooksLikeStepCredential(std::string_view token);
+
+// A DecisionClient decorator that decides calls carrying a step credential locally.
+class StepCredentialClient final : public DecisionClient {
+ public:
+  // `audiences`: system name -> the `aud` its step credentials carry. `feed` may be null only
+  // in tests (then nothing is revoked locally).
+  StepCredentialClient(DecisionClient& inner, AuthorityKeys& keys, const RevocationFeed* feed,
+                       std::string issuer, std::map<std::string, std::string> audiences,
+                       const Clock& clock);
+  ~StepCredentialClient() override;
+
+  Decision Authorize(const AuthorizeRequest& request) override;
+  Result<std::vector<std::string>> AllowedActions(const AgentCredentials& agent,
+                                                  std::string_view system) override {
+    return inner_.AllowedActions(agent, system);
+  }
+  // Calls decided locally (for tests and metrics).
+  int64_t local_decisions() const;
+
+ private:
+  Decision Verify(const AuthorizeRequest& request) const;
+  DecisionClient& inner_;
+  AuthorityKeys& keys_;
+  std::map<std::string, std::string> audiences_;
+  const Clock& clock_;
+  std::unique_ptr<credential::CredentialVerifier> verifier_;
+  std::unique_ptr<credential::DpopVerifier> dpop_;
+  mutable std::mutex mu_;
+  int64_t local_decisions_ = 0;  // GUARDED_BY(mu_)
+};
+
+}  // namespace mandate::enforce::internal
