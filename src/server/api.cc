@@ -43,8 +43,19 @@ int HttpStatus(StatusCode code) {
   }
 }
 
+// A token or proof that does not verify is 401 whatever its cause (a malformed JWS is an
+// invalid argument to the verifier, but to the caller it is a failed authentication).
+bool IsCredentialFailure(std::string_view reason) {
+  for (std::string_view family :
+       {"jws.", "jwt.", "jwks.", "dpop.", "oidc.", "svid.", "spiffe.", "replay.", "credential."}) {
+    if (reason.substr(0, family.size()) == family) return true;
+  }
+  return false;
+}
+
 Response ErrorResponse(const Status& s) {
-  return Response::Error(HttpStatus(s.code()), s.reason(), s.message());
+  return Response::Error(IsCredentialFailure(s.reason()) ? 401 : HttpStatus(s.code()), s.reason(),
+                         s.message());
 }
 
 bool SameSecret(std::string_view presented, const std::string& expected) {
@@ -515,11 +526,12 @@ Status AddApiRoutes(http::Router& router, ApiContext& api) {
   MANDATE_RETURN_IF_ERROR(router.Add("GET", "/.well-known/jwks.json", [a](const Request&) {
     return Response::Json(200, a->authority->JwksJson());
   }));
-  MANDATE_RETURN_IF_ERROR(router.Add("GET", "/metrics", [a](const Request&) {
-    if (a->metrics == nullptr) return Response::Error(404, "metrics.disabled", "no metrics");
-    return Response{
-        200, http::MetricsRegistry::kContentType, a->metrics->registry().Render(), {}, false};
-  }));
+  if (a->metrics != nullptr) {
+    MANDATE_RETURN_IF_ERROR(router.Add("GET", "/metrics", [a](const Request&) {
+      return Response{
+          200, http::MetricsRegistry::kContentType, a->metrics->registry().Render(), {}, false};
+    }));
+  }
   MANDATE_RETURN_IF_ERROR(router.Add(
       "GET", "/healthz", [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
   return AddCheckRoutes(router, api);
