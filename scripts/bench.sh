@@ -9,4 +9,5 @@ echo "== cedar (vs cedar-wasm)";           build-bench/bench/cedar/cedar_bench
 echo "== credentials (vs libsodium, openssl speed)"; build-bench/bench/credentials/credentials_bench 1
 echo "== audit append";                     build-bench/bench/audit/audit_bench || true
 echo "== http (vs nginx)";                  bench/http/run.sh build-bench
+echo "== authority (in process; over HTTP vs nginx and the Ed25519 ceiling)"; bench/authority/run.sh build-bench
 echo "== agentdojo replay";                 bench/agentdojo/run.sh

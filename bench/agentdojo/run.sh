@@ -29,6 +29,12 @@ if [ ! -x "$bin" ]; then
   cmake --build "$build_dir" --target mandate -j "${JOBS:-2}"
 fi
 
+# The harness acts as the agent with `jose` from the pinned test peers (tests/node).
+if [ ! -d tests/node/node_modules/jose ]; then
+  echo "run.sh: installing the pinned test peers (npm ci in tests/node)" >&2
+  (cd tests/node && npm ci --no-audit --no-fund >/dev/null)
+fi
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 results=${results:-$tmp/results.json}

@@ -107,6 +107,11 @@ class GroupCommitLog final : public AuditLog {
         lock.unlock();
       }
       batch.clear();
+      // A burst (a million tasks started at once) must not pin its buffer for good.
+      if (batch.capacity() > 4 * options_.max_batch) {
+        batch = {};
+        batch.reserve(options_.max_batch);
+      }
       lock.lock();
     }
   }

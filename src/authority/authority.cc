@@ -92,7 +92,9 @@ Result<CompiledMandate> Compile(const std::shared_ptr<const Mandate>& m) {
   }
   auto authorizer = cedar::Authorizer::Build(cedar->policies);
   if (!authorizer) return Err(authorizer.error().WithContext(what));
-  return CompiledMandate{m, Chain(m), std::move(cedar), std::move(*authorizer), {}};
+  CompiledMandate cm{m, Chain(m), std::move(cedar), std::move(*authorizer), {}, {}, {}, {}, {}};
+  PrecomputeValues(cm);
+  return cm;
 }
 
 bool AgentMayRun(const Mandate& m, const identity::WorkloadIdentity& who) {
@@ -140,7 +142,18 @@ static Result<identity::WorkloadIdentity> VerifyBootstrap(const Authority::Impl&
 }
 
 Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
+  auto started = StartTasks(request, 1);
+  if (!started) return Err(started.error());
+  return std::move(started->front());
+}
+
+Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& request,
+                                                       size_t count) {
   Impl& impl = *impl_;
+  if (count == 0 || count > kMaxTasksPerStart) {
+    return Err(InvalidArgument("task.count", "between 1 and " + std::to_string(kMaxTasksPerStart) +
+                                                 " tasks may start at once"));
+  }
   auto who = VerifyBootstrap(impl, request.bootstrap_token);
   if (!who) return Err(who.error().WithContext("agent credential"));
   auto proof = impl.dpop->Verify({.proof = request.proof.dpop,
@@ -169,40 +182,56 @@ Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
                                 "a kill switch covering this agent is in force (revocation " +
                                     std::to_string(hit->event_id) + ")"));
   }
+  // The tasks share everything but their id: build the first, copy it for the others.
   LiveTask task;
   task.mandate = static_cast<uint32_t>(compiled - impl.mandates.data());
-  task.agent = who->id;
-  task.jkt = proof->jkt;
+  task.agent = impl.interned.Intern(who->id);
+  task.jkt = impl.interned.Intern(proof->jkt);
   task.created_us = now;
   task.last_call_us = now;
   task.deadline_us =
       now + m.limits.deadline_seconds.value_or(impl.options.default_deadline_seconds) * 1'000'000;
-  task.inputs_value = InputsValue(m, *inputs);
-  task.inputs = std::move(*inputs);
-  const uint64_t key = NewTaskKey();
-  const std::string task_id = FormatTaskId(key);
+  task.inputs = *inputs;
+  std::vector<uint64_t> keys(count);
+  std::vector<store::TaskRecord> records;
+  records.reserve(count);
+  for (uint64_t& key : keys) {
+    key = NewTaskKey();
+    records.push_back(impl.ToRecord(key, task));
+  }
 
-  // Durable before anyone holds a token for it.
-  const store::TaskRecord record = impl.ToRecord(key, task);
-  MANDATE_RETURN_IF_ERROR(impl.deps.store->PutTasks(std::span(&record, 1)));
-  uint64_t ticket = impl.AuditLifecycle("task.started", key, task, "");
+  // Durable before anyone holds a token for them: one transaction, one audit commit.
+  MANDATE_RETURN_IF_ERROR(impl.deps.store->PutTasks(records));
+  records.clear();
+  records.shrink_to_fit();
+  uint64_t ticket = 0;
+  for (uint64_t key : keys) ticket = impl.AuditLifecycle("task.started", key, task, "");
   MANDATE_RETURN_IF_ERROR(impl.deps.audit->WaitDurable(ticket));
 
-  credential::CredentialClaims claims;
-  claims.kind = credential::CredentialKind::kTaskToken;
-  claims.agent = task.agent;
-  claims.task_id = task_id;
-  claims.jkt = task.jkt;
-  claims.mandate = m.name;
-  claims.expires_at = task.deadline_us / 1'000'000;
-  auto token = impl.issuer->MintTaskToken(std::move(claims));
-  if (!token) return Err(token.error());
-  StartedTask started{task_id, std::move(*token), task.deadline_us / 1'000'000, m.name, m.version};
-  impl.deadlines.Push(key, task.deadline_us);
-  if (m.limits.idle_timeout_seconds) {
-    impl.deadlines.Push(key, now + *m.limits.idle_timeout_seconds * 1'000'000);
+  std::vector<StartedTask> started;
+  started.reserve(count);
+  for (uint64_t key : keys) {
+    credential::CredentialClaims claims;
+    claims.kind = credential::CredentialKind::kTaskToken;
+    claims.agent = task.agent;
+    claims.task_id = FormatTaskId(key);
+    claims.jkt = task.jkt;
+    claims.mandate = m.name;
+    claims.expires_at = task.deadline_us / 1'000'000;
+    auto token = impl.issuer->MintTaskToken(std::move(claims));
+    // The tasks are stored but no token left: they are live without a holder until their
+    // deadline (the same as an agent that crashed after starting them).
+    if (!token) return Err(token.error());
+    started.push_back(
+        {FormatTaskId(key), std::move(*token), task.deadline_us / 1'000'000, m.name, m.version});
   }
-  impl.tasks.Put(key, std::move(task));
+  for (uint64_t key : keys) {
+    impl.deadlines.Push(key, task.deadline_us);
+    if (m.limits.idle_timeout_seconds) {
+      impl.deadlines.Push(key, now + *m.limits.idle_timeout_seconds * 1'000'000);
+    }
+    impl.tasks.Put(key, task);
+  }
   return started;
 }
 
@@ -226,8 +255,11 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
   if (!pop) return Err(pop.error());
   if (proof.connection_id != 0 && options.bound_connections > 0) {
     std::lock_guard lock(bound_mu);
-    if (bound.size() >= options.bound_connections) bound.clear();
-    bound[proof.connection_id] = {std::string(task_token), (*claims)->jkt};
+    // Full: this connection keeps proving each call (dropping others' bindings would fail
+    // their proof-less calls).
+    if (bound.size() < options.bound_connections || bound.count(proof.connection_id)) {
+      bound[proof.connection_id] = {std::string(task_token), (*claims)->jkt};
+    }
   }
   return claims;
 }
@@ -242,6 +274,11 @@ Result<std::string> Authority::TaskOfToken(std::string_view task_token) {
   auto claims = impl_->verifier->VerifyTaskToken(task_token);
   if (!claims) return Err(claims.error());
   return (*claims)->task_id;
+}
+
+void Authority::ForgetConnection(uint64_t connection_id) {
+  std::lock_guard lock(impl_->bound_mu);
+  impl_->bound.erase(connection_id);
 }
 
 Status Authority::WaitDurable(uint64_t audit_ticket) {
@@ -311,10 +348,14 @@ Result<TaskView> Authority::CompleteTask(std::string_view task_id, std::string_v
     return Err(StatusCode::kFailedPrecondition, "task.not_final",
                "task `" + std::string(task_id) + "` has not reached a final step");
   }
-  auto revoked = Revoke({.scope = store::RevocationScope::kTask,
-                         .value = std::string(task_id),
-                         .reason = reason.empty() ? "task completed" : std::string(reason),
-                         .actor = "agent"});
+  // The task ends `completed` (its descendants `revoked`), not `revoked` as Revoke() would.
+  std::lock_guard lock(impl_->revoke_mu);
+  auto revoked =
+      impl_->RevokeLocked({.scope = store::RevocationScope::kTask,
+                           .value = std::string(task_id),
+                           .reason = reason.empty() ? "task completed" : std::string(reason),
+                           .actor = "agent"},
+                          store::TaskState::kCompleted);
   if (!revoked) return Err(revoked.error());
   return GetTask(task_id);
 }

@@ -59,7 +59,9 @@ struct Options {
   std::string bootstrap_audience = "mandate";  // `aud` JWT-SVIDs / OIDC tokens must carry
   int64_t default_deadline_seconds = 3600;     // when a mandate sets none
   // Connections whose (task token, key) pair was verified with a proof; later calls on the
-  // same connection may omit the proof (the "bound connection" fast path). 0 disables it.
+  // same connection may omit the proof (the "bound connection" fast path). 0 disables it. When
+  // this many are bound, new connections are not bound (their calls still verify); a binding
+  // ends with ForgetConnection.
   size_t bound_connections = 1 << 16;
   std::string audit_chain = "main";  // the audit chain this authority appends to
 };
@@ -150,6 +152,8 @@ struct RevokeResult {
 };
 
 // One revocation as enforcement points receive it.
+struct Explanation;  // explain.h
+
 struct RevocationNotice {
   int64_t id = 0;
   std::string scope;
@@ -166,10 +170,20 @@ class Authority {
   ~Authority();
 
   [[nodiscard]] Result<StartedTask> StartTask(const StartTaskRequest& request);
+  // Starts `count` (1..kMaxTasksPerStart) tasks for one agent under one mandate with the same
+  // inputs: the agent's credential and proof are verified once, the tasks stored in one
+  // transaction and their `task.started` records committed together. Each gets its own id and
+  // task token. The fast path for an orchestrator fanning out work (and for loading a benchmark
+  // with a million live tasks). Nothing is stored when verification fails.
+  static constexpr size_t kMaxTasksPerStart = 100'000;
+  [[nodiscard]] Result<std::vector<StartedTask>> StartTasks(const StartTaskRequest& request,
+                                                            size_t count);
   // Authenticates the caller with its task token + proof, then decides. Never throws.
   Decision Authorize(std::string_view task_token, const Proof& proof, const ToolCall& call);
   // Blocks until the decision's audit record is durable; an error means it is not (deny).
   Status WaitDurable(uint64_t audit_ticket);
+  // Drops what connection `connection_id` proved (adapters call it when the connection closes).
+  void ForgetConnection(uint64_t connection_id);
 
   // The caller proves it holds the task (token + proof) or is the operator (`operator_call`).
   [[nodiscard]] Result<TaskView> CompleteTask(std::string_view task_id, std::string_view reason);
@@ -184,6 +198,16 @@ class Authority {
   // The actions of `system` that the task's mandate could ever allow (MCP tools/list).
   [[nodiscard]] Result<std::vector<std::string>> AllowedActions(std::string_view task_id,
                                                                 std::string_view system);
+
+  // Why `call` would be decided as it would for live task `task_id`, changing nothing
+  // (explain.h; explain.cc). The caller (the operator) is not the agent: authentication is
+  // reported as skipped.
+  [[nodiscard]] Result<Explanation> Explain(std::string_view task_id, const ToolCall& call);
+
+  // A step credential checked for an enforcement point (introspect.cc): signature, expiry,
+  // `audience`, and that its task is still active and unrevoked.
+  [[nodiscard]] Result<std::shared_ptr<const credential::CredentialClaims>> VerifyStepCredential(
+      std::string_view token, std::string_view audience);
 
   [[nodiscard]] Result<RevokeResult> Revoke(const RevokeRequest& request);
   // Revocations after `after_id` (for resumable streams).

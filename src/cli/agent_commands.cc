@@ -12,33 +12,13 @@
 #include <thread>
 
 #include "src/cli/commands.h"
+#include "src/cli/server_session.h"
 #include "src/credential/credential.h"
 #include "src/http/client.h"
 #include "src/json/json.h"
 
 namespace mandate::cli {
 namespace {
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Err(NotFound("file.unreadable", "cannot read `" + path + "`"));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A JWT-SVID for `spiffe_id`, as SPIRE's Workload API would hand one to the agent.
-Result<std::string> MintSvid(const credential::SigningKey& key, const std::string& spiffe_id,
-                             const std::string& audience) {
-  const int64_t now = SystemClock().NowSeconds();
-  boost::json::object header{
-      {"alg", credential::AlgorithmName(key.algorithm())}, {"kid", key.kid()}, {"typ", "JWT"}};
-  boost::json::object claims{{"sub", spiffe_id},
-                             {"aud", boost::json::array{boost::json::value(audience)}},
-                             {"iat", now},
-                             {"exp", now + 300}};
-  return credential::SignCompact(key, json::Serialize(header), json::Serialize(claims));
-}
 
 // The demo agent: its own key (the DPoP key), a server URL and a few calls.
 class DemoAgent {
@@ -100,11 +80,11 @@ void PrintDecision(const std::string& what, const boost::json::object& answer) {
 
 int RunDemo(const std::string& server, const std::string& trust_key_file,
             const std::string& spiffe_id) {
-  auto key_text = ReadFile(trust_key_file);
+  auto key_text = ReadTextFile(trust_key_file);
   if (!key_text) return std::cerr << key_text.error().ToString() << "\n", 1;
   auto issuer_key = credential::SigningKey::FromJwkText(*key_text);
   if (!issuer_key) return std::cerr << issuer_key.error().ToString() << "\n", 1;
-  auto svid = MintSvid(*issuer_key, spiffe_id, "mandate");
+  auto svid = MintDevSvid(*issuer_key, spiffe_id, "mandate");
   if (!svid) return std::cerr << svid.error().ToString() << "\n", 1;
   auto agent_key = credential::SigningKey::Generate(credential::Algorithm::kEdDSA, "agent");
   if (!agent_key) return std::cerr << agent_key.error().ToString() << "\n", 1;
@@ -181,7 +161,7 @@ int RunDemo(const std::string& server, const std::string& trust_key_file,
 int RunTrustDomain(const std::string& trust_domain, const std::string& out_dir) {
   std::filesystem::create_directories(out_dir);
   const std::string key_path = out_dir + "/svid-issuer.key.json";
-  auto existing = ReadFile(key_path);
+  auto existing = ReadTextFile(key_path);
   Result<credential::SigningKey> key =
       existing
           ? credential::SigningKey::FromJwkText(*existing)

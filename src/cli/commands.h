@@ -16,5 +16,7 @@ void AddCedarCommands(CLI::App& app, int& exit_code);
 void AddEnforceCommands(CLI::App& app, int& exit_code);
 void AddServeCommands(CLI::App& app, int& exit_code);
 void AddAgentCommands(CLI::App& app, int& exit_code);
+void AddTaskCommands(CLI::App& app, int& exit_code);
+void AddExplainCommand(CLI::App& app, int& exit_code);
 
 }  // namespace mandate::cli

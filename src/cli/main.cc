@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   mandate::cli::AddEnforceCommands(app, exit_code);
   mandate::cli::AddServeCommands(app, exit_code);
   mandate::cli::AddAgentCommands(app, exit_code);
+  mandate::cli::AddTaskCommands(app, exit_code);
+  mandate::cli::AddExplainCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,7 +3,10 @@
 #include <sodium.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <tuple>
 
+#include "src/authority/explain.h"
 #include "src/json/json.h"
 #include "src/server/internal_api.h"
 
@@ -40,8 +43,19 @@ int HttpStatus(StatusCode code) {
   }
 }
 
+// A token or proof that does not verify is 401 whatever its cause (a malformed JWS is an
+// invalid argument to the verifier, but to the caller it is a failed authentication).
+bool IsCredentialFailure(std::string_view reason) {
+  for (std::string_view family :
+       {"jws.", "jwt.", "jwks.", "dpop.", "oidc.", "svid.", "spiffe.", "replay.", "credential."}) {
+    if (reason.substr(0, family.size()) == family) return true;
+  }
+  return false;
+}
+
 Response ErrorResponse(const Status& s) {
-  return Response::Error(HttpStatus(s.code()), s.reason(), s.message());
+  return Response::Error(IsCredentialFailure(s.reason()) ? 401 : HttpStatus(s.code()), s.reason(),
+                         s.message());
 }
 
 bool SameSecret(std::string_view presented, const std::string& expected) {
@@ -77,6 +91,18 @@ struct TaskCaller {
   authority::Proof proof() const { return {dpop, method, url, connection}; }
 };
 
+// The authority may bind the caller to this connection; the binding must end with it (ids are
+// never reused, but the table of bindings is bounded).
+void ForgetOnClose(const ApiContext& api, http::ConnectionInfo& connection) {
+  if (connection.user_data) return;
+  struct Unbind {
+    authority::Authority* authority;
+    uint64_t id;
+    ~Unbind() { authority->ForgetConnection(id); }
+  };
+  connection.user_data = std::shared_ptr<Unbind>(new Unbind{api.authority, connection.id});
+}
+
 Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
   TaskCaller c;
   if (auto token = Credential(req, "DPoP"); !token.empty()) {
@@ -85,6 +111,7 @@ Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
     c.method = std::string(req.method());
     c.url = RequestUrl(req);
     c.connection = req.connection().id;
+    ForgetOnClose(api, req.connection());
     return c;
   }
   if (IsEnforcementPoint(req, api)) {
@@ -124,6 +151,29 @@ Result<std::string> StringField(const boost::json::object& o, std::string_view k
                                "field `" + std::string(key) + "` must be a string"));
   }
   return std::string(v->as_string());
+}
+
+// A tool call named in a request body: `system`, `action`, `resource`, `args`.
+struct BodyCall {
+  std::string system, action, resource;
+  authority::ToolCall call;  // views into the strings above and the body's `args`
+};
+Result<std::unique_ptr<BodyCall>> ReadCall(const boost::json::object& body) {
+  auto out = std::make_unique<BodyCall>();
+  for (auto [key, field, required] :
+       {std::tuple{"system", &out->system, true}, std::tuple{"action", &out->action, true},
+        std::tuple{"resource", &out->resource, false}}) {
+    auto value = StringField(body, key, required);
+    if (!value) return Err(value.error());
+    *field = std::move(*value);
+  }
+  out->call = {.system = out->system, .action = out->action, .resource = out->resource};
+  if (const auto* v = body.if_contains("args"); v && !v->is_null()) {
+    if (!v->is_object())
+      return Err(InvalidArgument("request.invalid_field", "field `args` must be an object"));
+    out->call.args = &v->as_object();
+  }
+  return out;
 }
 
 boost::json::object ReasonJson(const authority::Reason& r) {
@@ -207,29 +257,65 @@ void Authorize(ApiContext& api, const Request& req, http::Responder responder) {
   if (!caller) return responder.Send(ErrorResponse(caller.error()));
   auto body = ReadObject(req);
   if (!body) return responder.Send(ErrorResponse(body.error()));
-  auto system = StringField(*body, "system", true);
-  auto action = StringField(*body, "action", true);
-  auto resource = StringField(*body, "resource", false, "");
-  for (const auto* r : {&system, &action, &resource}) {
-    if (!*r) return responder.Send(ErrorResponse(r->error()));
+  auto call = ReadCall(*body);
+  if (!call) return responder.Send(ErrorResponse(call.error()));
+  if (const auto* v = body->if_contains("credential"); v && v->is_bool()) {
+    (*call)->call.mint_credential = v->as_bool();
   }
-  const boost::json::object* args = nullptr;
-  if (const auto* v = body->if_contains("args"); v && !v->is_null()) {
-    if (!v->is_object()) {
-      return responder.Send(
-          Response::Error(400, "request.invalid_field", "field `args` must be an object"));
-    }
-    args = &v->as_object();
-  }
-  bool mint = true;
-  if (const auto* v = body->if_contains("credential"); v && v->is_bool()) mint = v->as_bool();
-  authority::Decision d = api.authority->Authorize(caller->token, caller->proof(),
-                                                   {.system = *system,
-                                                    .action = *action,
-                                                    .resource = *resource,
-                                                    .args = args,
-                                                    .mint_credential = mint});
+  authority::Decision d = Decide(api, caller->token, caller->proof(), (*call)->call);
   api.durable->Submit(d.audit_ticket, std::move(responder), Response::Json(200, DecisionJson(d)));
+}
+
+// Why a call would be allowed or denied for a live task, stage by stage. Operator only: it
+// reveals guards and policies. Changes nothing (no progress, no audit record, no revocation).
+Response Explain(ApiContext& api, const Request& req) {
+  if (!IsOperator(req, api)) {
+    return Response::Error(401, "authentication.operator", "explain needs the operator token");
+  }
+  auto body = ReadObject(req);
+  if (!body) return ErrorResponse(body.error());
+  auto task = StringField(*body, "task_id", true);
+  if (!task) return ErrorResponse(task.error());
+  auto call = ReadCall(*body);
+  if (!call) return ErrorResponse(call.error());
+  auto why = api.authority->Explain(*task, (*call)->call);
+  if (!why) return ErrorResponse(why.error());
+  boost::json::object out = authority::ExplanationJson(*why);
+  out["task_id"] = *task;
+  return Response::Json(200, json::Serialize(out));
+}
+
+// RFC 7662-shaped introspection of a step credential, for enforcement points and upstreams
+// that are handed one: `{"token","audience"}` -> `{"active":true,...claims}` or
+// `{"active":false,"reason":code}` (a revoked or ended task's credentials are inactive).
+Response Introspect(ApiContext& api, const Request& req) {
+  if (!IsEnforcementPoint(req, api)) {
+    return Response::Error(401, "authentication.enforcement_point",
+                           "introspection needs the enforcement-point or operator token");
+  }
+  auto body = ReadObject(req);
+  if (!body) return ErrorResponse(body.error());
+  auto token = StringField(*body, "token", true);
+  if (!token) return ErrorResponse(token.error());
+  auto audience = StringField(*body, "audience", true);
+  if (!audience) return ErrorResponse(audience.error());
+  auto claims = api.authority->VerifyStepCredential(*token, *audience);
+  if (!claims) {
+    return Response::Json(200, json::Serialize(boost::json::object{
+                                   {"active", false}, {"reason", claims.error().reason()}}));
+  }
+  const credential::CredentialClaims& c = **claims;
+  return Response::Json(200, json::Serialize(boost::json::object{{"active", true},
+                                                                 {"token_type", "mandate-step+jwt"},
+                                                                 {"sub", c.agent},
+                                                                 {"aud", c.audience},
+                                                                 {"task_id", c.task_id},
+                                                                 {"step", c.step},
+                                                                 {"action", c.action},
+                                                                 {"resource", c.resource},
+                                                                 {"jti", c.jti},
+                                                                 {"iat", c.issued_at},
+                                                                 {"exp", c.expires_at}}));
 }
 
 // Task-scoped endpoints accept the task's own agent (token + proof) or the operator.
@@ -385,6 +471,17 @@ Response AllowedActions(ApiContext& api, const Request& req) {
 
 }  // namespace
 
+authority::Decision Decide(ApiContext& api, std::string_view task_token,
+                           const authority::Proof& proof, const authority::ToolCall& call) {
+  const auto start = std::chrono::steady_clock::now();
+  authority::Decision d = api.authority->Authorize(task_token, proof, call);
+  if (api.metrics != nullptr) {
+    api.metrics->CountDecision(
+        d, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return d;
+}
+
 std::string_view AuthorizationCredential(std::string_view header, std::string_view scheme) {
   if (header.size() <= scheme.size() + 1 || header[scheme.size()] != ' ') return {};
   for (size_t i = 0; i < scheme.size(); ++i) {
@@ -416,6 +513,10 @@ Status AddApiRoutes(http::Router& router, ApiContext& api) {
   MANDATE_RETURN_IF_ERROR(router.Add("GET", "/v1/tasks/{id}/actions",
                                      [a](const Request& r) { return AllowedActions(*a, r); }));
   MANDATE_RETURN_IF_ERROR(
+      router.Add("POST", "/v1/introspect", [a](const Request& r) { return Introspect(*a, r); }));
+  MANDATE_RETURN_IF_ERROR(
+      router.Add("POST", "/v1/explain", [a](const Request& r) { return Explain(*a, r); }));
+  MANDATE_RETURN_IF_ERROR(
       router.Add("POST", "/v1/revocations", [a](const Request& r) { return Revoke(*a, r); }));
   MANDATE_RETURN_IF_ERROR(router.AddAsync(
       "GET", "/v1/revocations/stream",
@@ -425,6 +526,12 @@ Status AddApiRoutes(http::Router& router, ApiContext& api) {
   MANDATE_RETURN_IF_ERROR(router.Add("GET", "/.well-known/jwks.json", [a](const Request&) {
     return Response::Json(200, a->authority->JwksJson());
   }));
+  if (a->metrics != nullptr) {
+    MANDATE_RETURN_IF_ERROR(router.Add("GET", "/metrics", [a](const Request&) {
+      return Response{
+          200, http::MetricsRegistry::kContentType, a->metrics->registry().Render(), {}, false};
+    }));
+  }
   MANDATE_RETURN_IF_ERROR(router.Add(
       "GET", "/healthz", [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
   return AddCheckRoutes(router, api);

@@ -61,13 +61,12 @@ void Check(ApiContext& api, const Request& req, http::Responder responder) {
   const std::string path = target.substr(0, target.find('?'));
   std::string url;  // built by appends: g++ 12 warns falsely (-Wrestrict) on a + chain here
   url.append(scheme).append("://").append(host).append(path);
-  authority::Decision d =
-      api.authority->Authorize(token, {req.Header("dpop").value_or(""), method, url, 0},
-                               {.system = match->system,
-                                .action = match->action,
-                                .resource = match->resource,
-                                .args = &match->args,
-                                .mint_credential = false});
+  authority::Decision d = Decide(api, token, {req.Header("dpop").value_or(""), method, url, 0},
+                                 {.system = match->system,
+                                  .action = match->action,
+                                  .resource = match->resource,
+                                  .args = &match->args,
+                                  .mint_credential = false});
   api.durable->Submit(d.audit_ticket, std::move(responder), CheckAnswer(d));
 }
 

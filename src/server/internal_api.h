@@ -9,6 +9,7 @@
 #include "src/enforce/route_table.h"
 #include "src/http/server.h"
 #include "src/server/durable_responder.h"
+#include "src/server/service_metrics.h"
 
 namespace mandate::server {
 
@@ -20,11 +21,16 @@ struct ApiContext {
   std::string enforcement_token;                            // enforcement points' bearer token
   std::shared_ptr<const enforce::RouteTable> check_routes;  // may be null: /v1/check refuses
   std::string audit_chain = "main";
+  ServiceMetrics* metrics = nullptr;  // may be null: decisions are not counted
 };
 
 // The credential after `<scheme> ` in an Authorization header value (case-insensitive scheme),
 // or empty.
 std::string_view AuthorizationCredential(std::string_view header, std::string_view scheme);
+
+// Authority::Authorize, counted and timed in `api.metrics` (every decision route goes through it).
+authority::Decision Decide(ApiContext& api, std::string_view task_token,
+                           const authority::Proof& proof, const authority::ToolCall& call);
 
 // Adds every route of docs/api.md to `router`. `api` must outlive the server.
 [[nodiscard]] Status AddApiRoutes(http::Router& router, ApiContext& api);

@@ -89,8 +89,10 @@ Result<std::string> EnsureSecretFile(const std::string& path) {
 struct Service::Impl {
   SystemClock system_clock;
   const Clock* clock = nullptr;
+  ServiceMetrics metrics;  // first built, last destroyed: the audit decorator counts into it
   std::unique_ptr<store::Store> store;
   std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<audit::AuditLog> metered_audit;  // `audit`, counted
   std::unique_ptr<StoreKeyStore> key_store;
   std::shared_ptr<credential::KeyRing> keys;
   identity::TrustBundles bundles;
@@ -152,6 +154,8 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
   auto audit = audit::AuditLog::Open(*impl->store, *impl->clock);
   if (!audit) return Err(audit.error());
   impl->audit = std::move(*audit);
+  impl->metered_audit = impl->metrics.Metered(*impl->audit);
+  impl->metrics.WatchAudit(*impl->audit);
 
   // 3. The issuer's signing keys.
   impl->key_store = std::make_unique<StoreKeyStore>(*impl->store);
@@ -189,12 +193,16 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
   // 6. The authority.
   deps.clock = impl->clock;
   deps.store = impl->store.get();
-  deps.audit = impl->audit.get();
+  deps.audit = impl->metered_audit.get();
   deps.keys = impl->keys;
   auto authority = authority::Authority::Open(
       std::move(deps), {.issuer = options.issuer, .bootstrap_audience = options.issuer});
   if (!authority) return Err(authority.error());
   impl->authority = std::move(*authority);
+  impl->metrics.WatchAuthority(*impl->authority);
+  ServiceMetrics* metrics = &impl->metrics;
+  impl->authority->Subscribe(
+      [metrics](const authority::RevocationNotice& n) { metrics->CountRevocation(n.scope); });
 
   // 7. The HTTP API.
   impl->durable = std::make_unique<DurableResponder>(*impl->audit);
@@ -208,7 +216,8 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
                .admin_token = *admin,
                .enforcement_token = *ep,
                .check_routes = nullptr,
-               .audit_chain = "main"};
+               .audit_chain = "main",
+               .metrics = &impl->metrics};
   if (!options.check_routes.empty()) {
     auto routes = enforce::LoadRouteTableFile(options.check_routes);
     if (!routes) return Err(routes.error());

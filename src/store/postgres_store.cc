@@ -59,8 +59,8 @@ class PostgresStore final : public internal::SqlStore {
     std::vector<const char*> values;
     std::vector<int> lengths, formats;
     for (const internal::SqlParam& p : params) {
-      values.push_back(p.value.data());
-      lengths.push_back(static_cast<int>(p.value.size()));
+      values.push_back(p.bytes().c_str());
+      lengths.push_back(static_cast<int>(p.bytes().size()));
       formats.push_back(p.kind == internal::SqlParam::Kind::kBlob ? 1 : 0);
     }
     PGresult* res = PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(params.size()),

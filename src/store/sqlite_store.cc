@@ -42,7 +42,7 @@ class SqliteStore final : public internal::SqlStore {
 
   Result<std::vector<internal::SqlRow>> Query(std::string_view sql,
                                               std::span<const internal::SqlParam> params) override {
-    auto it = statements_.find(std::string(sql));
+    auto it = statements_.find(sql);
     if (it == statements_.end()) {
       auto stmt = internal::SqliteStmt::Prepare(db_.get(), sql);
       if (!stmt) return Err(stmt.error());
@@ -54,13 +54,13 @@ class SqliteStore final : public internal::SqlStore {
       int index = static_cast<int>(i + 1);
       switch (params[i].kind) {
         case internal::SqlParam::Kind::kText:
-          stmt.Bind(index, std::string_view(params[i].value));
+          stmt.BindView(index, params[i].bytes());
           break;
         case internal::SqlParam::Kind::kInt:
           stmt.Bind(index, params[i].number);
           break;
         case internal::SqlParam::Kind::kBlob:
-          stmt.BindBlob(index, params[i].value);
+          stmt.BindBlob(index, params[i].bytes());
           break;
       }
     }
@@ -84,7 +84,7 @@ class SqliteStore final : public internal::SqlStore {
 
  private:
   internal::SqliteDb db_;
-  std::map<std::string, internal::SqliteStmt> statements_;  // GUARDED_BY(mu_)
+  std::map<std::string, internal::SqliteStmt, std::less<>> statements_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace

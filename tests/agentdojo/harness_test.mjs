@@ -5,7 +5,7 @@
 //   node --test tests/agentdojo/harness_test.mjs
 
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,42 @@ test('the shipped traces load and give 97 user tasks and 144 banking pairs', () 
   for (const a of banking.attacks) assert.ok(a.prefix.at(-1).vectors.length > 0);
 });
 
+test('the traces are read from the shared workloads folder, never copied into the repo', () => {
+  assert.ok(existsSync(tracesPath), `${tracesPath} is missing: run with ../shared beside the checkout or set MANDATE_SHARED`);
+  assert.ok(!existsSync(join(repo, 'bench', 'agentdojo', 'data')), 'bench/agentdojo/data must not hold a copy of the shared workload');
+});
+
+test('records come from the system of record: same for every task, no task may override them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentdojo-records-'));
+  mkdirSync(join(dir, 's'));
+  const write = (doc) => writeFileSync(join(dir, 's', 'inputs.json'), JSON.stringify(doc));
+  write({ records: { source: 'ledger', inputs: { known: ['a'] } }, defaults: { payees: [] }, tasks: { t: { inputs: { payees: ['b'] } } } });
+  const inputs = loadInputs(dir, 's');
+  assert.deepEqual(inputs.forTask('t'), { payees: ['b'], known: ['a'] });
+  assert.deepEqual(inputs.forTask('other'), { payees: [], known: ['a'] });
+  write({ records: { source: 'ledger', inputs: { known: ['a'] } }, defaults: { known: [] }, tasks: {} });
+  assert.throws(() => loadInputs(dir, 's'), /records: input `known` is also a default/);
+  write({ records: { source: 'ledger', inputs: { known: ['a'] } }, defaults: {}, tasks: { t: { inputs: { known: ['evil'] } } } });
+  assert.throws(() => loadInputs(dir, 's'), /tasks: t: input `known` comes from the records, not from the task/);
+  write({ records: ['a'], defaults: {}, tasks: {} });
+  assert.throws(() => loadInputs(dir, 's'), /records: expected \{source, inputs/);
+  write({ defaults: {}, tasks: {}, task: {} });
+  assert.throws(() => loadInputs(dir, 's'), /unknown key `task`/);
+});
+
+test('every record value is in the environment the traces ran on', () => {
+  const outputsPath = join(shared, 'workloads', 'agentdojo', 'tool_outputs.json');
+  assert.ok(existsSync(outputsPath), `${outputsPath} is missing`);
+  const outputs = JSON.parse(readFileSync(outputsPath, 'utf8')).suites;
+  for (const dir of readdirSync(examples)) {
+    const records = loadInputs(examples, dir).records ?? {};
+    const seen = JSON.stringify(outputs[dir] ?? {});
+    for (const [name, values] of Object.entries(records)) {
+      for (const v of values) assert.ok(seen.includes(v), `${dir}: record ${name} value \`${v}\` appears in no tool output`);
+    }
+  }
+});
+
 test('calls map to authorize requests as the bindings say', () => {
   const banking = loadBinding(examples, 'banking');
   const pay = authorizeRequest(banking, { tool: 'send_money', args: { recipient: 'GB29', amount: 98.7, subject: 's', date: 'd' } });
@@ -181,11 +217,16 @@ test('the report lists false denies with their explanation and flags unexplained
   };
   const page = renderReport(results, {
     notes: parseNotes('<!-- section: comparison -->\nC\n<!-- section: limitations -->\nL\n'),
-    explanations: { falseDenies: { demo: { u1: 'because' } } },
+    explanations: { falseDenies: { demo: { u1: 'because' } }, rules: { demo: { 'chain.no_step': 'pay only named payees' } } },
   });
   assert.match(page, /<!-- agentdojo-result suite=demo utility=1\/3 contained=1\/1 -->/);
   assert.match(page, /\| u1 \| #1 `pay`.*\| because \|/);
   assert.match(page, /\| u2 \|.*\*\*UNEXPLAINED\*\*/);
-  assert.match(page, /chain: chain\.no_step — m \(1\)/);
+  assert.match(page, /\*\*pay only named payees\*\*: chain: chain\.no_step — m \(1\)/);
   assert.match(page, /Every contained attack also revoked its task/);
+  const unnamed = renderReport(results, {
+    notes: parseNotes('<!-- section: comparison -->\nC\n<!-- section: limitations -->\nL\n'),
+    explanations: { falseDenies: {} },
+  });
+  assert.match(unnamed, /\*\*no rule in bench\/agentdojo\/explanations\.json\*\*: chain: chain\.no_step/);
 });

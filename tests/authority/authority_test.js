@@ -1,7 +1,9 @@
 // The authority over HTTP, end to end with the real `mandate serve`: order, a branch on live
 // data, a loop bound, budgets, guards over task inputs, the pii taint rule, deadline expiry with
 // no call, deviation revocation, shadow mode, restart (tasks, revocations and progress kept),
-// kill -9 during decisions losing no acknowledged audit record, and hostile input.
+// kill -9 during decisions losing no acknowledged audit record, hostile input, GET /metrics,
+// revoked tasks' step credentials and tamper detection on the live store. docs/testing.md maps
+// each acceptance point of the authority to its case here.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
@@ -11,6 +13,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { newAgent } = require('../enforce/agent.js');
 const { startRealAuthority } = require('../enforce/real_authority.js');
+const { parsePrometheusText, sampleValue } = require('./prometheus_text.js');
 
 const bin = process.env.MANDATE_BIN || process.argv[2];
 const examples = path.join(__dirname, '../../examples/mandates');
@@ -203,7 +206,11 @@ test('a restart keeps tasks, their progress and revocations; kill -9 loses no ac
       }
     })());
   }
-  await new Promise((r) => setTimeout(r, 1500));
+  // kill -9 in the middle of a run of 10,000 decisions (MANDATE_KILL9_DECISIONS to change it),
+  // or after 45 s on a machine too slow to get there.
+  const total = Number(process.env.MANDATE_KILL9_DECISIONS || 10000);
+  for (let i = 0; i < 450 && acked.length < total / 2; i++) await new Promise((r) => setTimeout(r, 100));
+  console.log(`kill -9 after ${acked.length} acknowledged decisions of a run of ${total}`);
   server.child.kill('SIGKILL');
   stop = true;
   await Promise.allSettled(workers);
@@ -222,4 +229,147 @@ test('a restart keeps tasks, their progress and revocations; kill -9 loses no ac
   assert.strictEqual((await pay(agent, live, 'acme', 5)).decision, 'allow');
   const denied = await balance(agent, doomed);
   assert.strictEqual(denied.decision, 'deny');
+});
+
+async function metrics() {
+  const r = await fetch(server.url + '/metrics');
+  assert.strictEqual(r.status, 200);
+  assert.strictEqual(r.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  return parsePrometheusText(await r.text());
+}
+
+test('GET /metrics: strict Prometheus text with decisions, latency, live tasks, revocations and audit', async () => {
+  const before = await metrics();
+  const d = (m, outcome, reason) => sampleValue(m, 'mandate_decisions_total', { outcome, reason });
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 50 });
+  assert.strictEqual((await balance(agent, task)).decision, 'allow');
+  assert.strictEqual((await pay(agent, task, 'acme', 60)).reasons[0].check, 'guard');  // revokes
+  const shadow = await server.startTask(agent, PAYER, 'payments-shadow', { payee: 'acme', cap: 50 });
+  assert.strictEqual((await pay(agent, shadow, 'acme', 5)).shadow, true);
+  const other = await newAgent();
+  const killed = await server.startTask(other, PAYER + '-m', 'payments', { payee: 'acme', cap: 50 });
+  assert.strictEqual((await operator('POST', '/v1/revocations', { scope: 'agent', value: PAYER + '-m' })).status, 201);
+  const after = await metrics();
+  for (const name of ['mandate_decisions_total', 'mandate_decision_seconds', 'mandate_live_tasks',
+    'mandate_revocations_total', 'mandate_audit_records_appended_total', 'mandate_audit_queue_depth']) {
+    assert.ok(after.get(name) && after.get(name).help, 'family ' + name + ' with its HELP');
+  }
+  assert.strictEqual(after.get('mandate_decision_seconds').type, 'histogram');
+  assert.strictEqual(d(after, 'allow', 'none') - d(before, 'allow', 'none'), 1);
+  assert.strictEqual(d(after, 'deny', 'guard') - d(before, 'deny', 'guard'), 1);
+  assert.strictEqual(d(after, 'allow', 'chain') - d(before, 'allow', 'chain'), 1);  // the shadow allow
+  assert.strictEqual(sampleValue(after, 'mandate_shadow_deviations_total', { reason: 'chain' }) -
+    sampleValue(before, 'mandate_shadow_deviations_total', { reason: 'chain' }), 1);
+  assert.strictEqual(sampleValue(after, 'mandate_decision_seconds_count') - sampleValue(before, 'mandate_decision_seconds_count'), 3);
+  const rev = (m, scope) => sampleValue(m, 'mandate_revocations_total', { scope });
+  assert.ok(rev(after, 'task') - rev(before, 'task') >= 1, 'the guard deviation revoked its task');
+  assert.strictEqual(rev(after, 'agent') - rev(before, 'agent'), 1);
+  assert.ok(sampleValue(after, 'mandate_live_tasks') >= 1);  // the shadow task
+  // Three task starts, three decisions, lifecycle and revocation records: at least nine.
+  assert.ok(sampleValue(after, 'mandate_audit_records_appended_total') -
+    sampleValue(before, 'mandate_audit_records_appended_total') >= 9);
+  assert.ok(sampleValue(after, 'mandate_audit_queue_depth') >= 0);
+  assert.strictEqual((await operator('GET', '/v1/tasks/' + killed.taskId)).body.state, 'revoked');
+});
+
+test("a revoked task's step credentials are rejected (POST /v1/introspect)", async () => {
+  const ep = fs.readFileSync(server.epTokenFile, 'utf8').trim();
+  const introspect = async (token, audience, auth = 'Bearer ' + ep) => {
+    const r = await fetch(server.url + '/v1/introspect', { method: 'POST', headers: { authorization: auth,
+      'content-type': 'application/json' }, body: JSON.stringify({ token, audience }) });
+    return { status: r.status, body: await r.json() };
+  };
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  const allowed = await balance(agent, task);
+  const bank = 'https://bank.example.org';
+  const live = await introspect(allowed.credential, bank);
+  assert.strictEqual(live.status, 200);
+  assert.strictEqual(live.body.active, true);
+  assert.strictEqual(live.body.task_id, task.taskId);
+  assert.strictEqual(live.body.step, 'get_balance');
+  assert.strictEqual((await introspect(allowed.credential, 'https://approvals.example.org')).body.reason, 'jwt.aud_mismatch');
+  assert.strictEqual((await introspect(allowed.credential, bank, 'Bearer wrong')).body.error.code, 'authentication.enforcement_point');
+  assert.strictEqual((await introspect('x.y.z', bank)).body.active, false);
+  assert.strictEqual((await introspect(task.token, bank)).body.active, false);  // a task token is no step credential
+  await operator('POST', '/v1/revocations', { scope: 'task', value: task.taskId, reason: 'test' });
+  const dead = await introspect(allowed.credential, bank);
+  assert.deepStrictEqual(dead.body, { active: false, reason: 'revocation.task' });
+  // Completion ends the credentials of a task as well.
+  const task2 = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  const cred2 = (await balance(agent, task2)).credential;
+  assert.strictEqual((await introspect(cred2, bank)).body.active, true);
+  assert.strictEqual((await operator('POST', '/v1/tasks/' + task2.taskId + '/complete', {})).status, 200);
+  assert.strictEqual((await introspect(cred2, bank)).body.reason, 'revocation.task');
+});
+
+test('hostile input on every route: a JSON error with a stable code, never a crash', async () => {
+  const post = async (p, body, headers = {}) => {
+    const r = await fetch(server.url + p, { method: 'POST', headers, body });
+    const text = await r.text();
+    return { status: r.status, code: JSON.parse(text).error?.code, body: JSON.parse(text) };
+  };
+  const admin = { authorization: 'Bearer ' + fs.readFileSync(path.join(dir, 'data/admin.token'), 'utf8').trim() };
+  const cases = [
+    ['/v1/tasks', '{', {}, 400, 'json.invalid'],
+    ['/v1/tasks', '{"mandate":"payments"}', {}, 401, 'authentication.missing'],
+    ['/v1/tasks', '{"mandate":"payments"}', { authorization: 'Bearer x.y.z' }, 401, null],
+    ['/v1/tasks', '{"mandate":7}', { authorization: 'Bearer x' }, 400, 'request.invalid_field'],
+    ['/v1/explain', '{}', {}, 401, 'authentication.operator'],
+    ['/v1/explain', '{"task_id":"t_1"', admin, 400, 'json.invalid'],
+    ['/v1/explain', '{"system":"bank","action":"GET"}', admin, 400, 'request.missing_field'],
+    ['/v1/explain', '{"task_id":"t_00000000000000ff","system":"bank","action":"GET"}', admin, 404, 'task.unknown'],
+    ['/v1/explain', '{"task_id":"nonsense","system":"bank","action":"GET"}', admin, 404, 'task.unknown'],
+    ['/v1/introspect', '[]', admin, 400, 'request.invalid'],
+    ['/v1/revocations', '{"scope":"galaxy","value":"x"}', admin, 400, null],
+    ['/v1/revocations', '{"scope":"task"}', {}, 401, 'authentication.operator'],
+    ['/v1/revocations', '{"scope":"task","value":"t_zz"}', admin, 404, 'task.unknown'],
+    ['/v1/tasks/t_00000000000000ff/complete', '', admin, 404, 'task.unknown'],
+    ['/v1/tasks/t_00000000000000ff/fail', '{"reason":5}', admin, 400, 'request.invalid_field'],
+    ['/v1/no-such-route', '{}', {}, 404, 'http.not_found'],
+  ];
+  for (const [p, body, headers, status, code] of cases) {
+    const r = await post(p, body, headers);
+    assert.strictEqual(r.status, status, `${p} ${body}: ${JSON.stringify(r.body)}`);
+    assert.match(r.code, /^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+$/, `${p} ${body}: a stable dotted code`);
+    if (code) assert.strictEqual(r.code, code, `${p} ${body}`);
+  }
+  try {
+    const big = await post('/v1/tasks', JSON.stringify({ mandate: 'x'.repeat(2 << 20) }));
+    assert.strictEqual(big.status, 413);
+    assert.strictEqual(big.code, 'http.body_too_large');
+  } catch (e) {
+    assert.match(String(e.cause || e), /(EPIPE|ECONNRESET|other side closed|SocketError)/);
+  }
+  assert.strictEqual((await fetch(server.url + '/healthz')).status, 200);
+  // An invalid mandate keeps the server from starting, naming the file, line and column.
+  const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-bad-'));
+  fs.mkdirSync(path.join(bad, 'mandates'));
+  fs.writeFileSync(path.join(bad, 'mandates/broken.yaml'), mandates['payments.yaml'].replace('max_calls: 5', 'max_calls: 5\n    colour: red'));
+  const r = require('node:child_process').spawnSync(bin, ['serve', '--listen', '127.0.0.1:0', '--mandates',
+    path.join(bad, 'mandates'), '--data', path.join(bad, 'data')], { encoding: 'utf8', timeout: 20000 });
+  fs.rmSync(bad, { recursive: true, force: true });
+  assert.strictEqual(r.status, 1, r.stderr);
+  assert.match(r.stderr, /mandate\.invalid/);
+  assert.match(r.stderr, /broken\.yaml:\d+:\d+/);
+  assert.match(r.stderr, /colour/);
+});
+
+test('tampering with one record of the real server\'s audit trail is detected', async () => {
+  // An online backup (SQLite's backup API, docs/operations.md) of the live store, verified,
+  // then one decision record edited in the copy.
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-tamper-'));
+  try {
+    execFileSync('sqlite3', [path.join(dir, 'data/mandate.db'), `.backup '${path.join(copy, 'mandate.db')}'`]);
+    execFileSync(bin, ['audit', 'verify', '--data', copy]);
+    execFileSync('sqlite3', [path.join(copy, 'mandate.db'),
+      `UPDATE audit SET body = replace(body, '"allow"', '"deny"') WHERE sequence =
+         (SELECT min(sequence) FROM audit WHERE body LIKE '%"allow"%')`]);
+    const r = require('node:child_process').spawnSync(bin, ['audit', 'verify', '--data', copy], { encoding: 'utf8' });
+    assert.notStrictEqual(r.status, 0);
+    assert.match(r.stdout + r.stderr, /audit\.record_edited/);
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
 });

@@ -230,7 +230,7 @@ function expr(type, d) {
         default: return `(principal in ${sub('entity')})`;
       }
     case 'long':
-      switch (int(9)) {
+      switch (int(10)) {
         case 0: return `(${sub('long')} + ${sub('long')})`;
         case 1: return `(${sub('long')} - ${sub('long')})`;
         case 2: return `(${sub('long')} * ${sub('long')})`;
@@ -239,11 +239,12 @@ function expr(type, d) {
         case 5: return `${durExpr(d - 1)}.${pick(['toDays', 'toHours', 'toMinutes', 'toSeconds', 'toMilliseconds'])}()`;
         case 6: return `(if ${sub('bool')} then ${sub('long')} else ${sub('long')})`;
         case 7: return `${sub('entity')}.getTag("level")`;
+        case 8: return `${sub('record')}["a"]`;  // index access
         default: return `${sub('record')}.a`;
       }
     case 'string':
       switch (int(4)) {
-        case 0: return `${sub('entity')}.name`;
+        case 0: return chance(0.8) ? `${sub('entity')}.name` : `${sub('entity')}["name"]`;
         case 1: return `${sub('record')}.b`;
         case 2: return `${sub('entity')}.getTag(${pick(['"env"', '"owner"', 'context.s'])})`;
         default: return `context.s`;
@@ -362,6 +363,23 @@ function genPolicies(entities) {
   return { policies: out.join('\n'), templates, templateLinks };
 }
 
+function toEst(set) {
+  const parts = cedar.policySetTextToParts(set.policies);
+  if (parts.type !== 'success') return undefined;
+  const est = { staticPolicies: {}, templates: {}, templateLinks: set.templateLinks };
+  for (let i = 0; i < parts.policies.length; i++) {
+    const j = cedar.policyToJson(parts.policies[i]);
+    if (j.type !== 'success') return undefined;
+    est.staticPolicies[`policy${i}`] = j.json;
+  }
+  for (const [id, text] of Object.entries(set.templates)) {
+    const j = cedar.templateToJson(text);
+    if (j.type !== 'success') return undefined;
+    est.templates[id] = j.json;
+  }
+  return est;
+}
+
 // ---- run ----
 const sets = [];
 let produced = 0;
@@ -380,7 +398,13 @@ while (produced < totalRequests) {
     }
     requests.push({ principal, action: uid('Action', pick(ACTIONS)), resource, context: genContext() });
   }
-  sets.push({ policies, templates, templateLinks, entities, requests });
+  const set = { policies, templates, templateLinks, entities, requests };
+  // A quarter of the sets reach Mandate as Cedar's JSON policy format (EST), printed by the
+  // reference, so the EST reader is compared too (the reference still reads the text).
+  // (Not when a literal is beyond 2^53: the reference's EST comes back as JS numbers.)
+  const bigLiteral = /\d{16,}/.test(policies + Object.values(templates).join(''));
+  if (chance(0.25) && !bigLiteral) set.est = toEst(set);
+  sets.push(set);
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cedar-diff-'));
@@ -389,11 +413,13 @@ fs.writeFileSync(input, JSON.stringify({ sets }));
 const ours = JSON.parse(execFileSync(driver, [input], { maxBuffer: 1 << 30 }).toString());
 fs.rmSync(dir, { recursive: true, force: true });
 
+let estSets = 0;
 let compared = 0, disagreements = 0, allow = 0, withErrors = 0, parseFailures = 0, linkReasons = 0;
 const sortIds = (a) => [...a].sort();
 for (let s = 0; s < sets.length; s++) {
   const set = sets[s];
   const mine = ours.sets[s];
+  if (set.est) estSets++;
   const policySet = { staticPolicies: set.policies, templates: set.templates, templateLinks: set.templateLinks };
   // The reference's pre-parsed path (one parse per set, as cedar-wasm documents for speed);
   // --stateless calls isAuthorized with the policy text every time instead.
@@ -442,6 +468,6 @@ for (let s = 0; s < sets.length; s++) {
 }
 console.log(`cedar diff: seed ${seed}: ${compared} requests over ${sets.length} policy sets, ` +
   `${disagreements} disagreements (allow ${allow}, with policy errors ${withErrors}, ` +
-  `rejected inputs ${parseFailures}, sets with templates ${sets.filter((x) => x.templateLinks.length).length}, ` +
+  `rejected inputs ${parseFailures}, sets given to Mandate as EST ${estSets}, sets with templates ${sets.filter((x) => x.templateLinks.length).length}, ` +
   `allowed or forbidden by a linked policy ${linkReasons})`);
 process.exit(disagreements === 0 ? 0 : 1);

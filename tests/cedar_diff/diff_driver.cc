@@ -1,5 +1,6 @@
 // Test-only batch driver for the differential test (tests/cedar_diff/diff.js): reads
 // {"sets":[{"policies":text,"templates":{id:text},"templateLinks":[{templateId,newId,values}],
+//            "est":{staticPolicies,templates,templateLinks} (optional, used instead),
 //            "entities":[...],"requests":[{principal,action,resource,context}]}]}
 // and prints {"sets":[{"results":[{"decision","reasons","errors"}]}|{"failure":true}]}.
 #include <boost/json.hpp>
@@ -19,7 +20,15 @@ bj::value Failure(const Status& s) {
   return bj::object{{"failure", true}, {"message", s.ToString()}};
 }
 
+bj::value Decide(const cedar::PolicySet& policies, const bj::object& set);
+
+// Policies as text (+ templates and links by id), or as an EST policy set.
 bj::value RunSet(const bj::object& set) {
+  if (const bj::value* est = set.if_contains("est")) {
+    auto policies = cedar::PolicySetFromEst(*est);
+    if (!policies) return Failure(policies.error());
+    return Decide(*policies, set);
+  }
   auto policies = cedar::ParsePolicies(set.at("policies").as_string());
   if (!policies) return Failure(policies.error());
   // Templates by id and their links, in cedar-wasm's `templates` / `templateLinks` shape.
@@ -47,7 +56,11 @@ bj::value RunSet(const bj::object& set) {
       if (!linked.ok()) return Failure(linked);
     }
   }
-  auto authorizer = cedar::Authorizer::Build(*policies);
+  return Decide(*policies, set);
+}
+
+bj::value Decide(const cedar::PolicySet& policies, const bj::object& set) {
+  auto authorizer = cedar::Authorizer::Build(policies);
   if (!authorizer) return Failure(authorizer.error());
   auto entities = cedar::EntitiesFromJsonValue(set.at("entities"));
   if (!entities) return Failure(entities.error());

@@ -224,7 +224,23 @@ function boolExpr(s, env, ts, d) {
   };
   if (d <= 0) return use(ofKind(ts, 'Boolean'), (x) => x);
   const sub = () => boolExpr(s, env, ts, d - 1);
-  switch (int(20)) {
+  switch (int(25)) {
+    case 20: {  // branches of different types need a least upper bound (strict mode)
+      const a = pick(ts), b = pick(ts);
+      return a && b ? `(if ${sub()} then ${a.text} else ${b.text}) == ${literalOf(a.t, s)}` : 'true';
+    }
+    case 21: {  // set literals mixing element types
+      const a = pick(ts), b = pick(ts);
+      return a && b ? `[${a.text}, ${b.text}].contains(${a.text})` : '[1, "a"].isEmpty()';
+    }
+    case 22: return use(ofKind(ts, 'Set'), (x) => `${x}.containsAll(${x})`);
+    case 23: {  // a `has` guard only helps on the left of `&&`, not across `||`
+      const opt = ts.filter((x) => x.optional && x.t.k === 'Long');
+      if (!opt.length) return `principal == ${q(env.p, s)}::"a"`;
+      const t = pick(opt);
+      return pick([`(${guard(t)} || ${t.text} > 0)`, `(${t.text} > 0 && ${guard(t)})`, `(!(${guard(t)}) || ${t.text} > 0)`]);
+    }
+    case 24: return `${pick(['principal', 'resource'])} ${pick(['==', 'in'])} ${q(pick(s.entityNames), s)}::"a"`;
     case 0: return `(${sub()} && ${sub()})`;
     case 1: return `(${sub()} || ${sub()})`;
     case 2: return `!${sub()}`;
@@ -272,6 +288,7 @@ function scope(s, v, env) {
 
 function genPolicies(s) {
   const out = [];
+  const templates = {};
   for (let n = 1 + int(4), i = 0; i < n; i++) {
     const usable = s.actions.filter((a) => a.principals);
     const a = usable.length && chance(0.95) ? pick(usable) : pick(s.actions);
@@ -289,9 +306,15 @@ function genPolicies(s) {
     let text = `${chance(0.7) ? 'permit' : 'forbid'}(${scope(s, 'principal', env)}, ${act}, ${scope(s, 'resource', env)})`;
     const ts = terms(s, env);
     for (let k = int(3); k > 0; k--) text += ` ${chance(0.7) ? 'when' : 'unless'} { ${boolExpr(s, env, ts, 1 + int(2))} }`;
+    if (i === 0 && chance(0.2) && /^(permit|forbid)\(principal,/.test(text)) {
+      // A template: `?principal` takes every type the schema allows.
+      text = text.replace(/^(permit|forbid)\(principal,/, `$1(principal ${pick(['==', 'in'])} ?principal,`);
+      templates.t0 = text + ';';
+      continue;
+    }
     out.push(text + ';');
   }
-  return out.join('\n');
+  return { text: out.join('\n'), templates };
 }
 
 // Error kinds from the reference's messages, named as Cedar's ValidationError variants (the
@@ -329,7 +352,8 @@ const cases = [];
 for (let i = 0; i < totalCases; i++) {
   const s = genSchema();
   const format = chance(0.5) ? 'cedar' : 'json';
-  cases.push({ format, schema: format === 'cedar' ? cedarSchema(s) : JSON.stringify(jsonSchema(s)), policies: genPolicies(s) });
+  const { text, templates } = genPolicies(s);
+  cases.push({ format, schema: format === 'cedar' ? cedarSchema(s) : JSON.stringify(jsonSchema(s)), policies: text, templates });
 }
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cedar-vdiff-'));
 const input = path.join(dir, 'cases.json');
@@ -338,6 +362,7 @@ if (process.env.VDIFF_DUMP) fs.writeFileSync(process.env.VDIFF_DUMP, JSON.string
 const ours = JSON.parse(execFileSync(driver, [input], { maxBuffer: 1 << 30 }).toString());
 fs.rmSync(dir, { recursive: true, force: true });
 
+let warningDiff = 0, warnings = 0;
 let policies = 0, passedPolicies = 0, schemaRejected = 0, verdictDiff = 0, kindDiff = 0, casesPassed = 0;
 const byFormat = { cedar: 0, json: 0 };
 const kindsSeen = {};
@@ -346,7 +371,7 @@ for (let i = 0; i < cases.length; i++) {
   const c = cases[i];
   byFormat[c.format]++;
   const schema = c.format === 'cedar' ? c.schema : JSON.parse(c.schema);
-  const ref = cedar.validate({ validationSettings: { mode: 'strict' }, schema, policies: { staticPolicies: c.policies } });
+  const ref = cedar.validate({ validationSettings: { mode: 'strict' }, schema, policies: { staticPolicies: c.policies, templates: c.templates } });
   const mine = ours.cases[i];
   let expected;
   if (ref.type !== 'success') {
@@ -356,7 +381,17 @@ for (let i = 0; i < cases.length; i++) {
     expected = summarize(ref.validationErrors.map((e) => ({ policy: e.policyId, kind: kindOf(e.error.message) })));
   }
   const got = mine.rejected ? { rejected: true } : summarize(mine.errors);
-  const n = (c.policies.match(/;\n|;$/g) || []).length;
+  // Warnings (`impossible_policy`: false for every valid request): which policies get one.
+  if (ref.type === 'success' && !mine.rejected) {
+    const refWarn = [...new Set(ref.validationWarnings.filter((w) => /policy is impossible/.test(w.error.message)).map((w) => w.policyId))].sort();
+    const myWarn = [...new Set(mine.warnings.filter((w) => w.kind === 'impossible_policy').map((w) => w.policy))].sort();
+    warnings += refWarn.length;
+    if (refWarn.join() !== myWarn.join()) {
+      warningDiff++;
+      if (shown++ < 5) console.log(`WARNING DISAGREEMENT case ${i}`, JSON.stringify({ refWarn, myWarn }), '\n' + c.schema + '\n' + c.policies + '\n' + JSON.stringify(c.templates));
+    }
+  }
+  const n = (c.policies.match(/;\n|;$/g) || []).length + Object.keys(c.templates).length;
   if (!expected.rejected) {
     policies += n;
     passedPolicies += n - Object.keys(expected).length;
@@ -379,6 +414,7 @@ for (let i = 0; i < cases.length; i++) {
 console.log(`cedar validate diff: seed ${seed}: ${cases.length} cases (${byFormat.cedar} Cedar-syntax schemas, ` +
   `${byFormat.json} JSON schemas, ${schemaRejected} rejected as input), ${policies} policies ` +
   `(${passedPolicies} valid, ${policies - passedPolicies} invalid; ${casesPassed} cases fully valid); ` +
-  `${verdictDiff} verdict disagreements, ${kindDiff} error-kind disagreements`);
+  `${verdictDiff} verdict disagreements, ${kindDiff} error-kind disagreements; ` +
+  `${warnings} impossible-policy warnings, ${warningDiff} warning disagreements`);
 console.log('  error kinds seen (reference): ' + JSON.stringify(kindsSeen));
-process.exit(verdictDiff === 0 && kindDiff === 0 ? 0 : 1);
+process.exit(verdictDiff === 0 && kindDiff === 0 && warningDiff === 0 ? 0 : 1);

@@ -65,7 +65,9 @@ export function loadBinding(examplesDir, suiteName) {
   return binding;
 }
 
-// inputs.json: {defaults: {...}, tasks: {user_task_N: {said, inputs: {...}}}}
+// inputs.json: {records?: {source, inputs: {...}}, defaults: {...}, tasks: {user_task_N: {said, inputs: {...}}}}
+// `records` are inputs the system of record supplies at task start (a bank's ledger, a
+// mailbox's sent folder): the same for every task, and no task's words may override them.
 export function loadInputs(examplesDir, suiteName) {
   const path = join(examplesDir, suiteName, 'inputs.json');
   if (!existsSync(path)) return { path: null, forTask: () => ({}) };
@@ -73,19 +75,31 @@ export function loadInputs(examplesDir, suiteName) {
   if (!isObject(doc) || !isObject(doc.tasks ?? {}) || !isObject(doc.defaults ?? {})) {
     throw new BindingError(`${path}: expected {defaults: {...}, tasks: {...}}`);
   }
+  for (const key of Object.keys(doc)) {
+    if (!['about', 'records', 'defaults', 'tasks'].includes(key)) throw new BindingError(`${path}: unknown key \`${key}\``);
+  }
+  const records = doc.records ?? { inputs: {} };
+  if (!isObject(records) || !isObject(records.inputs) || typeof (records.source ?? '') !== 'string') {
+    throw new BindingError(`${path}: records: expected {source, inputs: {...}}`);
+  }
   const defaults = doc.defaults ?? {};
   const tasks = doc.tasks ?? {};
+  for (const key of Object.keys(records.inputs)) {
+    if (key in defaults) throw new BindingError(`${path}: records: input \`${key}\` is also a default`);
+  }
   for (const [id, entry] of Object.entries(tasks)) {
     if (!isObject(entry) || !isObject(entry.inputs ?? {})) {
       throw new BindingError(`${path}: tasks: ${id}: expected {said, inputs: {...}}`);
     }
     for (const key of Object.keys(entry.inputs ?? {})) {
+      if (key in records.inputs) throw new BindingError(`${path}: tasks: ${id}: input \`${key}\` comes from the records, not from the task`);
       if (!(key in defaults)) throw new BindingError(`${path}: tasks: ${id}: input \`${key}\` has no default`);
     }
   }
   return {
     path,
-    forTask: (id) => ({ ...defaults, ...(tasks[id]?.inputs ?? {}) }),
+    records: records.inputs,
+    forTask: (id) => ({ ...defaults, ...(tasks[id]?.inputs ?? {}), ...records.inputs }),
     known: (id) => id in tasks,
   };
 }

@@ -53,14 +53,14 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {
   audit::Record r;
   r.kind = audit::RecordKind::kDecision;
-  r.agent = call.agent;
+  r.agent = std::string(call.agent);
   r.principal = call.mandate ? call.mandate->owner : "";
-  r.task = call.task_id;
+  r.task = std::string(call.task_id);
   r.step = d.step;
   r.system = std::string(call.call.system);
   r.action = std::string(call.call.action);
   r.resource = std::string(call.call.resource);
-  r.args_digest = call.args_digest;
+  r.args_digest = std::string(call.args_digest);
   r.decision = d.shadow ? "shadow_allow" : std::string(OutcomeName(d.outcome));
   boost::json::array reasons;
   for (const Reason& reason : d.reasons) {

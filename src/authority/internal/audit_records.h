@@ -15,11 +15,12 @@
 
 namespace mandate::authority {
 
+// Views into the caller's values; they outlive AppendDecision.
 struct AuditCallRecord {
-  std::string task_id;
-  std::string agent;
+  std::string_view task_id;
+  std::string_view agent;
   ToolCall call;
-  std::string args_digest;
+  std::string_view args_digest;
   const Mandate* mandate = nullptr;
   const Step* step = nullptr;
   const TaskProgress* progress = nullptr;  // after the call, for allowed calls

@@ -30,7 +30,15 @@ struct CompiledMandate {
   std::shared_ptr<const MandateCedar> cedar;
   std::shared_ptr<const cedar::Authorizer> authorizer;  // over cedar->policies
   cedar::Entities entities;                             // none: decisions read the context
+  // Built once so a decision copies shared values instead of strings (see decide.cc).
+  std::vector<cedar::Value> step_ids;     // per step: its id as a Cedar string
+  std::vector<cedar::Value> step_values;  // per step: the `context.step` record
+  std::vector<cedar::Value> label_names;  // per label of chain.labels()
+  std::vector<std::string> guard_ids;     // per step: the policy id of its guard, `step.<id>`
 };
+
+// Fills the precomputed values of `cm` from its mandate and chain.
+void PrecomputeValues(CompiledMandate& cm);
 
 struct Authority::Impl {
   Deps deps;
@@ -43,6 +51,7 @@ struct Authority::Impl {
   TaskTable<LiveTask> tasks;
   DeadlineQueue deadlines;
   RevocationIndex revocations;
+  StringInterner interned;  // agents and key thumbprints, shared by their tasks
 
   // Bound connections: connection id -> (task token, key thumbprint) verified with a proof.
   std::mutex bound_mu;

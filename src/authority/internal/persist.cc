@@ -29,12 +29,13 @@ cedar::Value Scalar(ValueType type, const std::string& s) {
 
 std::string Blob(const LiveTask& task, size_t steps) {
   boost::json::array inputs;
-  for (const auto& values : task.inputs.values) {
+  const TaskInputs bound = task.inputs.Unpack();
+  for (const auto& values : bound.values) {
     boost::json::array a;
     for (const auto& v : values) a.emplace_back(v);
     inputs.emplace_back(std::move(a));
   }
-  boost::json::object blob{{"jkt", task.jkt},
+  boost::json::object blob{{"jkt", task.jkt.str()},
                            {"inputs", std::move(inputs)},
                            {"progress", ProgressToJson(task.progress, steps)},
                            {"progress_seq", task.progress_seq},
@@ -117,16 +118,17 @@ Status Recover(Authority::Impl& impl) {
     const auto& o = blob->as_object();
     LiveTask task;
     task.mandate = static_cast<uint32_t>(cm - impl.mandates.data());
-    task.agent = r.agent;
+    task.agent = impl.interned.Intern(r.agent);
     task.created_us = r.created_micros;
     task.deadline_us = r.deadline_micros;
     if (const auto* v = o.if_contains("jkt"); v && v->is_string())
-      task.jkt = v->as_string().c_str();
+      task.jkt = impl.interned.Intern(v->as_string().c_str());
     if (const auto* v = o.if_contains("last_call_us"); v && v->is_int64())
       task.last_call_us = v->as_int64();
     if (const auto* v = o.if_contains("progress_seq"); v && v->is_int64())
       task.progress_seq = v->as_int64();
     if (const auto* v = o.if_contains("progress")) ProgressFromJson(*v, &task.progress);
+    TaskInputs inputs;
     if (const auto* v = o.if_contains("inputs"); v && v->is_array()) {
       for (const auto& values : v->as_array()) {
         std::vector<std::string> bound;
@@ -135,10 +137,10 @@ Status Recover(Authority::Impl& impl) {
             if (s.is_string()) bound.emplace_back(s.as_string().c_str());
           }
         }
-        task.inputs.values.push_back(std::move(bound));
+        inputs.values.push_back(std::move(bound));
       }
     }
-    task.inputs_value = InputsValue(*cm->mandate, task.inputs);
+    task.inputs = inputs;
     uint64_t parent = 0;
     if (!r.parent_id.empty() && ParseTaskId(r.parent_id, &parent)) {
       task.parent = parent;

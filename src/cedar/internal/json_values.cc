@@ -374,8 +374,24 @@ bj::value ValueToJson(const Value& v) {
     }
     case ValueKind::kExtension: {
       const Extension& x = v.as_extension();
+      std::string arg = internal::ExtensionArgument(x);
+      if (x.kind == ExtensionKind::kDatetime) {
+        // A datetime outside the years 0000-9999 has no `datetime("...")` string; it is written
+        // as an offset from the epoch, the form Cedar's own corpus uses.
+        auto back = internal::ParseDatetime(arg);
+        if (!back || back->number != x.number) {
+          auto call = [](std::string_view fn, std::string a) {
+            return bj::object{{"__extn", bj::object{{"fn", fn}, {"arg", std::move(a)}}}};
+          };
+          return bj::object{
+              {"__extn",
+               bj::object{{"fn", "offset"},
+                          {"args", bj::array{call("datetime", "1970-01-01"),
+                                             call("duration", std::to_string(x.number) + "ms")}}}}};
+        }
+      }
       return bj::object{{"__extn", bj::object{{"fn", internal::ExtensionConstructor(x.kind)},
-                                              {"arg", internal::ExtensionArgument(x)}}}};
+                                              {"arg", std::move(arg)}}}};
     }
   }
   return nullptr;

@@ -77,6 +77,18 @@ TEST(JsonValuesTest, MultiArgumentExtnIsTheResultOfTheCall) {
   ASSERT_TRUE(entities) << entities.error().ToString();
 }
 
+TEST(JsonValuesTest, DatetimesOfAnyYearRoundTrip) {
+  // Before year 0 and after year 9999 there is no datetime string: written as an offset.
+  for (const char* ms : {"-62167219200001ms", "253402300800000ms", "0ms", "-1ms"}) {
+    auto v = ContextFromJson(R"({"v":{"__extn":{"fn":"offset","args":[)" + std::string(kDay) +
+                             R"(,{"__extn":{"fn":"duration","arg":")" + ms + R"("}}]}}})");
+    ASSERT_TRUE(v) << ms << ": " << v.error().ToString();
+    auto back = ValueFromJson(ValueToJson(*v), nullptr);
+    ASSERT_TRUE(back) << ms << ": " << back.error().ToString();
+    EXPECT_TRUE(*back == *v) << ms << ": " << ValueToString(*back);
+  }
+}
+
 TEST(JsonValuesTest, MalformedEscapesAreRecords) {
   // The reference falls back to a record when the escape's body does not have its shape.
   ExpectTrue(R"({"v":{"__extn":{"fn":"ip"}}})", R"(context.v.__extn.fn == "ip")");

@@ -467,7 +467,9 @@ Status SqlStore::AppendAudit(std::string_view chain, std::span<const AuditRow> r
   std::lock_guard lock(mu_);
   return Transaction([&]() -> Status {
     if (Status s = LockForWrite("audit:" + std::string(chain)); !s.ok()) return s;
-    SqlParam c[] = {Text(chain)};
+    const std::string chain_name(chain);
+    const SqlParam chain_param = TextRef(chain_name);
+    SqlParam c[] = {chain_param};
     auto head = Query("SELECT sequence, hash FROM audit_head WHERE chain = $1", c);
     if (!head) return head.error();
     int64_t sequence = 0;
@@ -485,8 +487,8 @@ Status SqlStore::AppendAudit(std::string_view chain, std::span<const AuditRow> r
                     " does not continue the head at " + std::to_string(sequence) +
                     " (another writer on this chain?)"};
       }
-      SqlParam p[] = {Text(chain), Int(row.sequence), Text(row.prev_hash), Text(row.hash),
-                      Text(row.body)};
+      SqlParam p[] = {chain_param, Int(row.sequence), TextRef(row.prev_hash), TextRef(row.hash),
+                      TextRef(row.body)};
       if (Status s =
               Exec("INSERT INTO audit (chain, sequence, prev_hash, hash, body) VALUES ($1, $2, $3, "
                    "$4, $5)",

@@ -21,11 +21,15 @@ inline constexpr int kSchemaVersion = 1;
 
 struct SqlParam {
   enum class Kind : uint8_t { kText, kInt, kBlob };
-  std::string value;  // the text, the bytes, or the integer in decimal
+  std::string value;  // the text, the bytes, or the integer in decimal (unless `ref` is set)
   Kind kind = Kind::kText;
   int64_t number = 0;
+  const std::string* ref = nullptr;  // borrowed text instead of `value` (TextRef)
+  const std::string& bytes() const { return ref ? *ref : value; }
 };
 inline SqlParam Text(std::string_view v) { return {std::string(v), SqlParam::Kind::kText, 0}; }
+// Text without a copy, for the bulk rows of the audit trail. REQUIRES: `v` outlives the query.
+inline SqlParam TextRef(const std::string& v) { return {{}, SqlParam::Kind::kText, 0, &v}; }
 inline SqlParam Int(int64_t v) { return {std::to_string(v), SqlParam::Kind::kInt, v}; }
 inline SqlParam Blob(std::string_view v) { return {std::string(v), SqlParam::Kind::kBlob, 0}; }
 

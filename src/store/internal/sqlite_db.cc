@@ -46,6 +46,11 @@ SqliteStmt& SqliteStmt::Bind(int index, std::string_view text) {
   return *this;
 }
 
+SqliteStmt& SqliteStmt::BindView(int index, std::string_view text) {
+  sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  return *this;
+}
+
 SqliteStmt& SqliteStmt::BindBlob(int index, std::string_view bytes) {
   sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   return *this;

@@ -34,6 +34,8 @@ class SqliteStmt {
   SqliteStmt& Bind(int index, int64_t value);
   SqliteStmt& Bind(int index, std::string_view text);
   SqliteStmt& BindBlob(int index, std::string_view bytes);
+  // Binds text without copying it. REQUIRES: `text` stays valid until Reset.
+  SqliteStmt& BindView(int index, std::string_view text);
   // Steps once: true when a row is available, false when done.
   Result<bool> Step();
   // Steps to completion (for writes).

@@ -1,0 +1,281 @@
+// In-process decisions of the authority (issue 4, `bench/authority`): the Authority API called
+// directly, with a real SQLite store and audit log in a fresh folder on disk, real Cedar and real
+// step-credential minting, for the realistic invoice mandate with 10, 10,000 and 1,000,000 live
+// tasks. For each size it prints:
+//   - start: how long starting the live tasks took (Authority::StartTasks, 100,000 per batch);
+//   - memory per live task: growth of the resident set over the start, divided by the tasks
+//     (after the audit log committed everything and malloc returned free pages);
+//   - decisions/s: calls decided by `--threads` threads, timed until every one of their audit
+//     records is durable (Flush at the end of each round), so the rate counts durable decisions;
+//   - decide p50/p99: the latency of one Authorize call, which INCLUDES building the audit record
+//     and enqueueing it to the group-commit writer (not its fsync);
+//   - durable p50/p99: from the start of the call until its audit record is committed (fsync),
+//     observed as the server's DurableResponder does: one waiter for the highest ticket so far.
+// Each twice: as an enforcement point asks (no step credential) and as an agent asks (a step
+// credential minted on every allow: one Ed25519 signature).
+//
+// How the calls flow: `window` tasks (min(tasks, 1000)), picked at random among the live ones,
+// each run the whole 57-call invoice chain, their calls interleaved so consecutive decisions
+// touch different tasks; each task's first call binds its "connection" with a DPoP proof (the
+// verified-token and bound-connection caches the server uses), the other 56 are timed. After a
+// round the tasks complete and as many new ones start, so the live count stays put.
+//
+// Usage: authority_bench [--tasks 10,10000,1000000] [--decisions 100000] [--threads 2]
+//                        [--mandate examples/mandates/invoice-processing.yaml]
+#include <malloc.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "bench/authority/world.h"
+
+namespace {
+
+using namespace mandate;
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+      .count();
+}
+
+size_t ResidentBytes() {
+  malloc_trim(0);
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+[[noreturn]] void Die(const std::string& what, const Status& s) {
+  std::fprintf(stderr, "authority_bench: %s: %s\n", what.c_str(), s.ToString().c_str());
+  std::exit(1);
+}
+
+double Percentile(std::vector<int64_t>& v, double p) {
+  if (v.empty()) return 0;
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(i), v.end());
+  return static_cast<double>(v[i]) / 1000.0;
+}
+
+struct Figures {
+  int64_t decisions = 0;
+  int64_t denied = 0;
+  double seconds = 0;  // rounds, each until its last audit record is durable
+  std::vector<int64_t> decide_ns, durable_ns;
+};
+
+// Watches the audit log like the server's DurableResponder: waits for the highest ticket handed
+// out so far, then every ticket up to it is durable at that instant.
+class DurableObserver {
+ public:
+  DurableObserver(audit::AuditLog& log, int64_t first_ticket, size_t capacity, Figures& figures)
+      : log_(log), first_(first_ticket), starts_(capacity), figures_(figures) {
+    for (auto& s : starts_) s.store(0, std::memory_order_relaxed);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~DurableObserver() {
+    stop_ = true;
+    thread_.join();
+  }
+  // REQUIRES: ticket >= first_ticket, below first_ticket + capacity.
+  void Started(int64_t ticket, int64_t start_ns) {
+    starts_[static_cast<size_t>(ticket - first_)].store(start_ns, std::memory_order_release);
+    int64_t seen = highest_.load(std::memory_order_relaxed);
+    while (ticket > seen && !highest_.compare_exchange_weak(seen, ticket)) {
+    }
+  }
+
+ private:
+  void Run() {
+    int64_t done = first_ - 1;
+    while (true) {
+      const int64_t target = highest_.load(std::memory_order_acquire);
+      if (target <= done) {
+        if (stop_) return;
+        std::this_thread::yield();
+        continue;
+      }
+      if (!log_.WaitDurable(target).ok()) std::abort();
+      const int64_t now = NowNanos();
+      for (int64_t t = done + 1; t <= target; ++t) {
+        auto& slot = starts_[static_cast<size_t>(t - first_)];
+        int64_t start;
+        while ((start = slot.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+        figures_.durable_ns.push_back(now - start);
+      }
+      done = target;
+    }
+  }
+  audit::AuditLog& log_;
+  const int64_t first_;
+  std::vector<std::atomic<int64_t>> starts_;
+  Figures& figures_;
+  std::atomic<int64_t> highest_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// One round: every task of `window` runs the chain; returns when all records are durable.
+void Round(bench::World& world, const std::vector<authority::StartedTask>& window,
+           const std::vector<bench::BenchCall>& chain, bool mint, int threads,
+           uint64_t& next_connection, Figures& figures) {
+  authority::Authority& authority = world.authority();
+  std::vector<uint64_t> connection(window.size());
+  // Untimed: the first call of each task verifies its token and proof and binds the connection.
+  for (size_t i = 0; i < window.size(); ++i) {
+    connection[i] = ++next_connection;
+    const std::string url = "http://127.0.0.1/v1/authorize";
+    auto proof = credential::MintDpopProof(world.agent_key(), "POST", url,
+                                           SystemClock().NowSeconds(), window[i].task_token);
+    if (!proof) Die("dpop proof", proof.error());
+    const bench::BenchCall& c = chain[0];
+    authority::Decision d = authority.Authorize(
+        window[i].task_token,
+        {.dpop = *proof, .method = "POST", .url = url, .connection_id = connection[i]},
+        {.system = c.system,
+         .action = c.action,
+         .resource = c.resource,
+         .args = &c.args,
+         .mint_credential = mint});
+    if (d.outcome != authority::Outcome::kAllow) {
+      Die("first call of " + window[i].task_id,
+          InvalidArgument("bench.denied", d.reasons.empty() ? "denied" : d.reasons[0].message));
+    }
+  }
+  if (!world.audit().Flush().ok()) std::abort();
+
+  const int64_t first_ticket = world.audit().durable_sequence() + 1;
+  const size_t calls = window.size() * (chain.size() - 1);
+  Figures round;
+  std::vector<Figures> per_thread(static_cast<size_t>(threads));
+  std::atomic<int64_t> denied{0};
+  const int64_t begin = NowNanos();
+  {
+    DurableObserver observer(world.audit(), first_ticket, calls + 1024, round);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        auto& lat = per_thread[static_cast<size_t>(t)].decide_ns;
+        lat.reserve(calls / static_cast<size_t>(threads) + 1);
+        for (size_t step = 1; step < chain.size(); ++step) {
+          const bench::BenchCall& c = chain[step];
+          for (size_t i = static_cast<size_t>(t); i < window.size();
+               i += static_cast<size_t>(threads)) {
+            const int64_t start = NowNanos();
+            authority::Decision d = authority.Authorize(
+                window[i].task_token,
+                {.dpop = {}, .method = {}, .url = {}, .connection_id = connection[i]},
+                {.system = c.system,
+                 .action = c.action,
+                 .resource = c.resource,
+                 .args = &c.args,
+                 .mint_credential = mint});
+            lat.push_back(NowNanos() - start);
+            if (d.audit_ticket == 0) std::abort();
+            observer.Started(static_cast<int64_t>(d.audit_ticket), start);
+            if (d.outcome != authority::Outcome::kAllow) ++denied;
+          }
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    if (!world.audit().Flush().ok()) std::abort();
+  }
+  figures.seconds += static_cast<double>(NowNanos() - begin) / 1e9;
+  figures.decisions += static_cast<int64_t>(calls);
+  figures.denied += denied;
+  for (auto& f : per_thread) {
+    figures.decide_ns.insert(figures.decide_ns.end(), f.decide_ns.begin(), f.decide_ns.end());
+  }
+  figures.durable_ns.insert(figures.durable_ns.end(), round.durable_ns.begin(),
+                            round.durable_ns.end());
+}
+
+void RunSize(size_t tasks, int64_t decisions, int threads, const std::string& mandate_file) {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "authority-bench-XXXXXX").string();
+  const std::string dir = mkdtemp(pattern.data());
+  {
+    auto world = bench::World::Open(dir, mandate_file);
+    if (!world) Die("opening", world.error());
+    const std::vector<bench::BenchCall> chain = bench::InvoiceChain();
+    const size_t window_size = std::min<size_t>(tasks, 1000);
+
+    const size_t rss_before = ResidentBytes();
+    const int64_t t0 = NowNanos();
+    auto window = (*world)->Start(tasks, window_size);
+    if (!window) Die("starting tasks", window.error());
+    const double start_seconds = static_cast<double>(NowNanos() - t0) / 1e9;
+    if (!(*world)->audit().Flush().ok()) std::abort();
+    const size_t rss_after = ResidentBytes();
+    const size_t live = (*world)->authority().LiveTasks();
+    std::printf(
+        "tasks %zu: started in %.2f s (%.0f tasks/s); memory per live task %.0f B (resident set "
+        "+%.1f MiB)\n",
+        live, start_seconds, static_cast<double>(tasks) / start_seconds,
+        static_cast<double>(rss_after - rss_before) / static_cast<double>(tasks),
+        static_cast<double>(rss_after - rss_before) / (1 << 20));
+    std::fflush(stdout);
+
+    uint64_t next_connection = 0;
+    for (bool mint : {false, true}) {
+      Figures figures;
+      while (figures.decisions < decisions) {
+        Round(**world, *window, chain, mint, threads, next_connection, figures);
+        // The window's tasks finished their chain: complete them, start as many new ones.
+        for (const auto& t : *window) {
+          auto done = (*world)->authority().CompleteTask(t.task_id, "");
+          if (!done) Die("completing " + t.task_id, done.error());
+        }
+        window = (*world)->Start(window_size, window_size);
+        if (!window) Die("starting tasks", window.error());
+      }
+      std::printf(
+          "  %-26s %8.0f decisions/s (%d threads, durable) | decide p50 %6.2f us  p99 %7.2f us "
+          "| durable p50 %7.0f us  p99 %7.0f us | %lld decisions, %lld denied\n",
+          mint ? "agent (step credential):" : "enforcement point:",
+          static_cast<double>(figures.decisions) / figures.seconds, threads,
+          Percentile(figures.decide_ns, 0.50), Percentile(figures.decide_ns, 0.99),
+          Percentile(figures.durable_ns, 0.50), Percentile(figures.durable_ns, 0.99),
+          static_cast<long long>(figures.decisions), static_cast<long long>(figures.denied));
+      std::fflush(stdout);
+      if (figures.denied > 0) std::exit(2);  // the chain must be allowed end to end
+    }
+    if ((*world)->authority().LiveTasks() != live) {
+      std::fprintf(stderr, "authority_bench: the live task count drifted\n");
+      std::exit(1);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"in-process decisions of the authority"};
+  std::vector<size_t> sizes = {10, 10'000, 1'000'000};
+  int64_t decisions = 100'000;
+  int threads = 2;
+  std::string mandate_file = "examples/mandates/invoice-processing.yaml";
+  app.add_option("--tasks", sizes, "live task counts")->delimiter(',');
+  app.add_option("--decisions", decisions, "timed decisions per size and mode (at least)");
+  app.add_option("--threads", threads, "deciding threads");
+  app.add_option("--mandate", mandate_file, "the mandate (YAML)");
+  CLI11_PARSE(app, argc, argv);
+  if (sodium_init() < 0) return 1;
+  std::printf("mandate %s, %d deciding threads, %u cores\n", mandate_file.c_str(), threads,
+              std::thread::hardware_concurrency());
+  for (size_t n : sizes) RunSize(n, decisions, threads, mandate_file);
+  return 0;
+}

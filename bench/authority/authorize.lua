@@ -1,0 +1,64 @@
+-- wrk script of bench/authority/run.sh: POST /v1/authorize as an agent of a steady-research
+-- task. BENCH_DATA names the folder authority_http_agent wrote (token.N, proofs.N for wrk
+-- thread N); BENCH_MODE is
+--   bound: a connection proves possession once (the first requests of each thread carry a
+--          proof, one per connection and a margin), then sends the task token alone: the server
+--          verified the token (cached) and bound the caller to that connection;
+--   fresh: every request carries a new DPoP proof (one Ed25519 verification per call).
+-- Every answer must be 200 with decision allow: anything else is counted and reported.
+local counter = 0
+local threads = {}
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local dir = os.getenv("BENCH_DATA")
+  mode = os.getenv("BENCH_MODE") or "bound"
+  first = tonumber(os.getenv("BENCH_FIRST") or "64")
+  local f = assert(io.open(dir .. "/token." .. id))
+  local token = f:read("*a")
+  f:close()
+  proofs = {}
+  for line in io.lines(dir .. "/proofs." .. id) do proofs[#proofs + 1] = line end
+  headers = {["Authorization"] = "DPoP " .. token, ["Content-Type"] = "application/json"}
+  wrk.body = '{"system":"docs","action":"POST","resource":"/collections/papers/search",' ..
+             '"args":{"query":"group commit","limit":10},"credential":false}'
+  plain = wrk.format("POST", "/v1/authorize", headers, wrk.body)
+  sent = 0
+  failed = 0
+  denied = 0
+end
+
+function request()
+  sent = sent + 1
+  if mode == "fresh" or sent <= first then
+    -- Out of proofs in fresh mode: send a bad one (counted as a failure), never none, or the
+    -- bound connection would let the call through without a fresh proof.
+    headers["DPoP"] = proofs[sent] or "exhausted"
+    local r = wrk.format("POST", "/v1/authorize", headers, wrk.body)
+    headers["DPoP"] = nil
+    return r
+  end
+  return plain
+end
+
+function response(status, hdrs, body)
+  if status ~= 200 then
+    failed = failed + 1
+  elseif not string.find(body, '"decision":"allow"', 1, true) then
+    denied = denied + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local failed_total, denied_total = 0, 0
+  for _, t in ipairs(threads) do
+    failed_total = failed_total + t:get("failed")
+    denied_total = denied_total + t:get("denied")
+  end
+  io.write(string.format("answers not 200: %d, not allowed: %d\n", failed_total, denied_total))
+end

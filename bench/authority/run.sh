@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The authority's benchmark (issue 4, `bench/authority`), run by scripts/bench.sh or alone:
+#   1. in process: build/bench/authority/authority_bench (10 / 10,000 / 1,000,000 live tasks);
+#   2. over HTTP: wrk against POST /v1/authorize of the real `mandate serve` (SQLite store, audit
+#      log with durable acknowledgement) beside nginx's `return 204;`, same machine, same run:
+#        (a) bound: the task token already verified (cache) and the caller bound to its
+#            connection by the proof it sent first -> ratio to nginx (target >= 0.5);
+#        (b) fresh: a new DPoP proof on every call -> ratio to the Ed25519 verification
+#            ceiling = libsodium verifies/s on one core x server threads (target >= 0.8).
+# Usage: bench/authority/run.sh [BUILD_DIR] [SERVER_THREADS]
+#   env: DURATION (wrk, default 5s), TASKS (in-process sizes, default 10,10000,1000000),
+#        DECISIONS (in-process, default 100000), SKIP_INPROCESS=1, SKIP_HTTP=1
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build-rel}
+threads=${2:-2}
+duration=${DURATION:-5s}
+bin() { find "$build" -name "$1" -type f -perm -u+x | head -1; }
+mandate=$(bin mandate); bench=$(bin authority_bench); agent=$(bin authority_http_agent)
+for b in mandate bench agent; do
+  [ -n "${!b}" ] || { echo "$b not built in $build (Release)" >&2; exit 1; }
+done
+echo "uptime: $(uptime)"
+
+if [ "${SKIP_INPROCESS:-0}" != 1 ]; then
+  echo "== in process (Authority API, SQLite + audit log on disk, Cedar, Ed25519)"
+  "$bench" --tasks "${TASKS:-10,10000,1000000}" --decisions "${DECISIONS:-100000}"
+fi
+[ "${SKIP_HTTP:-0}" != 1 ] || exit 0
+
+. bench/http/nginx.sh
+scratch  # $tmp, and every pid in $pids stopped on exit
+start_nginx "$tmp/nginx"
+
+"$mandate" dev trust-domain --trust-domain example.org --out "$tmp/trust" >/dev/null
+mkdir -p "$tmp/mandates"
+cp bench/authority/mandates/steady-research.yaml "$tmp/mandates/"
+"$mandate" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --mandates "$tmp/mandates" \
+  --data "$tmp/data" --trust-bundle "spiffe://example.org=$tmp/trust/bundle.json" \
+  --threads "$threads" >"$tmp/serve.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+[ -s "$tmp/port" ] || { echo "mandate serve did not start" >&2; cat "$tmp/serve.log" >&2; exit 1; }
+server="http://127.0.0.1:$(cat "$tmp/port")"
+
+# One task per wrk thread; proofs signed before the clock starts (wrk's Lua cannot sign).
+secs=${duration%s}
+mkdir -p "$tmp/bound" "$tmp/fresh"
+"$agent" start --server "$server" --trust-key "$tmp/trust/svid-issuer.key.json" \
+  --out "$tmp/bound" --tasks 2 --proofs 256
+"$agent" start --server "$server" --trust-key "$tmp/trust/svid-issuer.key.json" \
+  --out "$tmp/fresh" --tasks 2 --proofs $((secs * 15000))
+
+# wrk -t2 -c32 for every run; prints the rate and fails on any answer that is not a 200 allow.
+run_wrk() { # URL SCRIPT [MODE DATA]
+  BENCH_MODE=${3:-} BENCH_DATA=${4:-} wrk -t2 -c32 -d"$duration" -s "$2" "$1" >"$tmp/wrk.out"
+  if grep -q "Non-2xx" "$tmp/wrk.out" && [ "$2" != bench/http/authorize.lua ]; then
+    cat "$tmp/wrk.out" >&2; echo "wrk: failed answers" >&2; exit 1
+  fi
+  if grep -q "not allowed: [1-9]\|not 200: [1-9]" "$tmp/wrk.out"; then
+    cat "$tmp/wrk.out" >&2; echo "wrk: failed answers" >&2; exit 1
+  fi
+  awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out"
+}
+nginx_rate=$(run_wrk "http://127.0.0.1:$nginx_port" bench/http/authorize.lua)
+bound_rate=$(run_wrk "$server" bench/authority/authorize.lua bound "$tmp/bound")
+fresh_rate=$(run_wrk "$server" bench/authority/authorize.lua fresh "$tmp/fresh")
+per_core=$("$agent" ceiling --seconds 2)
+
+echo "== over HTTP (wrk -t2 -c32 -d$duration, mandate serve --threads $threads, decisions acknowledged once durable)"
+echo "nginx (return 204):                          $nginx_rate req/s"
+echo "(a) authorize, token cached + bound connection: $bound_rate req/s"
+awk -v m="$bound_rate" -v n="$nginx_rate" 'BEGIN { printf "    ratio to nginx: %.2f (target 0.5)\n", m / n }'
+echo "(b) authorize, fresh DPoP proof per call:       $fresh_rate req/s"
+awk -v m="$fresh_rate" -v c="$per_core" -v t="$threads" \
+  'BEGIN { printf "    Ed25519 verify ceiling: %.0f/s per core x %d = %.0f/s; ratio: %.2f (target 0.8)\n", c, t, c * t, m / (c * t) }'
+echo "uptime: $(uptime)"

@@ -1,0 +1,161 @@
+#include "src/authority/internal/cedar_request.h"
+
+namespace mandate::authority {
+namespace {
+
+cedar::Value StringSet(const std::vector<std::string>& names) {
+  std::vector<cedar::Value> values;
+  values.reserve(names.size());
+  for (const auto& n : names) values.push_back(cedar::Value::String(n));
+  return cedar::Value::SetOf(std::move(values));
+}
+
+Result<cedar::Value> TypedArg(const TypedField& field, const boost::json::value& v) {
+  auto bad = [&] {
+    return Err(StatusCode::kInvalidArgument, "call.invalid_argument",
+               "argument `" + field.name + "` must be " + std::string(ValueTypeName(field.type)));
+  };
+  switch (field.type) {
+    case ValueType::kString:
+      if (!v.is_string()) return bad();
+      return cedar::Value::String(std::string(v.as_string()));
+    case ValueType::kLong:
+      if (!v.is_int64()) return bad();
+      return cedar::Value::Long(v.as_int64());
+    case ValueType::kBool:
+      if (!v.is_bool()) return bad();
+      return cedar::Value::Bool(v.as_bool());
+    case ValueType::kStringSet:
+    case ValueType::kLongSet:
+      break;
+  }
+  if (!v.is_array()) return bad();
+  std::vector<cedar::Value> elements;
+  for (const auto& e : v.as_array()) {
+    if (field.type == ValueType::kStringSet && e.is_string()) {
+      elements.push_back(cedar::Value::String(std::string(e.as_string())));
+    } else if (field.type == ValueType::kLongSet && e.is_int64()) {
+      elements.push_back(cedar::Value::Long(e.as_int64()));
+    } else {
+      return bad();
+    }
+  }
+  return cedar::Value::SetOf(std::move(elements));
+}
+
+// The set of the precomputed `values` whose bit is set in `mask`.
+cedar::Value SetOfBits(const std::vector<cedar::Value>& values, uint32_t mask) {
+  std::vector<cedar::Value> members;
+  for (size_t i = 0; i < values.size() && i < 32; ++i) {
+    if (mask & (uint32_t{1} << i)) members.push_back(values[i]);
+  }
+  return cedar::Value::SetOf(std::move(members));
+}
+
+}  // namespace
+
+Decision DenyDecision(std::string check, std::string code, std::string message, std::string rule) {
+  Decision d;
+  d.outcome = Outcome::kDeny;
+  d.reasons.push_back({std::move(check), std::move(code), std::move(message), std::move(rule)});
+  return d;
+}
+
+Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args) {
+  cedar::Record fields;
+  if (args == nullptr) return cedar::Value::RecordOf({});
+  for (const TypedField& field : step.args) {
+    const boost::json::value* v = args->if_contains(field.name);
+    if (v == nullptr || v->is_null()) continue;
+    auto value = TypedArg(field, *v);
+    if (!value) return Err(value.error());
+    fields.emplace_back(field.name, std::move(*value));
+  }
+  return cedar::Value::RecordOf(std::move(fields));
+}
+
+cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
+                               const ToolCall& call, cedar::Value args, cedar::Value inputs,
+                               int64_t now_us) {
+  const Mandate& m = *cm.mandate;
+  const Step& s = m.steps[step];
+  cedar::Record counts;
+  counts.reserve(m.steps.size());
+  for (size_t i = 0; i < m.steps.size(); ++i) {
+    counts.emplace_back(m.steps[i].id, cedar::Value::Long(task.progress.counts[i]));
+  }
+  const int last = task.progress.last_step;
+  cedar::Value state =
+      cedar::RecordBuilder()
+          .Add("steps_done", SetOfBits(cm.step_ids, task.progress.steps_done))
+          .Add("last_step", last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))
+          .Add("calls", cedar::Value::Long(task.progress.calls))
+          .Add("labels_read", SetOfBits(cm.label_names, task.progress.labels_read))
+          .Add("count", cedar::Value::RecordOf(std::move(counts)))
+          .Build();
+  cedar::Value call_value = cedar::RecordBuilder()
+                                .Add("system", cedar::Value::String(std::string(call.system)))
+                                .Add("action", cedar::Value::String(std::string(call.action)))
+                                .Add("resource", cedar::Value::String(std::string(call.resource)))
+                                .Build();
+  cedar::Request request;
+  request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
+  request.action = cedar::EntityUid(std::string(kCedarActionType), s.id);
+  request.resource = cedar::EntityUid(std::string(kCedarSystemType), std::string(call.system));
+  request.context = cedar::RecordBuilder()
+                        .Add("args", std::move(args))
+                        .Add("inputs", std::move(inputs))
+                        .Add("task", std::move(state))
+                        .Add("call", std::move(call_value))
+                        .Add("step", cm.step_values[step])
+                        .Add("now", cedar::Value::Long(now_us / 1'000'000))
+                        .Build();
+  return request;
+}
+
+Decision CedarVerdict(const CompiledMandate& cm, const cedar::Response& r, int step) {
+  const std::string& step_id = cm.mandate->steps[step].id;
+  const std::string& guard_id = cm.guard_ids[step];
+  if (!r.errors.empty()) {
+    const cedar::PolicyError& e = r.errors.front();
+    const bool is_guard = e.policy_id == guard_id;
+    return DenyDecision(
+        is_guard ? "guard" : "policy", is_guard ? "guard.error" : "policy.error",
+        (is_guard ? "guard of step `" + step_id + "`" : "policy `" + e.policy_id + "`") +
+            " could not be evaluated (fail closed): " + e.message,
+        e.policy_id);
+  }
+  if (r.decision == cedar::Decision::kAllow) {
+    Decision d;
+    d.outcome = Outcome::kAllow;
+    return d;
+  }
+  if (r.reasons.empty()) {
+    return DenyDecision("guard", "guard.unsatisfied",
+                        "the guard of step `" + step_id + "` does not hold for this call",
+                        guard_id);
+  }
+  const std::string& id = r.reasons.front();
+  if (id.rfind("order.", 0) == 0) {
+    return DenyDecision("chain", "chain.branch_condition",
+                        "the branch condition `" + id + "` does not hold for this call", id);
+  }
+  return DenyDecision("policy", "policy.forbid", "forbidden by policy `" + id + "`", id);
+}
+
+void PrecomputeValues(CompiledMandate& cm) {
+  for (const Step& s : cm.mandate->steps) {
+    cm.step_ids.push_back(cedar::Value::String(s.id));
+    cm.step_values.push_back(cedar::RecordBuilder()
+                                 .Add("id", cedar::Value::String(s.id))
+                                 .Add("reads", StringSet(s.reads))
+                                 .Add("writes", StringSet(s.writes))
+                                 .Build());
+    cm.guard_ids.push_back("step." + s.id);
+  }
+  for (const std::string& label : cm.chain.labels()) {
+    cm.label_names.push_back(cedar::Value::String(label));
+  }
+}
+
+}  // namespace mandate::authority

@@ -1,0 +1,28 @@
+// The Cedar side of one decision, shared by decide.cc and explain.cc: the call's arguments as
+// guards read them, the request for "this call as step N", and the fail-closed reading of
+// Cedar's answer.
+#pragma once
+
+#include "src/authority/internal/impl.h"
+
+namespace mandate::authority {
+
+Decision DenyDecision(std::string check, std::string code, std::string message,
+                      std::string rule = "");
+
+// The call's declared arguments as the Cedar record guards read (`context.args`). Arguments the
+// step does not declare are not visible to guards; a declared one of the wrong type is refused
+// (`call.invalid_argument`).
+Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args);
+
+// The Cedar request for "this call as step `step`", shaped as src/mandate/cedar_gen.h says;
+// `inputs` is the task's bound inputs as a Cedar record (InputsValue).
+cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
+                               const ToolCall& call, cedar::Value args, cedar::Value inputs,
+                               int64_t now_us);
+
+// Cedar's answer for one candidate step, with the fail-closed rule: Cedar skips an erroring
+// policy, the authority denies when any policy errored.
+Decision CedarVerdict(const CompiledMandate& cm, const cedar::Response& response, int step);
+
+}  // namespace mandate::authority

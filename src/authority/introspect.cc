@@ -1,0 +1,37 @@
+// Authority::VerifyStepCredential: what an enforcement point or upstream asks before honouring a
+// step credential (POST /v1/introspect). A valid signature is not enough: the credential dies
+// with its task, so a revoked, completed, failed or expired task's credentials are rejected
+// even before they expire.
+#include "src/authority/internal/impl.h"
+
+namespace mandate::authority {
+
+Result<std::shared_ptr<const credential::CredentialClaims>> Authority::VerifyStepCredential(
+    std::string_view token, std::string_view audience) {
+  Impl& impl = *impl_;
+  auto claims = impl.verifier->VerifyStepCredential(token, audience);
+  if (!claims) return claims;
+  const std::string& task_id = (*claims)->task_id;
+  uint64_t key = 0;
+  if (!ParseTaskId(task_id, &key)) {
+    return Err(Unauthenticated("credential.claim_invalid", "the credential names no task"));
+  }
+  std::optional<std::pair<std::string, uint32_t>> live;  // agent, mandate
+  int64_t created_us = 0;
+  impl.tasks.WithTask(key, [&](LiveTask* task) {
+    if (task == nullptr || task->state != store::TaskState::kActive) return;
+    live.emplace(task->agent, task->mandate);
+    created_us = task->created_us;
+  });
+  if (!live) {
+    return Err(PermissionDenied("revocation.task", "task `" + task_id + "` is not active"));
+  }
+  const Mandate& m = *impl.mandates[live->second].mandate;
+  if (auto hit = impl.revocations.CoversTask(live->first, m.name, m.owner, created_us)) {
+    return Err(PermissionDenied("revocation.scope",
+                                "revoked by revocation " + std::to_string(hit->event_id)));
+  }
+  return claims;
+}
+
+}  // namespace mandate::authority
