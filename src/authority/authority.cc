@@ -44,6 +44,8 @@ Result<std::unique_ptr<Authority>> Authority::Open(Deps deps, Options options) {
     if (!compiled) return Err(compiled.error());
     impl->mandates.push_back(std::move(*compiled));
   }
+  MANDATE_RETURN_IF_ERROR(impl->LoadDelegationPolicies());
+  MANDATE_RETURN_IF_ERROR(impl->LoadUserPolicies());
   const Clock& clock = impl->clock;
   Impl* raw = impl.get();
   impl->issuer =
@@ -139,6 +141,10 @@ static Result<identity::WorkloadIdentity> VerifyBootstrap(const Authority::Impl&
   return Err(first_error);
 }
 
+Result<identity::WorkloadIdentity> Authority::VerifyUser(std::string_view token) {
+  return VerifyBootstrap(*impl_, token);
+}
+
 Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
   Impl& impl = *impl_;
   auto who = VerifyBootstrap(impl, request.bootstrap_token);
@@ -149,6 +155,9 @@ Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
                                   .access_token = {},  // the bootstrap token is a bearer token
                                   .expected_jkt = {}});
   if (!proof) return Err(proof.error().WithContext("proof of possession"));
+  if (!request.delegated_task.empty()) {
+    return impl.ClaimDelegatedTask(who->id, proof->jkt, request.delegated_task);
+  }
   const CompiledMandate* compiled = impl.FindMandate(request.mandate, request.version);
   if (compiled == nullptr) {
     return Err(NotFound("mandate.unknown",
@@ -163,6 +172,12 @@ Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
   }
   auto inputs = BindTaskInputs(m, request.inputs);
   if (!inputs) return Err(inputs.error());
+  std::string principal;
+  if (!request.on_behalf_of.empty()) {
+    auto user = impl.VerifyPrincipal(request.on_behalf_of);
+    if (!user) return Err(user.error());
+    principal = std::move(*user);
+  }
   const int64_t now = impl.clock.NowMicros();
   if (auto hit = impl.revocations.CoversTask(who->id, m.name, m.owner, now)) {
     return Err(PermissionDenied("revocation.scope",
@@ -172,6 +187,7 @@ Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
   LiveTask task;
   task.mandate = static_cast<uint32_t>(compiled - impl.mandates.data());
   task.agent = who->id;
+  task.principal = std::move(principal);
   task.jkt = proof->jkt;
   task.created_us = now;
   task.last_call_us = now;
@@ -255,6 +271,7 @@ TaskView Authority::Impl::View(uint64_t id, const LiveTask& task) const {
   view.parent_task = task.parent ? FormatTaskId(task.parent) : "";
   view.state = std::string(store::TaskStateName(task.state));
   view.agent = task.agent;
+  view.principal = task.principal;
   view.owner = cm.mandate->owner;
   view.mandate = cm.mandate->name;
   view.version = cm.mandate->version;

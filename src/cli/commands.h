@@ -16,5 +16,8 @@ void AddCedarCommands(CLI::App& app, int& exit_code);
 void AddEnforceCommands(CLI::App& app, int& exit_code);
 void AddServeCommands(CLI::App& app, int& exit_code);
 void AddAgentCommands(CLI::App& app, int& exit_code);
+void AddApprovalsCommands(CLI::App& app, int& exit_code);
+void AddKillCommands(CLI::App& app, int& exit_code);
+void AddOwnersCommands(CLI::App& app, int& exit_code);
 
 }  // namespace mandate::cli

@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   mandate::cli::AddEnforceCommands(app, exit_code);
   mandate::cli::AddServeCommands(app, exit_code);
   mandate::cli::AddAgentCommands(app, exit_code);
+  mandate::cli::AddApprovalsCommands(app, exit_code);
+  mandate::cli::AddKillCommands(app, exit_code);
+  mandate::cli::AddOwnersCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

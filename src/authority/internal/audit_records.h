@@ -18,6 +18,7 @@ namespace mandate::authority {
 struct AuditCallRecord {
   std::string task_id;
   std::string agent;
+  std::string principal;  // the user the task acts for; empty: the mandate's owner answers
   ToolCall call;
   std::string args_digest;
   const Mandate* mandate = nullptr;

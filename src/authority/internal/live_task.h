@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "src/cedar/cedar.h"
+#include "src/mandate/attenuation.h"
 #include "src/mandate/chain.h"
 #include "src/store/store.h"
 
@@ -28,6 +30,13 @@ struct LiveTask {
   cedar::Value inputs_value;  // the same, as the Cedar record guards see as context.inputs
   TaskProgress progress;
   std::vector<uint64_t> children;  // delegated tasks
+  // A delegated task: what its parent handed on (null for a root task). Its calls must stay
+  // inside it; `jkt` stays empty until the delegatee starts the task with its own key.
+  std::shared_ptr<const Grant> grant;
+  std::string principal;  // the user the task acts for (on behalf of); empty when none
+  // The agents that delegated down to this task, most recent first (RFC 8693 `act`), kept
+  // here so a decision never reads another task under its own task's lock.
+  std::vector<std::string> actors;
 };
 
 // "t_" + 16 lowercase hex digits <-> the 64-bit key of the task table.
