@@ -52,7 +52,7 @@ let server, api;
 test.before(async () => {
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   fs.writeFileSync(path.join(dir, 'governance.yaml'), `
-approval_ttl_seconds: 3
+approval_ttl_seconds: 8
 webhooks:
   - url: http://127.0.0.1:${receiver.address().port}/hook
     events: [approval.pending, approval.decided, revocation]
@@ -153,16 +153,15 @@ test('a refused call is denied; an approval expires', async () => {
   assert.strictEqual(denied.decision, 'deny');
   assert.strictEqual(denied.reasons[0].code, 'approval.denied');
 
-  // Approved but used only after its expiry (3 s): denied.
+  // Approved but used only after its expiry (8 s: the first test's steps fit in it on a
+  // loaded machine): denied. A pending approval nobody decided expires too.
   const late = await deploy(d, { version: '3' });
+  const ignored = await deploy(d, { version: '4' });
   assert.strictEqual((await cli(['approvals', 'approve', late.approval_id])).code, 0);
-  await new Promise((r) => setTimeout(r, 3300));
+  await new Promise((r) => setTimeout(r, 8300));
   const expired = await deploy(d, { version: '3' }, late.approval_id);
   assert.strictEqual(expired.decision, 'deny');
   assert.strictEqual(expired.reasons[0].code, 'approval.expired');
-  // A pending approval nobody decided expires too, and can no longer be approved.
-  const ignored = await deploy(d, { version: '4' });
-  await new Promise((r) => setTimeout(r, 3300));
   const view = await api.operator('GET', '/v1/approvals/' + ignored.approval_id);
   assert.strictEqual(view.body.state, 'expired');
   const tooLate = await cli(['approvals', 'approve', ignored.approval_id]);
