@@ -264,15 +264,16 @@ boost::json::value GrantToJson(const Grant& grant) {
                              {"actions", Strings(s.actions)},
                              {"resources", Strings(s.resources)},
                              {"delegable", s.delegable}};
-    step["calls"] = s.calls ? boost::json::value(*s.calls) : boost::json::value(nullptr);
+    // As int64: a uint32_t would become a JSON uint64 that GrantFromJson does not read.
+    step["calls"] = s.calls ? boost::json::value(int64_t{*s.calls}) : boost::json::value(nullptr);
     steps.push_back(std::move(step));
   }
   boost::json::object o{{"steps", std::move(steps)},
                         {"labels", Strings(grant.labels)},
                         {"deadline_us", grant.deadline_micros},
                         {"may_delegate", grant.may_delegate}};
-  o["total_calls"] =
-      grant.total_calls ? boost::json::value(*grant.total_calls) : boost::json::value(nullptr);
+  o["total_calls"] = grant.total_calls ? boost::json::value(int64_t{*grant.total_calls})
+                                       : boost::json::value(nullptr);
   return o;
 }
 

@@ -189,3 +189,22 @@ test('a three-level tree: re-delegation is limited to what was handed on; revoki
   const late = await api.delegate(a, root, { agent: OPS('d'), steps: ['read'] });
   assert.notStrictEqual(late.status, 201);
 });
+
+test('a restart keeps a delegated task with its grant and its actor chain', async () => {
+  const p = await planner();
+  const r = await api.delegate(p.agent, p.task, { agent: TESTER, steps: [{ id: 'run_tests', max_calls: 1 }] });
+  assert.strictEqual(r.status, 201, JSON.stringify(r.body));
+  const tester = await newAgent();
+  const child = await server.startTask(tester, TESTER, undefined, {}, { delegated_task: r.body.task_id });
+  await new Promise((resolve) => { server.child.on('exit', resolve); server.close(); });
+  fs.rmSync(path.join(dir, 'port'));
+  server = await startRealAuthority(bin, dir, {
+    mandates, checkRoutes: routes, extraArgs: ['--governance', path.join(dir, 'governance.yaml')] });
+  api.server = server;
+  const run = await api.call(tester, child, 'ci', 'POST', '/pipelines/api/runs');
+  assert.strictEqual(run.decision, 'allow', JSON.stringify(run));
+  const claims = JSON.parse(Buffer.from(run.credential.split('.')[1], 'base64url'));
+  assert.deepStrictEqual(claims.act, { sub: PLANNER });
+  const again = await api.call(tester, child, 'ci', 'POST', '/pipelines/api/runs');
+  assert.strictEqual(again.reasons[0].code, 'delegation.budget_exhausted');
+});
