@@ -59,6 +59,8 @@ test.before(async () => {
     { uid: { type: 'Group', id: 'editors' }, attrs: {}, parents: [] },
   ];
   fs.writeFileSync(path.join(dir, 'governance.yaml'), `
+approver_groups: {wiki-approvers: ['${issuer}#bob']}
+mandate_approvers: {ops: wiki-approvers}
 user_entities: '${JSON.stringify(entities)}'
 user_policies: |
   permit (principal in Group::"readers", action == Action::"read", resource);
@@ -66,7 +68,14 @@ user_policies: |
   forbid (principal, action, resource) when { context.call.resource like "/docs/secret*" };
 `);
   server = await startRealAuthority(bin, dir, {
-    mandates: { 'ops.yaml': fs.readFileSync(path.join(__dirname, 'ops.yaml'), 'utf8') },
+    mandates: { 'ops.yaml': fs.readFileSync(path.join(__dirname, 'ops.yaml'), 'utf8') + `
+policies:
+  - id: budget-page
+    cedar: |
+      @escalate("true")
+      forbid (principal, action == Action::"write", resource)
+      when { context.call.resource == "/docs/budget" };
+` },
     extraArgs: ['--governance', path.join(dir, 'governance.yaml'), '--oidc-issuer', issuer] });
   api = new Api(server, dir);
 });
@@ -116,4 +125,22 @@ test('the user token is verified, never handed on; audit names principal and age
   const forged = alice.token.slice(0, -4) + (alice.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
   await assert.rejects(server.startTask(await newAgent(), AGENT, 'ops', {}, { on_behalf_of: forged }), /401|403|400/);
   await assert.rejects(server.startTask(await newAgent(), AGENT, 'ops', {}, { on_behalf_of: 'not-a-jwt' }), /401|403|400/);
+});
+
+test('a person in the mandate\'s approver group approves with their OIDC token; others cannot', async () => {
+  const agent = await newAgent();
+  const task = await server.startTask(agent, AGENT, 'ops');
+  const held = await api.call(agent, task, 'wiki', 'PUT', '/docs/budget');
+  assert.strictEqual(held.decision, 'pending', JSON.stringify(held));
+  const as = async (user) => api.operator('POST', `/v1/approvals/${held.approval_id}/approve`, {}, await userToken(user));
+  const alice = await as('alice');
+  assert.strictEqual(alice.status, 403);
+  assert.strictEqual(alice.body.error.code, 'approval.not_approver');
+  // An approver sees only what they may decide.
+  const listed = await api.operator('GET', '/v1/approvals?state=pending', undefined, await userToken('alice'));
+  assert.strictEqual(listed.body.approvals.length, 0);
+  const bob = await as('bob');
+  assert.strictEqual(bob.status, 200, JSON.stringify(bob.body));
+  assert.strictEqual(bob.body.decided_by, `${issuer}#bob`);
+  assert.strictEqual((await api.call(agent, task, 'wiki', 'PUT', '/docs/budget')).decision, 'allow');
 });
