@@ -104,7 +104,10 @@ Result<std::unique_ptr<World>> World::Open(const std::string& dir,
                        .keys = w->keys_,
                        .bundles = &w->bundles_,
                        .oidc_issuers = {},
-                       .mandates = {loaded.mandate}};
+                       .mandates = {loaded.mandate},
+                       .delegation_policies = {},
+                       .user_entities = {},
+                       .user_policies = {}};
   auto authority = authority::Authority::Open(std::move(deps));
   if (!authority) return Err(authority.error());
   w->authority_ = std::move(*authority);

@@ -44,6 +44,8 @@ Result<std::unique_ptr<Authority>> Authority::Open(Deps deps, Options options) {
     if (!compiled) return Err(compiled.error());
     impl->mandates.push_back(std::move(*compiled));
   }
+  MANDATE_RETURN_IF_ERROR(impl->LoadDelegationPolicies());
+  MANDATE_RETURN_IF_ERROR(impl->LoadUserPolicies());
   const Clock& clock = impl->clock;
   Impl* raw = impl.get();
   impl->issuer =
@@ -141,6 +143,10 @@ static Result<identity::WorkloadIdentity> VerifyBootstrap(const Authority::Impl&
   return Err(first_error);
 }
 
+Result<identity::WorkloadIdentity> Authority::VerifyUser(std::string_view token) {
+  return VerifyBootstrap(*impl_, token);
+}
+
 Result<StartedTask> Authority::StartTask(const StartTaskRequest& request) {
   auto started = StartTasks(request, 1);
   if (!started) return Err(started.error());
@@ -162,6 +168,12 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
                                   .access_token = {},  // the bootstrap token is a bearer token
                                   .expected_jkt = {}});
   if (!proof) return Err(proof.error().WithContext("proof of possession"));
+  if (!request.delegated_task.empty()) {
+    if (count != 1) return Err(InvalidArgument("task.count", "a delegated task starts once"));
+    auto claimed = impl.ClaimDelegatedTask(who->id, proof->jkt, request.delegated_task);
+    if (!claimed) return Err(claimed.error());
+    return std::vector<StartedTask>{std::move(*claimed)};
+  }
   const CompiledMandate* compiled = impl.FindMandate(request.mandate, request.version);
   if (compiled == nullptr) {
     return Err(NotFound("mandate.unknown",
@@ -176,6 +188,12 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
   }
   auto inputs = BindTaskInputs(m, request.inputs);
   if (!inputs) return Err(inputs.error());
+  std::string principal;
+  if (!request.on_behalf_of.empty()) {
+    auto user = impl.VerifyPrincipal(request.on_behalf_of);
+    if (!user) return Err(user.error());
+    principal = std::move(*user);
+  }
   const int64_t now = impl.clock.NowMicros();
   if (auto hit = impl.revocations.CoversTask(who->id, m.name, m.owner, now)) {
     return Err(PermissionDenied("revocation.scope",
@@ -186,6 +204,7 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
   LiveTask task;
   task.mandate = static_cast<uint32_t>(compiled - impl.mandates.data());
   task.agent = impl.interned.Intern(who->id);
+  task.principal = std::move(principal);
   task.jkt = impl.interned.Intern(proof->jkt);
   task.created_us = now;
   task.last_call_us = now;
@@ -292,6 +311,7 @@ TaskView Authority::Impl::View(uint64_t id, const LiveTask& task) const {
   view.parent_task = task.parent ? FormatTaskId(task.parent) : "";
   view.state = std::string(store::TaskStateName(task.state));
   view.agent = task.agent;
+  view.principal = task.principal;
   view.owner = cm.mandate->owner;
   view.mandate = cm.mandate->name;
   view.version = cm.mandate->version;
@@ -395,18 +415,6 @@ Result<std::vector<std::string>> Authority::AllowedActions(std::string_view task
   std::sort(actions.begin(), actions.end());
   actions.erase(std::unique(actions.begin(), actions.end()), actions.end());
   return actions;
-}
-
-std::vector<std::string> Authority::Impl::ActorChain(uint64_t parent) {
-  std::vector<std::string> chain;
-  while (parent != 0 && chain.size() < 16) {
-    parent = tasks.WithTask(parent, [&](LiveTask* t) -> uint64_t {
-      if (t == nullptr) return 0;
-      chain.push_back(t->agent);
-      return t->parent;
-    });
-  }
-  return chain;
 }
 
 Status Authority::Checkpoint() { return authority::Checkpoint(*impl_); }

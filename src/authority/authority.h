@@ -52,6 +52,14 @@ struct Deps {
   std::vector<OidcIssuer> oidc_issuers;
   // Every mandate the service may run (name + version).
   std::vector<std::shared_ptr<const Mandate>> mandates;
+  // Cedar policies every delegation handoff is also decided by (docs/delegation.md); may be
+  // empty: handoffs are then decided by attenuation and the mandates' planning rules alone.
+  std::string delegation_policies;
+  // Users on whose behalf tasks may run (docs/delegation.md, "On behalf of a user"): their
+  // Cedar entities (JSON) and the policies that say what each may do. Empty: no task may be
+  // started on behalf of a user.
+  std::string user_entities;
+  std::string user_policies;
 };
 
 struct Options {
@@ -63,7 +71,8 @@ struct Options {
   // this many are bound, new connections are not bound (their calls still verify); a binding
   // ends with ForgetConnection.
   size_t bound_connections = 1 << 16;
-  std::string audit_chain = "main";  // the audit chain this authority appends to
+  std::string audit_chain = "main";    // the audit chain this authority appends to
+  int64_t approval_ttl_seconds = 900;  // a pending approval expires, an approved one too
 };
 
 // How a caller proves itself for one request, as the adapter saw it.
@@ -80,6 +89,9 @@ struct StartTaskRequest {
   std::string mandate;
   std::string version;  // empty = highest
   boost::json::object inputs;
+  std::string delegated_task = {};  // set: claim this child task created by a delegation
+  // The OIDC token of the user the task acts for: verified, never stored or handed on.
+  std::string_view on_behalf_of = {};
 };
 
 struct StartedTask {
@@ -98,6 +110,9 @@ struct ToolCall {
   // Mint a step credential on allow (one signature, the cost that dominates a decision). An
   // enforcement point that asks per call does not need one; an agent calling a gateway does.
   bool mint_credential = true;
+  // The approval a human gave for exactly this call (docs/delegation.md); may be empty: an
+  // approved, unused approval for the same call is then found by the call's digest.
+  std::string_view approval_id = {};
 };
 
 enum class Outcome : uint8_t { kAllow, kDeny, kPending, kError };
@@ -118,8 +133,9 @@ struct Decision {
   std::string credential;  // step credential on allow
   int64_t credential_expires_at = 0;
   std::string approval_id;
-  bool task_revoked = false;  // this call's deviation revoked the task
-  bool shadow = false;        // shadow mode: the real outcome was deny, allowed anyway
+  bool approval_created = false;  // this call opened `approval_id` (notify the approvers)
+  bool task_revoked = false;      // this call's deviation revoked the task
+  bool shadow = false;            // shadow mode: the real outcome was deny, allowed anyway
   std::vector<Reason> reasons;
   uint64_t audit_ticket = 0;  // WaitDurable before acknowledging
 };
@@ -129,6 +145,7 @@ struct TaskView {
   std::string parent_task;
   std::string state;
   std::string agent;
+  std::string principal;  // the user the task acts for; empty when none
   std::string owner;
   std::string mandate;
   std::string version;
@@ -137,6 +154,53 @@ struct TaskView {
   uint32_t calls = 0;
   std::vector<std::pair<std::string, uint32_t>> steps_done;
   std::vector<std::string> labels_read;
+};
+
+// A handoff (docs/delegation.md): the parent task gives `agent` a child task holding at most
+// the listed steps, each optionally narrowed.
+struct DelegatedStep {
+  std::string id;
+  std::vector<std::string> actions;    // empty = the child mandate's actions for the step
+  std::vector<std::string> resources;  // empty = the step's resources with the child's inputs
+  std::optional<uint32_t> max_calls;   // empty = the child mandate's step budget
+};
+
+struct DelegateRequest {
+  std::string parent_task;  // already authenticated by the adapter (the parent's agent)
+  std::string agent;        // the delegatee: a SPIFFE ID or `<issuer>#<subject>`
+  std::string mandate;      // empty = the planner's first executor mandate, else the parent's
+  std::string version;
+  std::optional<boost::json::object> inputs;  // empty = the parent's inputs of the same name
+  std::vector<DelegatedStep> steps;
+  std::optional<std::vector<std::string>> labels;  // empty = what the handed steps touch
+  std::optional<uint32_t> max_calls;               // empty = the child mandate's limit
+  std::optional<int64_t> deadline;                 // unix seconds; empty = the earliest allowed
+  bool may_delegate = false;                       // whether the child may hand on further
+};
+
+struct Delegation {
+  std::string task_id;  // the child: its agent starts it with `delegated_task` (StartTask)
+  std::string parent_task;
+  std::string agent;
+  std::string mandate;
+  std::string version;
+  int64_t deadline = 0;  // seconds
+  boost::json::value grant;
+  uint64_t audit_ticket = 0;
+};
+
+// One approval as the approval API shows it (approvals.cc).
+struct ApprovalView {
+  std::string id;
+  std::string task_id;
+  std::string state;        // pending, approved, denied, expired
+  std::string call_digest;  // SHA-256 of the exact call (system, action, resource, arguments)
+  std::string decided_by;
+  int64_t created_at = 0;  // seconds
+  int64_t expires_at = 0;
+  std::string agent, mandate, owner, step, system, action, resource;
+  std::string rule;   // `step.<id>` (approval: required) or the `@escalate` policy
+  bool used = false;  // an approved call went through with it
 };
 
 struct RevokeRequest {
@@ -208,6 +272,20 @@ class Authority {
   // `audience`, and that its task is still active and unrevoked.
   [[nodiscard]] Result<std::shared_ptr<const credential::CredentialClaims>> VerifyStepCredential(
       std::string_view token, std::string_view audience);
+  // Creates a child task of `request.parent_task` for another agent (delegation.cc): a Cedar
+  // decision over delegator, delegatee and what is handed over, then attenuation against what
+  // the parent holds now. Audited either way.
+  [[nodiscard]] Result<Delegation> Delegate(const DelegateRequest& request);
+
+  // A person's (or agent's) OIDC token or JWT-SVID, verified against the configured trust
+  // sources with the bootstrap audience: approvers and users on whose behalf tasks run.
+  [[nodiscard]] Result<identity::WorkloadIdentity> VerifyUser(std::string_view token);
+
+  // Approvals (approvals.cc). Who may decide is the adapter's check; `by` is recorded.
+  std::vector<ApprovalView> ListApprovals(std::string_view state);  // all when empty
+  [[nodiscard]] Result<ApprovalView> GetApproval(std::string_view id);
+  [[nodiscard]] Result<ApprovalView> DecideApproval(std::string_view id, bool approve,
+                                                    std::string_view by, std::string_view note);
 
   [[nodiscard]] Result<RevokeResult> Revoke(const RevokeRequest& request);
   // Revocations after `after_id` (for resumable streams).

@@ -23,7 +23,8 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
     Decision d = DenyDecision(revoked ? "revocation" : "authentication",
                               std::string(claims.error().reason()), claims.error().message());
     const std::string args_digest = ArgsDigest(call.args);
-    AuditCallRecord record{.task_id = "", .agent = "", .call = call, .args_digest = args_digest};
+    AuditCallRecord record{
+        .task_id = "", .agent = "", .principal = "", .call = call, .args_digest = args_digest};
     d.audit_ticket = AppendDecision(impl, record, d);
     return d;
   }
@@ -33,9 +34,15 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
   const int64_t now = impl.clock.NowMicros();
   bool revoke_after = false;
   const std::string args_digest = ArgsDigest(call.args);  // outside the task's lock
+  std::string escalation;                             // the `@escalate` policy that held the call
+  std::optional<store::ApprovalRecord> new_approval;  // persisted after the task's lock
   Decision decision = impl.tasks.WithTask(key, [&](LiveTask* task) -> Decision {
     AuditCallRecord record{
-        .task_id = task_id, .agent = (*claims)->agent, .call = call, .args_digest = args_digest};
+        .task_id = task_id,
+        .agent = (*claims)->agent,
+        .principal = task ? std::string_view(task->principal) : std::string_view(),
+        .call = call,
+        .args_digest = args_digest};
     auto finish = [&](Decision d) {
       d.task_id = task_id;
       d.audit_ticket = AppendDecision(impl, record, d);
@@ -81,7 +88,12 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
         const Step& step = m.steps[c.step];
         auto args = CedarArgs(step, call.args);
         Decision attempt;
-        if (!args) {
+        Status granted = task->grant ? CheckCallWithinGrant(*task->grant, cm.chain, c.step,
+                                                            call.action, call.resource, c.after)
+                                     : Status();
+        if (!granted.ok()) {
+          attempt = DenyDecision("delegation", std::string(granted.reason()), granted.message());
+        } else if (!args) {
           attempt =
               DenyDecision("guard", std::string(args.error().reason()),
                            "step `" + step.id + "`: " + args.error().message(), "step." + step.id);
@@ -94,6 +106,11 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
                   cm.entities),
               c.step);
         }
+        if (attempt.outcome == Outcome::kDeny && impl.IsEscalation(cm, attempt)) {
+          escalation = attempt.reasons[0].rule;  // a human may allow what this forbid stops
+          attempt = Decision();
+          attempt.outcome = Outcome::kAllow;
+        }
         if (attempt.outcome == Outcome::kAllow) {
           d = std::move(attempt);
           d.step = step.id;
@@ -103,16 +120,15 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
         if (i == 0) d = std::move(attempt);  // the most preferred step's reason explains a deny
       }
     }
-    if (d.outcome == Outcome::kAllow && record.step->approval_required) {
-      // A human must approve this exact call first; until the approval flow grants it, the
-      // call is held (never let through) and the task's progress does not move.
-      Decision pending;
-      pending.outcome = Outcome::kPending;
-      pending.step = record.step->id;
-      pending.reasons.push_back({"approval", "approval.required",
-                                 "step `" + record.step->id + "` needs a human's approval",
-                                 "step." + record.step->id});
-      return finish(std::move(pending));
+    if (d.outcome == Outcome::kAllow && !task->principal.empty()) {
+      d = impl.CheckUserEntitled(*task, *record.step, call, std::move(d), now);
+    }
+    if (d.outcome == Outcome::kAllow && (record.step->approval_required || !escalation.empty())) {
+      // A human must approve this exact call first; until an approval bound to its digest is
+      // given, the call is held (never let through) and the task's progress does not move.
+      Decision held =
+          impl.GateApproval(*task, cm, task_id, *record.step, call, escalation, now, &new_approval);
+      if (held.outcome != Outcome::kAllow) return finish(std::move(held));
     }
     if (d.outcome == Outcome::kAllow) {
       const CandidateStep* chosen = nullptr;
@@ -132,7 +148,7 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
       step_claims.task_id = task_id;
       step_claims.step = step.id;
       step_claims.jkt = task->jkt;
-      step_claims.actor_chain = impl.ActorChain(task->parent);
+      step_claims.actor_chain = task->actors;
       if (call.mint_credential) {
         const int64_t ttl =
             step.credential_ttl_seconds.value_or(m.limits.step_credential_ttl_seconds);
@@ -160,6 +176,7 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
     }
     return finish(std::move(d));
   });
+  if (new_approval) (void)impl.deps.store->PutApproval(*new_approval);
   if (revoke_after) {
     std::lock_guard lock(impl.revoke_mu);
     const bool expired = decision.reasons.size() && decision.reasons[0].check == "deadline";

@@ -136,7 +136,7 @@ Result<std::vector<RevocationNotice>> Authority::RevocationsSince(int64_t after_
                          .value = e.value,
                          .reason = e.reason,
                          .tasks = e.scope == store::RevocationScope::kTask
-                                      ? std::vector<std::string>{e.value}
+                                      ? impl_->TaskTree(e.value)
                                       : std::vector<std::string>{},
                          .at = e.time_micros});
       after_id = e.id;

@@ -18,5 +18,8 @@ void AddServeCommands(CLI::App& app, int& exit_code);
 void AddAgentCommands(CLI::App& app, int& exit_code);
 void AddTaskCommands(CLI::App& app, int& exit_code);
 void AddExplainCommand(CLI::App& app, int& exit_code);
+void AddApprovalsCommands(CLI::App& app, int& exit_code);
+void AddKillCommands(CLI::App& app, int& exit_code);
+void AddOwnersCommands(CLI::App& app, int& exit_code);
 
 }  // namespace mandate::cli

@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   mandate::cli::AddAgentCommands(app, exit_code);
   mandate::cli::AddTaskCommands(app, exit_code);
   mandate::cli::AddExplainCommand(app, exit_code);
+  mandate::cli::AddApprovalsCommands(app, exit_code);
+  mandate::cli::AddKillCommands(app, exit_code);
+  mandate::cli::AddOwnersCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -48,6 +48,8 @@ void AddServeCommands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--check-routes", options->check_routes,
                   "gateway config whose routes /v1/check (nginx, Envoy) maps requests with");
+  cmd->add_option("--governance", options->governance_file,
+                  "governance YAML: delegation policies, approvers, webhooks, known owners");
   cmd->add_option("--threads", options->threads, "HTTP worker threads")->capture_default_str();
   cmd->add_option("--port-file", *port_file, "write the bound port to this file once listening");
   cmd->callback([options, listen, port_file, &exit_code] {

@@ -1,6 +1,7 @@
 #include "src/mandate/attenuation.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "src/mandate/internal/pattern.h"
 
@@ -100,11 +101,6 @@ Status CheckAttenuation(const Grant& parent, const Grant& child) {
                       " calls in total, the parent has " + std::to_string(*parent.total_calls) +
                       " left");
   }
-  for (const std::string& label : child.labels) {
-    if (!Contains(parent.labels, label)) {
-      return Denied("delegation.new_label", "data label `" + label + "` is not held by the parent");
-    }
-  }
   for (const GrantedStep& step : child.steps) {
     auto held = std::find_if(parent.steps.begin(), parent.steps.end(),
                              [&](const GrantedStep& p) { return p.id == step.id; });
@@ -119,6 +115,12 @@ Status CheckAttenuation(const Grant& parent, const Grant& child) {
       return Denied("delegation.extra_step", "step `" + step.id + "` is not held by the parent");
     }
     if (Status status = CheckStep(*held, step); !status.ok()) return status;
+  }
+  // Labels last: a step the parent does not hold explains itself better than its labels.
+  for (const std::string& label : child.labels) {
+    if (!Contains(parent.labels, label)) {
+      return Denied("delegation.new_label", "data label `" + label + "` is not held by the parent");
+    }
   }
   return {};
 }
@@ -164,6 +166,153 @@ Grant CurrentGrant(const Chain& chain, const TaskProgress& progress, const TaskI
     grant.steps.push_back(std::move(held));
   }
   return grant;
+}
+
+Grant RemainingGrant(const Grant& grant, const Chain& chain, const TaskProgress& progress) {
+  Grant now = grant;
+  if (now.total_calls) {
+    now.total_calls = *now.total_calls > progress.calls ? *now.total_calls - progress.calls : 0;
+  }
+  const Mandate& m = chain.mandate();
+  for (GrantedStep& step : now.steps) {
+    const int index = m.StepIndex(step.id);
+    if (!step.calls || index < 0) continue;
+    const uint32_t used = progress.counts[index];
+    step.calls = *step.calls > used ? *step.calls - used : 0;
+  }
+  return now;
+}
+
+Status CheckCallWithinGrant(const Grant& grant, const Chain& chain, int step,
+                            std::string_view action, std::string_view resource,
+                            const TaskProgress& after) {
+  const Step& s = chain.mandate().steps[step];
+  auto held = std::find_if(grant.steps.begin(), grant.steps.end(),
+                           [&](const GrantedStep& g) { return g.id == s.id; });
+  if (held == grant.steps.end()) {
+    return Denied("delegation.step_not_granted", "step `" + s.id + "` was not handed to this task");
+  }
+  const bool action_held = std::any_of(held->actions.begin(), held->actions.end(), [&](auto& a) {
+    return internal::MatchPattern(ActionPattern(a), action, {});
+  });
+  if (!action_held) {
+    return Denied("delegation.action_not_granted",
+                  "step `" + s.id + "`: action `" + std::string(action) + "` was not handed on");
+  }
+  if (!held->resources.empty()) {
+    const bool resource_held =
+        std::any_of(held->resources.begin(), held->resources.end(), [&](const std::string& r) {
+          internal::ResourcePattern pattern;
+          return Compile(r, &pattern) && internal::MatchPattern(pattern, resource, {});
+        });
+    if (!resource_held) {
+      return Denied("delegation.resource_not_granted", "step `" + s.id + "`: resource `" +
+                                                           std::string(resource) +
+                                                           "` is outside what was handed on");
+    }
+  }
+  for (const auto* labels : {&s.reads, &s.writes}) {
+    for (const std::string& label : *labels) {
+      if (!Contains(grant.labels, label)) {
+        return Denied("delegation.label_not_granted",
+                      "step `" + s.id + "` touches data label `" + label + "`, not handed on");
+      }
+    }
+  }
+  if ((held->calls && after.counts[step] > *held->calls) ||
+      (grant.total_calls && after.calls > *grant.total_calls)) {
+    return Denied("delegation.budget_exhausted",
+                  "step `" + s.id + "`: the calls handed to this task are used up");
+  }
+  return {};
+}
+
+namespace {
+
+boost::json::array Strings(const std::vector<std::string>& items) {
+  boost::json::array out;
+  for (const auto& i : items) out.emplace_back(i);
+  return out;
+}
+
+bool ReadStrings(const boost::json::object& o, std::string_view key,
+                 std::vector<std::string>* out) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_array() || v->as_array().size() > 256) return false;
+  for (const auto& e : v->as_array()) {
+    if (!e.is_string()) return false;
+    out->emplace_back(e.as_string());
+  }
+  return true;
+}
+
+bool ReadCount(const boost::json::object& o, std::string_view key, std::optional<uint32_t>* out) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return true;
+  if (!v->is_int64() || v->as_int64() < 0 || v->as_int64() > UINT32_MAX) return false;
+  *out = static_cast<uint32_t>(v->as_int64());
+  return true;
+}
+
+}  // namespace
+
+boost::json::value GrantToJson(const Grant& grant) {
+  boost::json::array steps;
+  for (const GrantedStep& s : grant.steps) {
+    boost::json::object step{{"id", s.id},
+                             {"system", s.system},
+                             {"actions", Strings(s.actions)},
+                             {"resources", Strings(s.resources)},
+                             {"delegable", s.delegable}};
+    // As int64: a uint32_t would become a JSON uint64 that GrantFromJson does not read.
+    step["calls"] = s.calls ? boost::json::value(int64_t{*s.calls}) : boost::json::value(nullptr);
+    steps.push_back(std::move(step));
+  }
+  boost::json::object o{{"steps", std::move(steps)},
+                        {"labels", Strings(grant.labels)},
+                        {"deadline_us", grant.deadline_micros},
+                        {"may_delegate", grant.may_delegate}};
+  o["total_calls"] = grant.total_calls ? boost::json::value(int64_t{*grant.total_calls})
+                                       : boost::json::value(nullptr);
+  return o;
+}
+
+Result<Grant> GrantFromJson(const boost::json::value& json) {
+  auto invalid = [] {
+    return Err(InvalidArgument("delegation.invalid_grant", "delegation: malformed grant"));
+  };
+  const auto* o = json.if_object();
+  if (o == nullptr) return invalid();
+  Grant g;
+  const auto* steps = o->if_contains("steps");
+  const auto* deadline = o->if_contains("deadline_us");
+  const auto* may = o->if_contains("may_delegate");
+  if (steps == nullptr || !steps->is_array() || steps->as_array().size() > kMaxChainSteps ||
+      deadline == nullptr || !deadline->is_int64() || may == nullptr || !may->is_bool() ||
+      !ReadStrings(*o, "labels", &g.labels) || !ReadCount(*o, "total_calls", &g.total_calls)) {
+    return invalid();
+  }
+  g.deadline_micros = deadline->as_int64();
+  g.may_delegate = may->as_bool();
+  for (const auto& v : steps->as_array()) {
+    const auto* s = v.if_object();
+    if (s == nullptr) return invalid();
+    GrantedStep step;
+    const auto* id = s->if_contains("id");
+    const auto* system = s->if_contains("system");
+    const auto* delegable = s->if_contains("delegable");
+    if (id == nullptr || !id->is_string() || system == nullptr || !system->is_string() ||
+        delegable == nullptr || !delegable->is_bool() ||
+        !ReadStrings(*s, "actions", &step.actions) ||
+        !ReadStrings(*s, "resources", &step.resources) || !ReadCount(*s, "calls", &step.calls)) {
+      return invalid();
+    }
+    step.id = std::string(id->as_string());
+    step.system = std::string(system->as_string());
+    step.delegable = delegable->as_bool();
+    g.steps.push_back(std::move(step));
+  }
+  return g;
 }
 
 }  // namespace mandate

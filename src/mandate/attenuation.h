@@ -10,6 +10,7 @@
 // Thread-safety: pure functions over values.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,5 +48,21 @@ Status CheckAttenuation(const Grant& parent, const Grant& child);
 // cannot be written as a pattern and is left out (the grant shrinks: fail closed).
 Grant CurrentGrant(const Chain& chain, const TaskProgress& progress, const TaskInputs& inputs,
                    int64_t deadline_micros);
+
+// What a delegated task holds now: its handed-on `grant` with the budgets its `progress` used
+// up taken off (step budgets by step id, looked up in `chain`'s mandate).
+Grant RemainingGrant(const Grant& grant, const Chain& chain, const TaskProgress& progress);
+
+// Whether a call the chain allowed as `step` (progress `after` once allowed) stays inside a
+// delegated task's grant. Reasons: delegation.step_not_granted, delegation.action_not_granted,
+// delegation.resource_not_granted, delegation.label_not_granted, delegation.budget_exhausted.
+Status CheckCallWithinGrant(const Grant& grant, const Chain& chain, int step,
+                            std::string_view action, std::string_view resource,
+                            const TaskProgress& after);
+
+// The grant as JSON (persisted with the task, shown by the API) and back. FromJson refuses
+// anything malformed with `delegation.invalid_grant`.
+boost::json::value GrantToJson(const Grant& grant);
+Result<Grant> GrantFromJson(const boost::json::value& json);
 
 }  // namespace mandate

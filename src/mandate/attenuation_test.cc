@@ -161,5 +161,76 @@ limits: {max_calls: 10, deadline: 5m}
   ExpectReason(CheckAttenuation(h, child), "delegation.wider_resource");
 }
 
+std::shared_ptr<const Mandate> DriveMandate() {
+  LoadResult r = LoadMandateText(R"(name: export
+version: "1"
+owner: o
+systems: [{name: drive, kind: mcp, audience: drive}]
+steps:
+  - {id: list, system: drive, actions: list_files, resources: "q3", max_calls: 3, delegable: true}
+  - {id: read, system: drive, actions: "read_*", resources: "q3/*", reads: [pii], delegable: true}
+)",
+                                 "e.yaml");
+  EXPECT_TRUE(r.ok());
+  return r.mandate;
+}
+
+TEST(AttenuationTest, CallsOfADelegatedTaskStayInsideItsGrant) {
+  Chain chain(DriveMandate());
+  Grant g;
+  g.steps = {{"read", "drive", {"read_file"}, {"q3/a.txt"}, 2, false}};
+  g.labels = {"pii"};
+  g.total_calls = 5;
+  TaskProgress after;
+  after.counts[1] = 1;
+  after.calls = 1;
+  EXPECT_TRUE(CheckCallWithinGrant(g, chain, 1, "read_file", "q3/a.txt", after).ok());
+  ExpectReason(CheckCallWithinGrant(g, chain, 0, "list_files", "q3", after),
+               "delegation.step_not_granted");
+  ExpectReason(CheckCallWithinGrant(g, chain, 1, "read_meta", "q3/a.txt", after),
+               "delegation.action_not_granted");
+  ExpectReason(CheckCallWithinGrant(g, chain, 1, "read_file", "q3/b.txt", after),
+               "delegation.resource_not_granted");
+  after.counts[1] = 3;
+  ExpectReason(CheckCallWithinGrant(g, chain, 1, "read_file", "q3/a.txt", after),
+               "delegation.budget_exhausted");
+  g.labels.clear();
+  after.counts[1] = 1;
+  ExpectReason(CheckCallWithinGrant(g, chain, 1, "read_file", "q3/a.txt", after),
+               "delegation.label_not_granted");
+}
+
+TEST(AttenuationTest, RemainingGrantSubtractsWhatWasUsed) {
+  Chain chain(DriveMandate());
+  Grant g;
+  g.steps = {{"read", "drive", {"read_file"}, {}, 4, true}};
+  g.total_calls = 6;
+  TaskProgress p;
+  p.counts[1] = 3;
+  p.calls = 5;
+  Grant now = RemainingGrant(g, chain, p);
+  EXPECT_EQ(*now.steps[0].calls, 1u);
+  EXPECT_EQ(*now.total_calls, 1u);
+  p.counts[1] = 9;
+  EXPECT_EQ(*RemainingGrant(g, chain, p).steps[0].calls, 0u);
+}
+
+TEST(AttenuationTest, GrantJsonRoundTripAndHostileInput) {
+  Grant g = Parent();
+  g.may_delegate = false;
+  auto back = GrantFromJson(GrantToJson(g));
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  EXPECT_EQ(GrantToJson(*back), GrantToJson(g));
+  for (const char* bad :
+       {"null", "[]", R"({"steps":[]})",
+        R"({"steps":{},"deadline_us":1,"may_delegate":true,"labels":[]})",
+        R"({"steps":[{"id":1}],"deadline_us":1,"may_delegate":true,"labels":[]})",
+        R"({"steps":[],"deadline_us":1,"may_delegate":true,"labels":[],"total_calls":-1})"}) {
+    auto parsed = GrantFromJson(boost::json::parse(bad));
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_EQ(parsed.error().reason(), "delegation.invalid_grant");
+  }
+}
+
 }  // namespace
 }  // namespace mandate

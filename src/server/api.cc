@@ -11,10 +11,11 @@
 #include "src/server/internal_api.h"
 
 namespace mandate::server {
-namespace {
 
 using http::Request;
 using http::Response;
+
+// Helpers shared with the other route files (internal_api.h).
 
 constexpr json::Limits kBodyLimits{.max_bytes = 1 << 20, .max_depth = 32};
 
@@ -80,16 +81,7 @@ std::string RequestUrl(const Request& req) {
   return scheme + std::string(req.Header("host").value_or("")) + std::string(req.path());
 }
 
-// Who the task caller is and the proof it gave, for agent calls and for enforcement points
-// forwarding an agent's call (docs/api.md, "Who is calling").
-struct TaskCaller {
-  std::string token;
-  std::string dpop;
-  std::string method;
-  std::string url;
-  uint64_t connection = 0;
-  authority::Proof proof() const { return {dpop, method, url, connection}; }
-};
+namespace {
 
 // The authority may bind the caller to this connection; the binding must end with it (ids are
 // never reused, but the table of bindings is bounded).
@@ -102,6 +94,8 @@ void ForgetOnClose(const ApiContext& api, http::ConnectionInfo& connection) {
   };
   connection.user_data = std::shared_ptr<Unbind>(new Unbind{api.authority, connection.id});
 }
+
+}  // namespace
 
 Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
   TaskCaller c;
@@ -135,9 +129,8 @@ Result<boost::json::object> ReadObject(const Request& req) {
   return std::move(body->as_object());
 }
 
-// A string member: absent -> `fallback` (or an error when required), wrong type -> error.
 Result<std::string> StringField(const boost::json::object& o, std::string_view key, bool required,
-                                std::string fallback = "") {
+                                std::string fallback) {
   const auto* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) {
     if (required) {
@@ -152,6 +145,8 @@ Result<std::string> StringField(const boost::json::object& o, std::string_view k
   }
   return std::string(v->as_string());
 }
+
+namespace {
 
 // A tool call named in a request body: `system`, `action`, `resource`, `args`.
 struct BodyCall {
@@ -216,16 +211,21 @@ std::string TaskJson(const authority::TaskView& t) {
                         {"labels_read", std::move(labels)}};
   o["parent_task"] =
       t.parent_task.empty() ? boost::json::value(nullptr) : boost::json::value(t.parent_task);
+  if (!t.principal.empty()) o["on_behalf_of"] = t.principal;
   return json::Serialize(o);
 }
 
 Response StartTask(ApiContext& api, const Request& req) {
   auto body = ReadObject(req);
   if (!body) return ErrorResponse(body.error());
-  auto mandate = StringField(*body, "mandate", true);
+  auto delegated = StringField(*body, "delegated_task", false);  // docs/delegation.md
+  if (!delegated) return ErrorResponse(delegated.error());
+  auto mandate = StringField(*body, "mandate", delegated->empty());
   if (!mandate) return ErrorResponse(mandate.error());
   auto version = StringField(*body, "version", false);
   if (!version) return ErrorResponse(version.error());
+  auto on_behalf = StringField(*body, "on_behalf_of", false);  // a user's OIDC token
+  if (!on_behalf) return ErrorResponse(on_behalf.error());
   boost::json::object inputs;
   if (const auto* v = body->if_contains("inputs"); v && !v->is_null()) {
     if (!v->is_object())
@@ -243,7 +243,9 @@ Response StartTask(ApiContext& api, const Request& req) {
                                 .proof = {req.Header("dpop").value_or(""), req.method(), url, 0},
                                 .mandate = *mandate,
                                 .version = *version,
-                                .inputs = std::move(inputs)});
+                                .inputs = std::move(inputs),
+                                .delegated_task = *delegated,
+                                .on_behalf_of = *on_behalf});
   if (!started) return ErrorResponse(started.error());
   boost::json::object o{{"task_id", started->task_id},
                         {"task_token", started->task_token},
@@ -262,7 +264,11 @@ void Authorize(ApiContext& api, const Request& req, http::Responder responder) {
   if (const auto* v = body->if_contains("credential"); v && v->is_bool()) {
     (*call)->call.mint_credential = v->as_bool();
   }
+  auto approval = StringField(*body, "approval_id", false, "");  // docs/delegation.md
+  if (!approval) return responder.Send(ErrorResponse(approval.error()));
+  (*call)->call.approval_id = *approval;
   authority::Decision d = Decide(api, caller->token, caller->proof(), (*call)->call);
+  NotifyDecision(api, d);
   api.durable->Submit(d.audit_ticket, std::move(responder), Response::Json(200, DecisionJson(d)));
 }
 
@@ -318,6 +324,8 @@ Response Introspect(ApiContext& api, const Request& req) {
                                                                  {"exp", c.expires_at}}));
 }
 
+}  // namespace
+
 // Task-scoped endpoints accept the task's own agent (token + proof) or the operator.
 Result<std::string> TaskAccess(ApiContext& api, const Request& req) {
   const std::string id(req.PathParam("id"));
@@ -331,6 +339,8 @@ Result<std::string> TaskAccess(ApiContext& api, const Request& req) {
   }
   return id;
 }
+
+namespace {
 
 Response EndTask(ApiContext& api, const Request& req, bool complete) {
   auto id = TaskAccess(api, req);
@@ -374,6 +384,8 @@ Response Revoke(ApiContext& api, const Request& req) {
                                                {"tasks", std::move(tasks)}}));
 }
 
+}  // namespace
+
 std::string NoticeJson(const authority::RevocationNotice& n) {
   boost::json::array tasks;
   for (const auto& t : n.tasks) tasks.emplace_back(t);
@@ -384,6 +396,8 @@ std::string NoticeJson(const authority::RevocationNotice& n) {
                                              {"tasks", std::move(tasks)},
                                              {"at", n.at}});
 }
+
+namespace {
 
 // SSE: subscribe first, then replay what the client missed, de-duplicating by id.
 void RevocationStream(ApiContext& api, const Request& req, http::Responder responder) {
@@ -534,6 +548,7 @@ Status AddApiRoutes(http::Router& router, ApiContext& api) {
   }
   MANDATE_RETURN_IF_ERROR(router.Add(
       "GET", "/healthz", [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
+  MANDATE_RETURN_IF_ERROR(AddDelegationRoutes(router, api));
   return AddCheckRoutes(router, api);
 }
 

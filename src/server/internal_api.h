@@ -2,6 +2,7 @@
 // and mapping of outcomes to status codes. No decision logic lives here.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <memory>
 #include <string>
 
@@ -9,9 +10,13 @@
 #include "src/enforce/route_table.h"
 #include "src/http/server.h"
 #include "src/server/durable_responder.h"
+#include "src/server/governance.h"
 #include "src/server/service_metrics.h"
 
 namespace mandate::server {
+
+class WebhookNotifier;  // webhooks.h
+class ApprovalWaiters;  // approvals_api.cc
 
 struct ApiContext {
   authority::Authority* authority = nullptr;
@@ -21,7 +26,10 @@ struct ApiContext {
   std::string enforcement_token;                            // enforcement points' bearer token
   std::shared_ptr<const enforce::RouteTable> check_routes;  // may be null: /v1/check refuses
   std::string audit_chain = "main";
-  ServiceMetrics* metrics = nullptr;  // may be null: decisions are not counted
+  ServiceMetrics* metrics = nullptr;                    // may be null: decisions are not counted
+  std::shared_ptr<const Governance> governance;         // never null once serving
+  std::shared_ptr<WebhookNotifier> webhooks = nullptr;  // set by AddDelegationRoutes
+  std::shared_ptr<ApprovalWaiters> approval_waiters = nullptr;
 };
 
 // The credential after `<scheme> ` in an Authorization header value (case-insensitive scheme),
@@ -31,6 +39,40 @@ std::string_view AuthorizationCredential(std::string_view header, std::string_vi
 // Authority::Authorize, counted and timed in `api.metrics` (every decision route goes through it).
 authority::Decision Decide(ApiContext& api, std::string_view task_token,
                            const authority::Proof& proof, const authority::ToolCall& call);
+// ---- helpers shared by the route files (api.cc)
+// Who the task caller is and the proof it gave, for agent calls and for enforcement points
+// forwarding an agent's call (docs/api.md, "Who is calling").
+struct TaskCaller {
+  std::string token;
+  std::string dpop;
+  std::string method;
+  std::string url;
+  uint64_t connection = 0;
+  authority::Proof proof() const { return {dpop, method, url, connection}; }
+};
+int HttpStatus(StatusCode code);
+http::Response ErrorResponse(const Status& s);
+bool SameSecret(std::string_view presented, const std::string& expected);
+std::string_view Credential(const http::Request& req, std::string_view scheme);
+bool IsOperator(const http::Request& req, const ApiContext& api);
+bool IsEnforcementPoint(const http::Request& req, const ApiContext& api);
+std::string RequestUrl(const http::Request& req);
+Result<TaskCaller> ReadTaskCaller(const http::Request& req, const ApiContext& api);
+Result<boost::json::object> ReadObject(const http::Request& req);
+// A string member: absent -> `fallback` (or an error when required), wrong type -> error.
+Result<std::string> StringField(const boost::json::object& o, std::string_view key, bool required,
+                                std::string fallback = "");
+// A revocation as the stream and the webhooks send it.
+std::string NoticeJson(const authority::RevocationNotice& n);
+// The task id of the path (`{id}`) when the caller is that task's agent or the operator.
+Result<std::string> TaskAccess(ApiContext& api, const http::Request& req);
+
+// Delegation, approvals and governance routes (delegation_api.cc, approvals_api.cc); also
+// starts the webhook notifier and the approvals' long-poll waiters.
+[[nodiscard]] Status AddDelegationRoutes(http::Router& router, ApiContext& api);
+[[nodiscard]] Status AddApprovalRoutes(http::Router& router, ApiContext& api);
+// Tells the approvers' webhooks about a call that opened an approval.
+void NotifyDecision(ApiContext& api, const authority::Decision& d);
 
 // Adds every route of docs/api.md to `router`. `api` must outlive the server.
 [[nodiscard]] Status AddApiRoutes(http::Router& router, ApiContext& api);

@@ -26,6 +26,7 @@ struct ServeOptions {
   std::vector<std::string> oidc_issuers;  // issuer URLs (discovery)
   std::string issuer = "mandate";         // `iss` of our tokens and the audience agents use
   std::string check_routes;               // gateway YAML whose routes /v1/check maps requests with
+  std::string governance_file;            // delegation policies, approvers, webhooks, known owners
   int threads = 2;
   const Clock* clock = nullptr;  // default: the system clock
 };

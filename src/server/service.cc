@@ -189,14 +189,25 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
       return Err(InvalidArgument("mandate.invalid", d.ToString()));
   }
   deps.mandates = catalog.mandates;
+  auto governance = std::make_shared<Governance>();
+  if (!options.governance_file.empty()) {
+    auto loaded = LoadGovernanceFile(options.governance_file);
+    if (!loaded) return Err(loaded.error());
+    *governance = std::move(*loaded);
+  }
+  deps.delegation_policies = governance->delegation_policies;
+  deps.user_entities = governance->user_entities;
+  deps.user_policies = governance->user_policies;
 
   // 6. The authority.
   deps.clock = impl->clock;
   deps.store = impl->store.get();
   deps.audit = impl->metered_audit.get();
   deps.keys = impl->keys;
-  auto authority = authority::Authority::Open(
-      std::move(deps), {.issuer = options.issuer, .bootstrap_audience = options.issuer});
+  authority::Options authority_options{.issuer = options.issuer,
+                                       .bootstrap_audience = options.issuer};
+  authority_options.approval_ttl_seconds = governance->approval_ttl_seconds;
+  auto authority = authority::Authority::Open(std::move(deps), authority_options);
   if (!authority) return Err(authority.error());
   impl->authority = std::move(*authority);
   impl->metrics.WatchAuthority(*impl->authority);
@@ -217,7 +228,8 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
                .enforcement_token = *ep,
                .check_routes = nullptr,
                .audit_chain = "main",
-               .metrics = &impl->metrics};
+               .metrics = &impl->metrics,
+               .governance = governance};
   if (!options.check_routes.empty()) {
     auto routes = enforce::LoadRouteTableFile(options.check_routes);
     if (!routes) return Err(routes.error());

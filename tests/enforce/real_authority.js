@@ -15,8 +15,9 @@ async function waitForFile(file, ms) {
   throw new Error('timed out waiting for ' + file);
 }
 
-// mandates: { 'name.yaml': text }; checkRoutes: YAML text or null; quiet: drop the server's output.
-async function startRealAuthority(bin, dir, { mandates, checkRoutes = null, trustDomain = 'example.org', quiet = false }) {
+// mandates: { 'name.yaml': text }; checkRoutes: YAML text or null; quiet: drop the server's
+// output; extraArgs: more `mandate serve` flags.
+async function startRealAuthority(bin, dir, { mandates, checkRoutes = null, trustDomain = 'example.org', quiet = false, extraArgs = [] }) {
   const svidKey = await jose.generateKeyPair('ES256', { extractable: true });
   const svidJwk = { ...(await jose.exportJWK(svidKey.publicKey)), kid: 'svid-1', alg: 'ES256', use: 'jwt-svid' };
   fs.writeFileSync(path.join(dir, 'bundle.json'), JSON.stringify({ keys: [svidJwk] }));
@@ -30,6 +31,7 @@ async function startRealAuthority(bin, dir, { mandates, checkRoutes = null, trus
     fs.writeFileSync(path.join(dir, 'routes.yaml'), checkRoutes);
     args.push('--check-routes', path.join(dir, 'routes.yaml'));
   }
+  args.push(...extraArgs);
   const child = spawn(bin, args, { stdio: ['ignore', quiet ? 'ignore' : 'inherit', quiet ? 'ignore' : 'inherit'] });
   const port = await waitForFile(path.join(dir, 'port'), 30000);
   const url = `http://127.0.0.1:${port}`;
@@ -38,12 +40,13 @@ async function startRealAuthority(bin, dir, { mandates, checkRoutes = null, trus
     url,
     child,
     epTokenFile: path.join(data, 'ep.token'),
-    async startTask(agent, spiffeId, mandate, inputs = {}) {
+    // `extra` joins the body (e.g. `delegated_task` to start a child a delegation created).
+    async startTask(agent, spiffeId, mandate, inputs = {}, extra = {}) {
       const svid = await new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'svid-1', typ: 'JWT' })
         .setSubject(spiffeId).setAudience('mandate').setIssuedAt().setExpirationTime('5m').sign(svidKey.privateKey);
       const r = await fetch(url + '/v1/tasks', { method: 'POST', headers: {
         authorization: 'Bearer ' + svid, dpop: await agent.proof('POST', url + '/v1/tasks'),
-        'content-type': 'application/json' }, body: JSON.stringify({ mandate, inputs }) });
+        'content-type': 'application/json' }, body: JSON.stringify({ mandate, inputs, ...extra }) });
       const body = await r.json();
       if (r.status !== 201) throw new Error('task start failed: ' + r.status + ' ' + JSON.stringify(body));
       return { taskId: body.task_id, token: body.task_token };

@@ -54,7 +54,9 @@ uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, cons
   audit::Record r;
   r.kind = audit::RecordKind::kDecision;
   r.agent = std::string(call.agent);
-  r.principal = call.mandate ? call.mandate->owner : "";
+  r.principal = !call.principal.empty() ? std::string(call.principal)
+                : call.mandate          ? call.mandate->owner
+                                        : "";
   r.task = std::string(call.task_id);
   r.step = d.step;
   r.system = std::string(call.call.system);
@@ -88,7 +90,7 @@ uint64_t Authority::Impl::AuditLifecycle(std::string_view event, uint64_t task_i
   audit::Record r;
   r.kind = audit::RecordKind::kLifecycle;
   r.agent = task.agent;
-  r.principal = m.owner;
+  r.principal = task.principal.empty() ? m.owner : task.principal;
   r.task = FormatTaskId(task_id);
   r.decision = std::string(event);
   if (!reason.empty()) r.reasons.emplace_back(reason);

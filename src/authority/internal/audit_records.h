@@ -19,6 +19,7 @@ namespace mandate::authority {
 struct AuditCallRecord {
   std::string_view task_id;
   std::string_view agent;
+  std::string_view principal;  // the user the task acts for; empty: the mandate's owner answers
   ToolCall call;
   std::string_view args_digest;
   const Mandate* mandate = nullptr;

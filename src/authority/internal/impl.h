@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "src/authority/authority.h"
+#include "src/authority/internal/approval_book.h"
 #include "src/authority/internal/deadline_queue.h"
 #include "src/authority/internal/live_task.h"
 #include "src/authority/internal/revocation_index.h"
@@ -52,6 +53,7 @@ struct Authority::Impl {
   DeadlineQueue deadlines;
   RevocationIndex revocations;
   StringInterner interned;  // agents and key thumbprints, shared by their tasks
+  ApprovalBook approvals;
 
   // Bound connections: connection id -> (task token, key thumbprint) verified with a proof.
   std::mutex bound_mu;
@@ -78,9 +80,36 @@ struct Authority::Impl {
   Result<RevokeResult> RevokeLocked(const RevokeRequest& request, store::TaskState state);
   void Notify(const RevocationNotice& notice);
   TaskView View(uint64_t id, const LiveTask& task) const;
-  // The agents that delegated down to the task whose parent is `parent`, most recent first
-  // (RFC 8693 `act` nesting).
-  std::vector<std::string> ActorChain(uint64_t parent);
+  // The delegatee starting the child task a delegation created (delegation.cc).
+  Result<StartedTask> ClaimDelegatedTask(const std::string& agent, const std::string& jkt,
+                                         std::string_view task_id);
+  std::shared_ptr<const cedar::Authorizer> delegation_policies;  // null: none configured
+  // Approvals (approvals.cc). GateApproval: for a call the chain and Cedar allowed but a human
+  // must approve (`approval: required` or an `@escalate` forbid), an allow when an approval for
+  // exactly this call is used now, else pending / deny. A new approval lands in `created`.
+  // REQUIRES: the task's lock held.
+  Decision GateApproval(const LiveTask& task, const CompiledMandate& cm, const std::string& task_id,
+                        const Step& step, const ToolCall& call, const std::string& escalation,
+                        int64_t now_us, std::optional<store::ApprovalRecord>* created);
+  // Whether a deny came from a `forbid` annotated `@escalate`.
+  bool IsEscalation(const CompiledMandate& cm, const Decision& deny) const;
+  // On behalf of a user (on_behalf.cc): the user policies and entities, and the check that
+  // the user may do what the mandate just allowed (the intersection).
+  std::shared_ptr<const cedar::Authorizer> user_policies;  // null: none configured
+  cedar::Entities user_entities;
+  Status LoadUserPolicies();
+  Result<std::string> VerifyPrincipal(std::string_view user_token);
+  // REQUIRES: the task's lock held; `allowed` is the mandate's allow.
+  Decision CheckUserEntitled(const LiveTask& task, const Step& step, const ToolCall& call,
+                             Decision allowed, int64_t now_us) const;
+  // `root` and every task delegated below it, from the store (a replayed revocation names the
+  // whole tree, as the live notice did).
+  std::vector<std::string> TaskTree(const std::string& root);
+  // Builds `delegation_policies` from deps.delegation_policies (a default permit + forbids).
+  Status LoadDelegationPolicies();
+  uint64_t AuditDelegation(const DelegateRequest& request, const std::string& delegator,
+                           const Mandate& mandate, const Delegation* granted,
+                           const Status& refused);
   store::TaskRecord ToRecord(uint64_t id, const LiveTask& task) const;
   uint64_t AuditLifecycle(std::string_view event, uint64_t task_id, const LiveTask& task,
                           std::string_view reason);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "src/cedar/cedar.h"
+#include "src/mandate/attenuation.h"
 #include "src/mandate/chain.h"
 #include "src/store/store.h"
 
@@ -77,6 +78,13 @@ struct LiveTask {
       inputs;  // bound task inputs: resource patterns and guards (context.inputs) read them
   TaskProgress progress;
   std::vector<uint64_t> children;  // delegated tasks
+  // A delegated task: what its parent handed on (null for a root task). Its calls must stay
+  // inside it; `jkt` stays empty until the delegatee starts the task with its own key.
+  std::shared_ptr<const Grant> grant;
+  std::string principal;  // the user the task acts for (on behalf of); empty when none
+  // The agents that delegated down to this task, most recent first (RFC 8693 `act`), kept
+  // here so a decision never reads another task under its own task's lock.
+  std::vector<std::string> actors;
 };
 
 // "t_" + 16 lowercase hex digits <-> the 64-bit key of the task table.

@@ -40,6 +40,13 @@ std::string Blob(const LiveTask& task, size_t steps) {
                            {"progress", ProgressToJson(task.progress, steps)},
                            {"progress_seq", task.progress_seq},
                            {"last_call_us", task.last_call_us}};
+  if (task.grant) blob["grant"] = GrantToJson(*task.grant);
+  if (!task.principal.empty()) blob["principal"] = task.principal;
+  if (!task.actors.empty()) {
+    boost::json::array actors;
+    for (const auto& a : task.actors) actors.emplace_back(a);
+    blob["actors"] = std::move(actors);
+  }
   return json::Serialize(blob);
 }
 
@@ -123,6 +130,13 @@ Status Recover(Authority::Impl& impl) {
     task.deadline_us = r.deadline_micros;
     if (const auto* v = o.if_contains("jkt"); v && v->is_string())
       task.jkt = impl.interned.Intern(v->as_string().c_str());
+    if (const auto* v = o.if_contains("actors"); v && v->is_array()) {
+      for (const auto& a : v->as_array()) {
+        if (a.is_string()) task.actors.emplace_back(a.as_string());
+      }
+    }
+    if (const auto* v = o.if_contains("principal"); v && v->is_string())
+      task.principal = v->as_string().c_str();
     if (const auto* v = o.if_contains("last_call_us"); v && v->is_int64())
       task.last_call_us = v->as_int64();
     if (const auto* v = o.if_contains("progress_seq"); v && v->is_int64())
@@ -143,6 +157,12 @@ Status Recover(Authority::Impl& impl) {
     task.inputs = inputs;
     uint64_t parent = 0;
     if (!r.parent_id.empty() && ParseTaskId(r.parent_id, &parent)) {
+      // A delegated task without its grant would hold its whole mandate: not recovered.
+      const auto* grant = o.if_contains("grant");
+      if (grant == nullptr) continue;
+      auto held = GrantFromJson(*grant);
+      if (!held) continue;
+      task.grant = std::make_shared<const Grant>(std::move(*held));
       task.parent = parent;
       edges.emplace_back(parent, key);
     }
