@@ -2,7 +2,7 @@
 // reference cedar-wasm (bench/cedar/wasm_bench.js, statefulIsAuthorized over a pre-parsed
 // policy set, entities sliced to the request), on a 10-policy/32-entity set and a
 // 1,000-policy/1,000-entity set. Prints decisions/s, median µs and the ratio for both.
-//   cedar_bench [--no-wasm] [--iterations N]
+//   cedar_bench [--no-wasm] [--iterations N] [--wasm-iterations N]
 #include <unistd.h>
 #include <algorithm>
 #include <boost/json.hpp>
@@ -176,10 +176,12 @@ std::optional<Figures> RunWasm(const Scenario& s, int iterations) {
 int main(int argc, char** argv) {
   bool wasm = true;
   int iterations = 200000;
+  int wasm_iterations_flag = 0;  // 0: iterations / 20, at least 1,000
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--no-wasm") wasm = false;
     if (a == "--iterations" && i + 1 < argc) iterations = std::atoi(argv[++i]);
+    if (a == "--wasm-iterations" && i + 1 < argc) wasm_iterations_flag = std::atoi(argv[++i]);
   }
   std::printf("%-22s %14s %12s %14s %12s %9s %9s\n", "set", "mandate dec/s", "mandate µs",
               "wasm dec/s", "wasm µs", "ratio", "allow");
@@ -188,7 +190,8 @@ int main(int argc, char** argv) {
     Figures m = RunMandate(s, iterations);
     std::optional<Figures> w;
     // The reference is ~100x slower: give it fewer iterations over the same request cycle.
-    int wasm_iterations = std::max(1000, iterations / 20);
+    int wasm_iterations =
+        wasm_iterations_flag > 0 ? wasm_iterations_flag : std::max(1000, iterations / 20);
     if (wasm) w = RunWasm(s, wasm_iterations);
     std::string name = std::to_string(np) + " pol/" + std::to_string(ne) + " ent";
     if (w) {
