@@ -11,6 +11,7 @@ namespace mandate::cli {
 void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddMandateCommands(CLI::App& app, int& exit_code);
 void AddTokenCommands(CLI::App& app, int& exit_code);
+void AddKeysCommands(CLI::App& app, int& exit_code);
 void AddAuditCommands(CLI::App& app, int& exit_code);
 void AddCedarCommands(CLI::App& app, int& exit_code);
 void AddEnforceCommands(CLI::App& app, int& exit_code);

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   mandate::cli::AddVersionCommand(app, exit_code);
   mandate::cli::AddMandateCommands(app, exit_code);
   mandate::cli::AddTokenCommands(app, exit_code);
+  mandate::cli::AddKeysCommands(app, exit_code);
   mandate::cli::AddAuditCommands(app, exit_code);
   mandate::cli::AddCedarCommands(app, exit_code);
   mandate::cli::AddEnforceCommands(app, exit_code);

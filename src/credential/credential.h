@@ -99,7 +99,9 @@ class KeyRing {
   // Loads keys from `store`, creating the first key when there is none.
   static Result<std::shared_ptr<KeyRing>> Open(SigningKeyStore& store, const Clock& clock,
                                                KeyRingOptions options = {});
-  // Rotates when the active key is older than the rotation period; drops retired keys.
+  // Adopts keys other processes saved in the store (`mandate keys rotate`), drops retired keys,
+  // and rotates when the active key is older than the rotation period. The server calls it
+  // every minute, so an offline rotation is live within a minute without a restart.
   Status RotateIfDue();
   // Makes a fresh key active now; the previous one stays published for the overlap window.
   Status Rotate();

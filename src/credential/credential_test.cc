@@ -133,6 +133,32 @@ TEST(KeyRing, RotationKeepsOldKeyForTheOverlapThenDropsIt) {
   EXPECT_EQ(reopened->Active()->key.kid(), f.ring->Active()->key.kid());
 }
 
+// `mandate keys rotate` rotates through a second key ring over the same store while the server's
+// ring keeps running: the server's next tick adopts the new key and keeps the old one published.
+TEST(KeyRing, AdoptsARotationSavedByAnotherProcess) {
+  Fixture f;
+  const std::string old_kid = f.ring->Active()->key.kid();
+  auto old_token = *f.issuer->MintStepCredential(f.Step(), 7200);
+  f.clock.AdvanceSeconds(5);
+  auto offline = *KeyRing::Open(*f.store, f.clock);
+  ASSERT_TRUE(offline->Rotate().ok());
+  const std::string new_kid = offline->Active()->key.kid();
+  ASSERT_NE(new_kid, old_kid);
+  EXPECT_EQ(f.ring->Active()->key.kid(), old_kid);  // not yet: the server ticks once a minute
+  ASSERT_TRUE(f.ring->RotateIfDue().ok());
+  EXPECT_EQ(f.ring->Active()->key.kid(), new_kid);
+  EXPECT_TRUE(f.ring->PublicKeys()->Contains(old_kid));
+  EXPECT_TRUE(f.verifier->VerifyStepCredential(old_token, "github").has_value());
+  auto new_token = *f.issuer->MintStepCredential(f.Step());
+  EXPECT_TRUE(f.verifier->VerifyStepCredential(new_token, "github").has_value());
+  // After the overlap the old key is gone, and with it every credential it signed.
+  f.clock.AdvanceSeconds(3601);
+  ASSERT_TRUE(f.ring->RotateIfDue().ok());
+  EXPECT_FALSE(f.ring->PublicKeys()->Contains(old_kid));
+  EXPECT_EQ(f.verifier->VerifyStepCredential(old_token, "github").error().reason(),
+            "jws.kid_unknown");
+}
+
 TEST(KeyRing, TokensOfARemovedKeyAreRejectedEvenWhenCached) {
   Fixture f;
   auto token = *f.issuer->MintStepCredential(f.Step(), 600);

@@ -85,6 +85,33 @@ struct KeyRing::State {
     return std::shared_ptr<const ActiveSigningKey>(std::move(active));
   }
 
+  // REQUIRES: mu held. Adopts what another process (`mandate keys rotate` on the same store)
+  // saved: new keys, changed retirement times, deleted keys. Parsed keys are reused by kid.
+  Status RefreshLocked() {
+    auto stored = store.LoadSigningKeys();
+    if (!stored) return stored.error();
+    bool changed = stored->size() != keys.size();
+    std::vector<Entry> next;
+    for (const auto& s : *stored) {
+      auto known = std::find_if(keys.begin(), keys.end(),
+                                [&](const Entry& e) { return e.stored.kid == s.kid; });
+      if (known != keys.end()) {
+        changed = changed || known->stored.retire_at != s.retire_at;
+        next.push_back({s, known->signing});
+        continue;
+      }
+      auto loaded = Load(s);
+      if (!loaded) return loaded.error();
+      next.push_back({s, *loaded});
+      changed = true;
+    }
+    if (changed) {
+      keys = std::move(next);
+      Publish();
+    }
+    return {};
+  }
+
   // REQUIRES: mu held.
   Status RotateLocked() {
     const int64_t now = clock.NowSeconds();
@@ -139,15 +166,22 @@ Result<std::shared_ptr<KeyRing>> KeyRing::Open(SigningKeyStore& store, const Clo
 
 Status KeyRing::Rotate() {
   std::lock_guard lock(state_->mu);
+  MANDATE_RETURN_IF_ERROR(state_->RefreshLocked());
   return state_->RotateLocked();
 }
 
 Status KeyRing::RotateIfDue() {
   std::lock_guard lock(state_->mu);
+  MANDATE_RETURN_IF_ERROR(state_->RefreshLocked());
   const int64_t now = state_->clock.NowSeconds();
   bool changed = false;
   for (auto it = state_->keys.begin(); it != state_->keys.end();) {
     const bool is_newest = std::next(it) == state_->keys.end();
+    if (!is_newest && it->stored.retire_at == 0) {
+      // Superseded without a retirement time (two rotations raced): start its overlap now.
+      it->stored.retire_at = now + state_->options.overlap_seconds;
+      if (Status s = state_->store.SaveSigningKey(it->stored); !s.ok()) return s;
+    }
     if (!is_newest && it->stored.retire_at != 0 && it->stored.retire_at <= now) {
       if (Status s = state_->store.DeleteSigningKey(it->stored.kid); !s.ok()) return s;
       it = state_->keys.erase(it);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "src/credential/credential.h"
+#include "src/store/store.h"
 #include "src/util/clock.h"
 #include "src/util/status.h"
 
@@ -47,5 +49,12 @@ class Service {
 
 // Creates `path` with 32 random bytes as hex (mode 0600) unless it exists; returns its content.
 [[nodiscard]] Result<std::string> EnsureSecretFile(const std::string& path);
+
+// Opens the store of a data folder exactly as Start does (master key from the environment, else
+// DATA/master.key, created when missing); for offline commands such as `mandate keys`.
+[[nodiscard]] Result<std::unique_ptr<store::Store>> OpenDataStore(const std::string& data_dir,
+                                                                  const std::string& store_url);
+// The issuer's signing keys kept in `store` (private keys sealed under the master key).
+std::unique_ptr<credential::SigningKeyStore> NewStoreSigningKeyStore(store::Store& store);
 
 }  // namespace mandate::server

@@ -86,6 +86,34 @@ Result<std::string> EnsureSecretFile(const std::string& path) {
   return std::string(hex);
 }
 
+Result<std::unique_ptr<store::Store>> OpenDataStore(const std::string& data_dir,
+                                                    const std::string& store_url) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return Err(Internal("config.data_dir", "cannot create `" + data_dir + "`: " + ec.message()));
+  }
+  auto master = store::LoadMasterKey();
+  if (!master) return Err(master.error());
+  std::string master_key = *master;
+  if (master_key.empty()) {
+    auto hex = EnsureSecretFile(data_dir + "/master.key");
+    if (!hex) return Err(hex.error());
+    master_key.resize(32);
+    size_t len = 0;
+    if (sodium_hex2bin(reinterpret_cast<unsigned char*>(master_key.data()), 32, hex->data(),
+                       hex->size(), nullptr, &len, nullptr) != 0 ||
+        len != 32) {
+      return Err(InvalidArgument("store.master_key", "`master.key` must hold 64 hex digits"));
+    }
+  }
+  return store::OpenStore(store_url.empty() ? data_dir : store_url, {.master_key = master_key});
+}
+
+std::unique_ptr<credential::SigningKeyStore> NewStoreSigningKeyStore(store::Store& store) {
+  return std::make_unique<StoreKeyStore>(store);
+}
+
 struct Service::Impl {
   SystemClock system_clock;
   const Clock* clock = nullptr;
@@ -93,7 +121,7 @@ struct Service::Impl {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<audit::AuditLog> metered_audit;  // `audit`, counted
-  std::unique_ptr<StoreKeyStore> key_store;
+  std::unique_ptr<credential::SigningKeyStore> key_store;
   std::shared_ptr<credential::KeyRing> keys;
   identity::TrustBundles bundles;
   std::unique_ptr<authority::Authority> authority;
@@ -131,22 +159,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
         Internal("config.data_dir", "cannot create `" + options.data_dir + "`: " + ec.message()));
 
   // 1. Store (the master key seals signing keys and secrets at rest).
-  auto master = store::LoadMasterKey();
-  if (!master) return Err(master.error());
-  std::string master_key = *master;
-  if (master_key.empty()) {
-    auto hex = EnsureSecretFile(options.data_dir + "/master.key");
-    if (!hex) return Err(hex.error());
-    master_key.resize(32);
-    size_t len = 0;
-    if (sodium_hex2bin(reinterpret_cast<unsigned char*>(master_key.data()), 32, hex->data(),
-                       hex->size(), nullptr, &len, nullptr) != 0 ||
-        len != 32) {
-      return Err(InvalidArgument("store.master_key", "`master.key` must hold 64 hex digits"));
-    }
-  }
-  auto store = store::OpenStore(options.store_url.empty() ? options.data_dir : options.store_url,
-                                {.master_key = master_key});
+  auto store = OpenDataStore(options.data_dir, options.store_url);
   if (!store) return Err(store.error());
   impl->store = std::move(*store);
 
@@ -158,7 +171,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
   impl->metrics.WatchAudit(*impl->audit);
 
   // 3. The issuer's signing keys.
-  impl->key_store = std::make_unique<StoreKeyStore>(*impl->store);
+  impl->key_store = NewStoreSigningKeyStore(*impl->store);
   auto keys = credential::KeyRing::Open(*impl->key_store, *impl->clock);
   if (!keys) return Err(keys.error());
   impl->keys = std::move(*keys);
