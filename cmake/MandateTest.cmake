@@ -27,3 +27,37 @@ function(mandate_integration_test name script)
   set_tests_properties(${name} PROPERTIES LABELS integration TIMEOUT ${ARG_TIMEOUT}
                        ENVIRONMENT "MANDATE_BIN=$<TARGET_FILE:mandate>;MANDATE_SHARED=${CMAKE_SOURCE_DIR}/../shared")
 endfunction()
+
+# Every executable target at or below `dir`, except those under bench/ and fuzz/.
+function(mandate_collect_executables dir out)
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  set(found)
+  foreach(t IN LISTS targets)
+    get_target_property(type ${t} TYPE)
+    get_target_property(source_dir ${t} SOURCE_DIR)
+    if(type STREQUAL "EXECUTABLE" AND NOT source_dir MATCHES "^${CMAKE_SOURCE_DIR}/(bench|fuzz)")
+      list(APPEND found ${t})
+    endif()
+  endforeach()
+  foreach(d IN LISTS subdirs)
+    mandate_collect_executables(${d} sub)
+    list(APPEND found ${sub})
+  endforeach()
+  set(${out} ${found} PARENT_SCOPE)
+endfunction()
+
+# `integration_tests` builds what the integration tests run (the mandate binary and the test
+# drivers) and no unit test: CI runs the unit tests in the sanitizer build only, so the release
+# build does not compile them a second time.
+function(mandate_integration_tests_target)
+  get_property(unit GLOBAL PROPERTY MANDATE_UNIT_TESTS)
+  mandate_collect_executables(${CMAKE_SOURCE_DIR} executables)
+  set(deps)
+  foreach(t IN LISTS executables)
+    if(NOT t IN_LIST unit)
+      list(APPEND deps ${t})
+    endif()
+  endforeach()
+  add_custom_target(integration_tests DEPENDS ${deps})
+endfunction()

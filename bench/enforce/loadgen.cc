@@ -4,7 +4,8 @@
 // as the connections allow (saturation). Each request may carry a fresh DPoP proof, minted
 // before the run so minting never counts as latency.
 //
-// loadgen --url URL --rate R --seconds S --connections C [--task-token T --agent-key JWK]
+// loadgen --url URL --rate R --seconds S --connections C [--task-token T --agent-key JWK
+//         --max-proofs N]
 // prints one JSON line: {"rate":R,"sent":N,"ok":N,"rps":X,"p50_us":..,"p99_us":..,"max_us":..}
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
   app.add_option("--task-token", task_token);
   app.add_option("--agent-key", key_file, "private JWK: sign a DPoP proof per request");
   app.add_option("--htu", htu, "URL the proofs name (default --url)");
+  size_t max_proofs = 0;
+  app.add_option("--max-proofs", max_proofs,
+                 "at saturation, proofs minted before the run (default 40,000 per second); the run "
+                 "ends early when they are used up");
   CLI11_PARSE(app, argc, argv);
   if (htu.empty()) htu = url;
 
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     size_t n = rate > 0 ? total : static_cast<size_t>(40'000 * seconds);
+    if (rate <= 0 && max_proofs > 0) n = std::min(n, max_proofs);
     total = std::min(total, n);
     int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())

@@ -103,11 +103,6 @@ size_t ReplayCache::size() const {
 
 // ---- CredentialVerifier -------------------------------------------------------------------
 
-struct VerifiedEntry {
-  std::shared_ptr<const CredentialClaims> claims;
-  std::string kid;
-};
-
 struct CredentialVerifier::Impl {
   Impl(std::string iss, KeySetSource k, RevocationCheck r, const Clock& c, VerifierOptions o)
       : issuer(std::move(iss)),
@@ -125,13 +120,12 @@ struct CredentialVerifier::Impl {
   const Clock& clock;
   VerifierOptions options;
   mutable internal::BoundedMap<internal::CachedHeader> headers;
-  mutable internal::BoundedMap<VerifiedEntry, internal::TokenTailHash> verified;
+  mutable internal::VerifiedTokenCache verified;
   mutable ReplayCache single_use;
 
   // Checks that hold on every use, cached or not.
   Result<std::shared_ptr<const CredentialClaims>> Admit(
-      std::shared_ptr<const CredentialClaims> claims, std::string_view system) const {
-    const int64_t now = clock.NowSeconds();
+      std::shared_ptr<const CredentialClaims> claims, std::string_view system, int64_t now) const {
     if (now >= claims->expires_at + options.skew_seconds) {
       return Err(Unauthenticated("jwt.expired", "jwt: expired at " +
                                                     std::to_string(claims->expires_at) + ", now " +
@@ -162,9 +156,12 @@ struct CredentialVerifier::Impl {
                                                          std::string_view system) const {
     std::shared_ptr<const KeySet> key_set = keys ? keys() : nullptr;
     if (!key_set) return Err(Internal("keys.none", "credential: no issuer keys available"));
-    if (auto hit = verified.Find(token)) {
-      if (hit->claims->kind == kind && key_set->Contains(hit->kid))
-        return Admit(hit->claims, system);
+    const int64_t now = clock.NowSeconds();
+    if (auto hit = verified.Find(token, now)) {
+      if (hit->claims.kind == kind && key_set->Contains(hit->kid)) {
+        // Shares the entry's ownership: the claims live as long as any caller holds them.
+        return Admit(std::shared_ptr<const CredentialClaims>(hit, &hit->claims), system, now);
+      }
       verified.Erase(token);  // signed by a key no longer published: verify from scratch
     }
     auto parts = internal::SplitCompact(token);
@@ -192,7 +189,6 @@ struct CredentialVerifier::Impl {
       return Err(Unauthenticated("jwt.iss_mismatch",
                                  "jwt: `iss` `" + claims->issuer + "` is not `" + issuer + "`"));
     }
-    const int64_t now = clock.NowSeconds();
     if (now + options.skew_seconds < claims->issued_at) {
       return Err(Unauthenticated(
           "jwt.iat_future", "jwt: issued in the future at " + std::to_string(claims->issued_at)));
@@ -202,10 +198,12 @@ struct CredentialVerifier::Impl {
                                                          "` is not `" + issuer + "`"));
     }
     // Signature and stable claims hold for the token's life; Admit re-checks the rest each use.
-    auto shared = std::make_shared<const CredentialClaims>(std::move(*claims));
-    verified.Insert(token,
-                    std::make_shared<const VerifiedEntry>(VerifiedEntry{shared, (*key)->kid()}));
-    return Admit(std::move(shared), system);
+    const int64_t served_until = claims->expires_at + options.skew_seconds;
+    auto entry = std::make_shared<const internal::VerifiedTokenCache::Entry>(
+        internal::VerifiedTokenCache::Entry{std::string(token), std::move(*claims), (*key)->kid(),
+                                            served_until});
+    verified.Insert(entry, now);
+    return Admit(std::shared_ptr<const CredentialClaims>(entry, &entry->claims), system, now);
   }
 };
 

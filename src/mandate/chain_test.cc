@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <chrono>
-#include <cstdio>
 
 namespace mandate {
 namespace {
@@ -252,19 +250,17 @@ TEST_F(ChainTest, HostileResourcesFailClosedQuickly) {
   EXPECT_EQ(Call("erp", "GET", slashes).reason(), "chain.resource_mismatch");
 }
 
-TEST_F(ChainTest, MatchIsFast) {
+// Matching reads the progress and never changes it: the same call matches the same way every
+// time. (Its speed is measured in bench/authority, not asserted here.)
+TEST_F(ChainTest, MatchIsPureAndRepeatable) {
   Call("erp", "GET", "/vendors/acme/invoices");
   const ChainCall call{"erp", "GET", "/vendors/acme/invoices/42"};
-  constexpr int kRounds = 200000;
+  const TaskProgress before = progress_;
   int allowed = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kRounds; ++i) allowed += chain_->Match(progress_, call, inputs_).allowed();
-  const double ns =
-      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
-      kRounds;
-  std::printf("chain match: %.0f ns per call, progress %zu bytes\n", ns, sizeof(TaskProgress));
-  EXPECT_EQ(allowed, kRounds);
-  EXPECT_LT(ns, 20000.0);  // generous: sanitizer builds run this too
+  for (int i = 0; i < 1000; ++i) allowed += chain_->Match(progress_, call, inputs_).allowed();
+  EXPECT_EQ(allowed, 1000);
+  EXPECT_EQ(progress_.calls, before.calls);
+  EXPECT_EQ(progress_.steps_done, before.steps_done);
 }
 
 }  // namespace

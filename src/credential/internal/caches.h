@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "src/credential/credential.h"
 #include "src/credential/internal/jws_parts.h"
 #include "src/credential/jose.h"
 
@@ -21,39 +23,30 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// Hashes only the last 48 bytes: for a compact JWS that is the tail of the signature, unique per
-// token. Equality still compares the whole key, so this only chooses buckets.
-struct TokenTailHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const {
-    return std::hash<std::string_view>{}(s.size() > 48 ? s.substr(s.size() - 48) : s);
-  }
-};
-
 // A bounded map from exact strings (a token, a header) to shared immutable values. Lookups
 // compare the full key, so a hash collision can never return another token's entry. When a
 // shard is full it is cleared: the cache is an accelerator, never the source of truth.
-template <typename Value, typename Hash = StringHash>
+template <typename Value>
 class BoundedMap {
  public:
   explicit BoundedMap(size_t capacity) : shard_capacity_(capacity / kShards + 1) {}
 
   std::shared_ptr<const Value> Find(std::string_view key) const {
-    const size_t h = Hash{}(key);
+    const size_t h = StringHash{}(key);
     const Shard& shard = shards_[h % kShards];
     std::lock_guard lock(shard.mu);
     auto it = shard.map.find(key);
     return it == shard.map.end() ? nullptr : it->second;
   }
   void Insert(std::string_view key, std::shared_ptr<const Value> value) {
-    const size_t h = Hash{}(key);
+    const size_t h = StringHash{}(key);
     Shard& shard = shards_[h % kShards];
     std::lock_guard lock(shard.mu);
     if (shard.map.size() >= shard_capacity_) shard.map.clear();
     shard.map.insert_or_assign(std::string(key), std::move(value));
   }
   void Erase(std::string_view key) {
-    const size_t h = Hash{}(key);
+    const size_t h = StringHash{}(key);
     Shard& shard = shards_[h % kShards];
     std::lock_guard lock(shard.mu);
     auto it = shard.map.find(key);
@@ -64,7 +57,7 @@ class BoundedMap {
   static constexpr size_t kShards = 16;
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<const Value>, Hash, std::equal_to<>>
+    std::unordered_map<std::string, std::shared_ptr<const Value>, StringHash, std::equal_to<>>
         map;  // GUARDED_BY(mu)
   };
   size_t shard_capacity_;
@@ -76,6 +69,44 @@ struct CachedHeader {
   DecodedHeader decoded;
   std::optional<PublicKey> jwk;
   Status jwk_error;  // why `jwk` is absent when the header had one
+};
+
+// A fast non-cryptographic 64-bit hash of a whole token (four independent multiply lanes, so
+// a 600-byte credential hashes in a few dozen nanoseconds; std::hash took several hundred).
+// It only picks a bucket: callers compare the full bytes. `seed` is random per process.
+uint64_t TokenHash(std::string_view bytes, uint64_t seed);
+
+// Verified task tokens and step credentials by exact token bytes: sharded, bounded and
+// expiring. A hit requires the whole token to match byte for byte, so a hash collision can only
+// cost a miss. Entries are dropped once expired (`expires_at`, seconds, skew included); when a
+// shard is full its expired entries go first, then the oldest-looking eighth. Revocation is not
+// the cache's business: the verifier checks it on every hit.
+class VerifiedTokenCache {
+ public:
+  struct Entry {
+    std::string token;
+    CredentialClaims claims;
+    std::string kid;     // the key that verified it; a hit needs it still published
+    int64_t expires_at;  // seconds, when the entry stops being served
+  };
+
+  explicit VerifiedTokenCache(size_t capacity);
+  // The entry for exactly `token` if present and not expired at `now` (seconds).
+  std::shared_ptr<const Entry> Find(std::string_view token, int64_t now) const;
+  void Insert(std::shared_ptr<const Entry> entry, int64_t now);
+  void Erase(std::string_view token);
+  size_t size() const;
+
+ private:
+  static constexpr size_t kShards = 64;
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<uint64_t, std::shared_ptr<const Entry>> map;  // GUARDED_BY(mu)
+  };
+  Shard& ShardFor(uint64_t h) const { return shards_[h % kShards]; }
+  const uint64_t seed_;
+  const size_t shard_capacity_;
+  mutable std::array<Shard, kShards> shards_;
 };
 
 // Decodes a protected header through `cache` (headers repeat: one per issuer key or agent key).

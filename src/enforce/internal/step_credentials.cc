@@ -93,7 +93,7 @@ StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys&
                                            const RevocationFeed* feed, std::string issuer,
                                            std::map<std::string, std::string> audiences,
                                            const Clock& clock)
-    : inner_(inner), keys_(keys), audiences_(std::move(audiences)), clock_(clock) {
+    : inner_(inner), keys_(keys), audiences_(std::move(audiences)) {
   credential::RevocationCheck revocation = [feed](const credential::CredentialClaims& claims) {
     if (feed == nullptr) return Status();
     if (feed->deny_set().IsTaskRevoked(claims.task_id)) {

@@ -86,7 +86,6 @@ class StepCredentialClient final : public DecisionClient {
   DecisionClient& inner_;
   AuthorityKeys& keys_;
   std::map<std::string, std::string> audiences_;
-  const Clock& clock_;
   std::unique_ptr<credential::CredentialVerifier> verifier_;
   std::unique_ptr<credential::DpopVerifier> dpop_;
   mutable std::mutex mu_;
