@@ -6,9 +6,9 @@ namespace mandate::server {
 namespace {
 
 // Index 0 is `none`, the last is `other`; the rest are the checks of docs/api.md.
-constexpr std::array<std::string_view, 11> kFamilyNames = {
-    "none",  "authentication", "revocation", "deadline", "chain", "budget",
-    "guard", "policy",         "approval",   "request",  "other"};
+constexpr std::array<std::string_view, 10> kFamilyNames = {
+    "none",   "authentication", "revocation", "deadline", "chain",
+    "budget", "guard",          "policy",     "approval", "other"};
 
 size_t FamilyIndex(std::string_view family) {
   for (size_t i = 0; i < kFamilyNames.size(); ++i) {

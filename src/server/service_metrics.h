@@ -50,7 +50,7 @@ class ServiceMetrics {
 
  private:
   static constexpr size_t kOutcomes = 4;   // authority::Outcome values
-  static constexpr size_t kFamilies = 11;  // kFamilyNames
+  static constexpr size_t kFamilies = 10;  // kFamilyNames
   http::Counter& DecisionCounter(size_t outcome, size_t family);
   http::Counter& CountRevocationSeries(std::string_view scope);
 
