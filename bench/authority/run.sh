@@ -9,7 +9,7 @@
 #            ceiling = libsodium verifies/s on one core x server threads (target >= 0.8).
 # Usage: bench/authority/run.sh [BUILD_DIR] [SERVER_THREADS]
 #   env: DURATION (wrk, default 5s), TASKS (in-process sizes, default 10,10000,1000000),
-#        DECISIONS (in-process, default 100000), SKIP_INPROCESS=1, SKIP_HTTP=1
+#        DECISIONS (in-process, per size and mode, default 50000), SKIP_INPROCESS=1, SKIP_HTTP=1
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-rel}
@@ -24,7 +24,7 @@ echo "uptime: $(uptime)"
 
 if [ "${SKIP_INPROCESS:-0}" != 1 ]; then
   echo "== in process (Authority API, SQLite + audit log on disk, Cedar, Ed25519)"
-  "$bench" --tasks "${TASKS:-10,10000,1000000}" --decisions "${DECISIONS:-100000}"
+  "$bench" --tasks "${TASKS:-10,10000,1000000}" --decisions "${DECISIONS:-50000}"
 fi
 [ "${SKIP_HTTP:-0}" != 1 ] || exit 0
 
