@@ -163,8 +163,8 @@ Result<Delegation> Authority::Delegate(const DelegateRequest& request) {
         if (t == nullptr || t->state != store::TaskState::kActive) return std::nullopt;
         const CompiledMandate& cm = impl.mandates[t->mandate];
         const TaskInputs inputs = t->inputs.Unpack();
-        ParentSnapshot s{t->mandate, t->agent, t->created_us, t->deadline_us, inputs,
-                         {},         {},       0,            t->children,    t->actors};
+        ParentSnapshot s{t->mandate, t->agent, t->created_us, t->deadline_us, inputs, {},
+                         {},         0,        t->children,   t->actors};
         const Grant own = CurrentGrant(cm.chain, t->progress, inputs, t->deadline_us);
         if (t->grant) {
           s.held = RemainingGrant(*t->grant, cm.chain, t->progress);

@@ -137,8 +137,8 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
   }
   if (auto proof = http::FindHeader(request.headers, "dpop")) ask.agent.dpop_proof = *proof;
   if (ask.agent.dpop_proof.empty()) {  // refused here: no round trip for what cannot pass
-    return Refuse(401, "dpop.missing",
-                  "send a `DPoP` proof of the task's key with the credential", nullptr);
+    return Refuse(401, "dpop.missing", "send a `DPoP` proof of the task's key with the credential",
+                  nullptr);
   }
   ask.agent.method = request.method;
   std::string base = public_url_;
