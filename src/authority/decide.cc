@@ -76,11 +76,7 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
     std::optional<cedar::Value> inputs_value;  // built for the first candidate that needs Cedar
     Decision d;
     if (!match.allowed()) {
-      const std::string code(match.reason());
-      const bool budget = code == "chain.budget_exhausted";
-      d = DenyDecision(budget ? "budget" : "chain", code,
-                       cm.chain.Describe(match, task->progress, chain_call),
-                       match.count ? m.steps[match.candidates[0].step].id : "");
+      d = ChainDenial(cm, match, task->progress, chain_call);
     } else {
       for (uint8_t i = 0; i < match.count; ++i) {
         const CandidateStep& c = match.candidates[i];
@@ -88,11 +84,8 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
         const Step& step = m.steps[c.step];
         auto args = CedarArgs(step, call.args);
         Decision attempt;
-        Status granted = task->grant ? CheckCallWithinGrant(*task->grant, cm.chain, c.step,
-                                                            call.action, call.resource, c.after)
-                                     : Status();
-        if (!granted.ok()) {
-          attempt = DenyDecision("delegation", std::string(granted.reason()), granted.message());
+        if (auto denied = GrantDenial(cm, *task, c, call)) {
+          attempt = std::move(*denied);
         } else if (!args) {
           attempt =
               DenyDecision("guard", std::string(args.error().reason()),

@@ -95,12 +95,10 @@ void ExplainFromChain(const CompiledMandate& cm, const LiveTask& task, const Too
   Decision d;
   int budget_step = match.count ? match.candidates[0].step : -1;
   if (!match.allowed()) {
-    const std::string code(match.reason());
-    const bool budget = code == "chain.budget_exhausted";
-    d = DenyDecision(budget ? "budget" : "chain", code,
-                     cm.chain.Describe(match, task.progress, chain_call),
-                     match.count ? m.steps[match.candidates[0].step].id : "");
-    Note(e, "chain", "fail", d.reasons[0].message + " (" + code + ")", d.reasons[0].rule);
+    d = ChainDenial(cm, match, task.progress, chain_call);
+    const bool budget = d.reasons[0].check == "budget";
+    Note(e, "chain", "fail", d.reasons[0].message + " (" + d.reasons[0].code + ")",
+         d.reasons[0].rule);
     ExplainBudget(m, task.progress, budget_step, e, budget);
   } else {
     Note(e, "chain", "pass",
@@ -113,7 +111,11 @@ void ExplainFromChain(const CompiledMandate& cm, const LiveTask& task, const Too
       const Step& step = m.steps[c.step];
       auto args = CedarArgs(step, call.args);
       Decision attempt;
-      if (!args) {
+      if (auto denied = GrantDenial(cm, task, c, call)) {
+        attempt = std::move(*denied);
+        Note(e, "delegation", "fail",
+             attempt.reasons[0].message + " (" + attempt.reasons[0].code + ")", step.id);
+      } else if (!args) {
         attempt =
             DenyDecision("guard", std::string(args.error().reason()),
                          "step `" + step.id + "`: " + args.error().message(), "step." + step.id);

@@ -61,6 +61,23 @@ Decision DenyDecision(std::string check, std::string code, std::string message, 
   return d;
 }
 
+Decision ChainDenial(const CompiledMandate& cm, const ChainMatch& match,
+                     const TaskProgress& progress, const ChainCall& call) {
+  const std::string code(match.reason());
+  return DenyDecision(code == "chain.budget_exhausted" ? "budget" : "chain", code,
+                      cm.chain.Describe(match, progress, call),
+                      match.count ? cm.mandate->steps[match.candidates[0].step].id : "");
+}
+
+std::optional<Decision> GrantDenial(const CompiledMandate& cm, const LiveTask& task,
+                                    const CandidateStep& c, const ToolCall& call) {
+  if (!task.grant) return std::nullopt;
+  const Status granted =
+      CheckCallWithinGrant(*task.grant, cm.chain, c.step, call.action, call.resource, c.after);
+  if (granted.ok()) return std::nullopt;
+  return DenyDecision("delegation", std::string(granted.reason()), granted.message());
+}
+
 Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args) {
   cedar::Record fields;
   if (args == nullptr) return cedar::Value::RecordOf({});

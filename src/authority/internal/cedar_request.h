@@ -10,6 +10,16 @@ namespace mandate::authority {
 Decision DenyDecision(std::string check, std::string code, std::string message,
                       std::string rule = "");
 
+// The deny for a call the chain refuses (unknown action, order, budget, ...), naming the most
+// preferred candidate step.
+Decision ChainDenial(const CompiledMandate& cm, const ChainMatch& match,
+                     const TaskProgress& progress, const ChainCall& call);
+
+// A delegated task's calls must stay inside what its parent handed on (docs/delegation.md): the
+// deny when candidate `c` does not, nothing for a root task or a call within the grant.
+std::optional<Decision> GrantDenial(const CompiledMandate& cm, const LiveTask& task,
+                                    const CandidateStep& c, const ToolCall& call);
+
 // The call's declared arguments as the Cedar record guards read (`context.args`). Arguments the
 // step does not declare are not visible to guards; a declared one of the wrong type is refused
 // (`call.invalid_argument`).
