@@ -4,12 +4,10 @@
 //            "entities":[...],"requests":[{principal,action,resource,context}]}]}
 // and prints {"sets":[{"results":[{"decision","reasons","errors"}]}|{"failure":true}]}.
 #include <boost/json.hpp>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include "src/cedar/cedar.h"
 #include "src/json/json.h"
+#include "tests/cedar_diff/batch_main.h"
 
 namespace bj = boost::json;
 using namespace mandate;
@@ -95,22 +93,5 @@ bj::value Decide(const cedar::PolicySet& policies, const bj::object& set) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: cedar_diff_driver CASES.json\n";
-    return 2;
-  }
-  std::ifstream in(argv[1]);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  auto doc = json::Parse(buf.str(), json::Limits{1u << 30, 256});
-  if (!doc) {
-    std::cerr << doc.error().ToString() << "\n";
-    return 1;
-  }
-  bj::array out;
-  for (const bj::value& set : doc->as_object().at("sets").as_array()) {
-    out.push_back(RunSet(set.as_object()));
-  }
-  std::cout << bj::serialize(bj::object{{"sets", std::move(out)}}) << "\n";
-  return 0;
+  return mandate::cedar_diff::RunBatch(argc, argv, "cedar_diff_driver", "sets", RunSet);
 }

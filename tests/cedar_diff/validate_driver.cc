@@ -4,13 +4,11 @@
 // {"rejected":true,"message"}]}, where `rejected` means the schema or the policies did not parse
 // and `kind` is the validator's code.
 #include <boost/json.hpp>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include "src/cedar/cedar.h"
 #include "src/cedar/schema.h"
 #include "src/json/json.h"
+#include "tests/cedar_diff/batch_main.h"
 
 namespace bj = boost::json;
 using namespace mandate;
@@ -51,22 +49,5 @@ bj::value RunCase(const bj::object& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: cedar_validate_driver CASES.json\n";
-    return 2;
-  }
-  std::ifstream in(argv[1]);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  auto doc = json::Parse(buf.str(), json::Limits{1u << 30, 256});
-  if (!doc) {
-    std::cerr << doc.error().ToString() << "\n";
-    return 1;
-  }
-  bj::array out;
-  for (const bj::value& c : doc->as_object().at("cases").as_array()) {
-    out.push_back(RunCase(c.as_object()));
-  }
-  std::cout << bj::serialize(bj::object{{"cases", std::move(out)}}) << "\n";
-  return 0;
+  return mandate::cedar_diff::RunBatch(argc, argv, "cedar_validate_driver", "cases", RunCase);
 }
