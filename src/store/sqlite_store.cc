@@ -12,7 +12,7 @@ class SqliteStore final : public internal::SqlStore {
  public:
   using SqlStore::SqlStore;
 
-  Status Open(const std::string& path) {
+  Status Open(const std::string& path, Durability durability) {
     if (Status s = db_.Open(path); !s.ok()) return s;
     // journal_mode is the first read of the file: a non-database fails here as store.corrupt.
     auto mode = Query("PRAGMA journal_mode = WAL", {});
@@ -20,9 +20,12 @@ class SqliteStore final : public internal::SqlStore {
     if (mode->empty() || mode->front().at(0) != "wal") {
       return Internal("store.io", "open `" + path + "`: cannot enable WAL journal");
     }
-    if (Status s = db_.Exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;"); !s.ok()) {
-      return s;
-    }
+    // NORMAL in WAL mode: the commit reaches the WAL file with write() (kill -9 safe), and the
+    // fsync happens at checkpoints only; FULL fsyncs the WAL on every commit.
+    const std::string pragmas = durability == Durability::kPower
+                                    ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;"
+                                    : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;";
+    if (Status s = db_.Exec(pragmas); !s.ok()) return s;
     if (Status s = Migrate(); !s.ok()) return s.WithContext("open `" + path + "`");
     return {};
   }
@@ -93,7 +96,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const StoreOptions& options) {
   auto store = std::make_unique<SqliteStore>(options.master_key,
                                              std::make_shared<internal::RevocationFanout>());
-  if (Status s = store->Open(path); !s.ok()) return Err(std::move(s));
+  if (Status s = store->Open(path, options.durability); !s.ok()) return Err(std::move(s));
   return store;
 }
 

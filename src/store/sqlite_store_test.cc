@@ -36,6 +36,35 @@ TEST(SqliteStore, PlainPathAndDbFileNameBothWork) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/custom.db"));
 }
 
+TEST(SqliteStore, DurabilityNamesRoundTripAndUnknownIsRejected) {
+  for (Durability d : {Durability::kProcess, Durability::kPower}) {
+    auto parsed = ParseDurability(DurabilityName(d));
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(*parsed, d);
+  }
+  EXPECT_EQ(DurabilityName(StoreOptions{}.durability), "process");
+  auto bad = ParseDurability("fsync");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().reason(), "durability.unknown");
+}
+
+TEST(SqliteStore, BothDurabilityLevelsCommitAndReopen) {
+  for (Durability d : {Durability::kProcess, Durability::kPower}) {
+    std::string dir = TempDir();
+    {
+      auto store = OpenStore(dir, {.master_key = {}, .durability = d});
+      ASSERT_TRUE(store.has_value()) << store.error().ToString();
+      AuditRow row{1, std::string(64, '0'), std::string(64, 'a'), "{}"};
+      ASSERT_TRUE((*store)->AppendAudit("main", std::span(&row, 1)).ok());
+    }
+    auto reopened = OpenStore(dir);
+    ASSERT_TRUE(reopened.has_value());
+    auto head = (*reopened)->GetAuditHead("main");
+    ASSERT_TRUE(head.has_value());
+    EXPECT_EQ(head->sequence, 1) << DurabilityName(d);
+  }
+}
+
 TEST(SqliteStore, UnknownSchemeIsRejected) {
   auto r = OpenStore("mysql://localhost/db");
   ASSERT_FALSE(r);
