@@ -68,9 +68,10 @@ mkdir -p "$tmp/bound" "$tmp/fresh"
 server_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$serve_pid/stat"; }
 run_wrk() { # URL SCRIPT [MODE DATA]
   local perf_pid=""
-  if [ -n "${PROFILE:-}" ] && [ "${PROFILE}" = "${3:-}" ]; then
+  if [ -n "${PROFILE:-}" ] && [ "${PROFILE}" = "${3:-}" ] && [ "$1" = "$server" ]; then
     perf record -g -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.data}" 2>/dev/null &
     perf_pid=$!
+    sleep 1  # perf attaches to every thread before the run starts
   fi
   BENCH_MODE=${3:-} BENCH_DATA=${4:-} wrk -t2 -c32 -d"$duration" -s "$2" "$1" >"$tmp/wrk.out"
   if grep -q "Non-2xx" "$tmp/wrk.out" && [ "$2" != bench/http/authorize.lua ]; then
