@@ -7,6 +7,7 @@
 //   - the store alone: Store::AppendAudit cost per commit and per row for batches of 1 to 256
 //     rows, at both durability levels (what a group commit of that size costs the writer).
 // Usage: audit_bench [records-per-thread]   (default 200000)
+//        audit_bench store [ROWS]             (the store section alone; ROWS per commit)
 #include <stdlib.h>
 #include <time.h>
 
@@ -159,6 +160,11 @@ void StoreCommits(store::Durability durability, size_t rows_per_commit, double s
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "store") {
+    const size_t rows = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 1;
+    StoreCommits(store::Durability::kProcess, rows, 3.0);
+    return 0;
+  }
   int64_t per_thread = argc > 1 ? std::atoll(argv[1]) : 200000;
   AppendThenFlush(1, per_thread);
   AppendThenFlush(2, per_thread);
