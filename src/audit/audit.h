@@ -62,6 +62,11 @@ struct AuditOptions {
   std::string chain = "main";    // one chain per writer (a replica on a shared PostgreSQL)
   size_t max_batch = 4096;       // records per transaction
   size_t max_pending = 1 << 20;  // Append blocks (never drops) while this many wait
+  // Under concurrent load (the last batch held several records) the writer waits up to this
+  // long (and no longer than the last commit took) for as many records as the last batch
+  // before it commits: a commit's fixed cost (pages rewritten, locks) is then shared by more
+  // records. A lone caller (batches of one) never waits. Zero: commit at once, always.
+  int64_t max_linger_micros = 200;
 };
 
 // Thread-safe: Append, WaitDurable and Flush may be called from any thread concurrently.

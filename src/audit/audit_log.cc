@@ -1,5 +1,6 @@
 // The group-committing writer behind AuditLog.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <span>
@@ -53,7 +54,7 @@ class GroupCommitLog final : public AuditLog {
     if (!failure_.ok()) return Err(failure_);
     Ticket ticket = ++assigned_;
     queue_.push_back({ticket, std::move(tail)});
-    bool wake = writer_idle_;
+    bool wake = writer_idle_ && queue_.size() >= wake_at_;
     lock.unlock();
     if (wake) work_cv_.notify_one();  // only an idle writer needs the syscall
     return ticket;
@@ -88,15 +89,19 @@ class GroupCommitLog final : public AuditLog {
     for (;;) {
       writer_idle_ = true;
       work_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      writer_idle_ = false;
       if (queue_.empty()) return;  // stopping, and everything is committed
-      batch.swap(queue_);          // O(1): take everything queued
+      Linger(lock);
+      writer_idle_ = false;
+      batch.swap(queue_);  // O(1): take everything queued
       lock.unlock();
       space_cv_.notify_all();
       // One transaction per max_batch records; each becomes durable as soon as it commits.
+      last_batch_ = batch.size();
       for (size_t begin = 0; begin < batch.size(); begin += options_.max_batch) {
         size_t end = std::min(batch.size(), begin + options_.max_batch);
+        const auto started = std::chrono::steady_clock::now();
         Status status = Commit(std::span(batch).subspan(begin, end - begin), rows);
+        last_commit_ = std::chrono::steady_clock::now() - started;
         lock.lock();
         if (!status.ok()) {
           failure_ = status.WithContext("audit chain `" + options_.chain + "`");
@@ -119,6 +124,17 @@ class GroupCommitLog final : public AuditLog {
       }
       lock.lock();
     }
+  }
+
+  // Group-commit linger (AuditOptions::max_linger_micros). REQUIRES: lock held, queue not empty.
+  void Linger(std::unique_lock<std::mutex>& lock) {
+    const size_t want = std::min(last_batch_, options_.max_batch);
+    if (want <= 1 || queue_.size() >= want || options_.max_linger_micros <= 0) return;
+    const auto linger = std::min<std::chrono::steady_clock::duration>(
+        last_commit_, std::chrono::microseconds(options_.max_linger_micros));
+    wake_at_ = want;
+    work_cv_.wait_for(lock, linger, [&] { return queue_.size() >= want || stopping_; });
+    wake_at_ = 1;
   }
 
   // Serialises, chains and stores one batch in one transaction. Runs without the lock.
@@ -149,8 +165,11 @@ class GroupCommitLog final : public AuditLog {
   Ticket durable_;              // GUARDED_BY(mu_): the last sequence committed
   Status failure_;              // GUARDED_BY(mu_): set once; the log is then closed
   bool writer_idle_ = false;    // GUARDED_BY(mu_)
-  bool stopping_ = false;       // GUARDED_BY(mu_)
-  std::string last_hash_;       // writer thread only
+  size_t wake_at_ = 1;          // GUARDED_BY(mu_): queue length at which Append wakes the writer
+  size_t last_batch_ = 0;       // writer thread only
+  std::chrono::steady_clock::duration last_commit_{};  // writer thread only
+  bool stopping_ = false;                              // GUARDED_BY(mu_)
+  std::string last_hash_;                              // writer thread only
   std::thread writer_;
 };
 
