@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "src/authority/internal/persist.h"
+#include "src/authority/internal/value_memo.h"
+
 namespace mandate::authority {
 namespace {
 
@@ -67,6 +70,20 @@ std::vector<int> SortedOrder(const Names& names, NameOf name_of) {
   return order;
 }
 
+ValueMemo& Memo() {
+  thread_local ValueMemo memo;
+  return memo;
+}
+
+cedar::Value MemoSetOfBits(char tag, const CompiledMandate& cm,
+                           const std::vector<cedar::Value>& values, const std::vector<int>& order,
+                           uint32_t mask) {
+  MemoKey key(cm.memo_id);
+  key.Append(&tag, 1);
+  key.Append(&mask, sizeof mask);
+  return Memo().Get(key.view(), [&] { return SetOfBits(values, order, mask); });
+}
+
 }  // namespace
 
 Decision DenyDecision(std::string check, std::string code, std::string message, std::string rule) {
@@ -106,26 +123,44 @@ Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args
   return cedar::Value::RecordOf(std::move(fields));
 }
 
+cedar::Value TaskInputsValue(const CompiledMandate& cm, const LiveTask& task,
+                             const TaskInputs& unpacked) {
+  MemoKey key(cm.memo_id);
+  key.Append("i", 1);
+  const std::string_view packed = task.inputs.bytes();
+  if (!key.Append(packed.data(), packed.size())) return InputsValue(*cm.mandate, unpacked);
+  return Memo().Get(key.view(), [&] { return InputsValue(*cm.mandate, unpacked); });
+}
+
 cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
                                const ToolCall& call, cedar::Value args, cedar::Value inputs,
                                int64_t now_us) {
   const Mandate& m = *cm.mandate;
   const Step& s = m.steps[step];
-  // Every record is built in key order, so RecordOf keeps it as it is (no sort, no copy).
-  cedar::Record counts;
-  counts.reserve(m.steps.size());
-  for (int i : cm.steps_by_id) {
-    counts.emplace_back(m.steps[i].id, cedar::Value::Long(task.progress.counts[i]));
-  }
-  const int last = task.progress.last_step;
+  // Every record is built in key order, so RecordOf keeps it as it is (no sort, no copy); the
+  // parts that depend on the progress alone come from the memo.
+  const TaskProgress& progress = task.progress;
+  MemoKey count_key(cm.memo_id);
+  count_key.Append("c", 1);
+  count_key.Append(progress.counts.data(), m.steps.size() * sizeof progress.counts[0]);
+  const cedar::Value& count = Memo().Get(count_key.view(), [&] {
+    cedar::Record counts;
+    counts.reserve(m.steps.size());
+    for (int i : cm.steps_by_id) {
+      counts.emplace_back(m.steps[i].id, cedar::Value::Long(progress.counts[i]));
+    }
+    return cedar::Value::RecordOf(std::move(counts));
+  });
+  const int last = progress.last_step;
   cedar::Value state =
       cedar::RecordBuilder()
-          .Add("calls", cedar::Value::Long(task.progress.calls))
-          .Add("count", cedar::Value::RecordOf(std::move(counts)))
+          .Add("calls", cedar::Value::Long(progress.calls))
+          .Add("count", count)
           .Add("labels_read",
-               SetOfBits(cm.label_names, cm.labels_by_name, task.progress.labels_read))
+               MemoSetOfBits('l', cm, cm.label_names, cm.labels_by_name, progress.labels_read))
           .Add("last_step", last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))
-          .Add("steps_done", SetOfBits(cm.step_ids, cm.steps_by_id, task.progress.steps_done))
+          .Add("steps_done",
+               MemoSetOfBits('s', cm, cm.step_ids, cm.steps_by_id, progress.steps_done))
           .Build();
   cedar::Value call_value = cedar::RecordBuilder()
                                 .Add("action", cedar::Value::String(std::string(call.action)))

@@ -28,7 +28,11 @@ namespace mandate::authority {
 struct CompiledMandate {
   CompiledMandate(std::shared_ptr<const Mandate> m, std::shared_ptr<const MandateCedar> c,
                   std::shared_ptr<const cedar::Authorizer> a)
-      : mandate(m), chain(std::move(m)), cedar(std::move(c)), authorizer(std::move(a)) {}
+      : mandate(m),
+        chain(std::move(m)),
+        cedar(std::move(c)),
+        authorizer(std::move(a)),
+        memo_id(next_memo_id.fetch_add(1) + 1) {}
 
   std::shared_ptr<const Mandate> mandate;
   Chain chain;
@@ -42,6 +46,8 @@ struct CompiledMandate {
   std::vector<std::string> guard_ids;     // per step: the policy id of its guard, `step.<id>`
   std::vector<int> steps_by_id;           // step indices in the order of their ids
   std::vector<int> labels_by_name;        // label indices in the order of their names
+  uint64_t memo_id;                       // process-unique: keys its values in a ValueMemo
+  static inline std::atomic<uint64_t> next_memo_id{0};
 };
 
 // Compiles `m`'s Cedar, its authorizer and chain, and the values decisions reuse.
