@@ -169,8 +169,11 @@ cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, 
                                 .Build();
   cedar::Request request;
   request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
-  request.action = cedar::EntityUid(std::string(kCedarActionType), s.id);
-  request.resource = cedar::EntityUid(std::string(kCedarSystemType), std::string(call.system));
+  request.action = cm.step_actions[step];
+  // The chain matched the call to this step, so the call's system is the step's.
+  request.resource = s.system == call.system ? cm.step_systems[step]
+                                             : cedar::EntityUid(std::string(kCedarSystemType),
+                                                                std::string(call.system));
   request.context = cedar::RecordBuilder()
                         .Add("args", std::move(args))
                         .Add("call", std::move(call_value))
@@ -223,6 +226,8 @@ void PrecomputeValues(CompiledMandate& cm) {
                                  .Add("writes", StringSet(s.writes))
                                  .Build());
     cm.guard_ids.push_back("step." + s.id);
+    cm.step_actions.emplace_back(std::string(kCedarActionType), s.id);
+    cm.step_systems.emplace_back(std::string(kCedarSystemType), s.system);
   }
   cm.steps_by_id =
       SortedOrder(cm.mandate->steps, [](const Step& s) -> const std::string& { return s.id; });

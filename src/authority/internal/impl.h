@@ -40,13 +40,15 @@ struct CompiledMandate {
   std::shared_ptr<const cedar::Authorizer> authorizer;  // over cedar->policies
   cedar::Entities entities;                             // none: decisions read the context
   // Built once so a decision copies shared values instead of strings (see decide.cc).
-  std::vector<cedar::Value> step_ids;     // per step: its id as a Cedar string
-  std::vector<cedar::Value> step_values;  // per step: the `context.step` record
-  std::vector<cedar::Value> label_names;  // per label of chain.labels()
-  std::vector<std::string> guard_ids;     // per step: the policy id of its guard, `step.<id>`
-  std::vector<int> steps_by_id;           // step indices in the order of their ids
-  std::vector<int> labels_by_name;        // label indices in the order of their names
-  uint64_t memo_id;                       // process-unique: keys its values in a ValueMemo
+  std::vector<cedar::Value> step_ids;          // per step: its id as a Cedar string
+  std::vector<cedar::Value> step_values;       // per step: the `context.step` record
+  std::vector<cedar::Value> label_names;       // per label of chain.labels()
+  std::vector<std::string> guard_ids;          // per step: the policy id of its guard, `step.<id>`
+  std::vector<cedar::EntityUid> step_actions;  // per step: `Action::"<id>"`
+  std::vector<cedar::EntityUid> step_systems;  // per step: `System::"<its system>"`
+  std::vector<int> steps_by_id;                // step indices in the order of their ids
+  std::vector<int> labels_by_name;             // label indices in the order of their names
+  uint64_t memo_id;                            // process-unique: keys its values in a ValueMemo
   static inline std::atomic<uint64_t> next_memo_id{0};
 };
 
