@@ -241,9 +241,15 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
   if (proof.dpop.empty() && proof.connection_id != 0) {
     std::lock_guard lock(bound_mu);
     auto it = bound.find(proof.connection_id);
-    if (it != bound.end() && it->second.first == task_token &&
-        it->second.second == (*claims)->jkt) {
-      return claims;
+    if (it != bound.end()) {
+      BoundConnection& b = it->second;
+      // The cache hands back one claims object per verified token: the same pointer is the same
+      // token without comparing its bytes again. Re-verified after an eviction: compare them.
+      if (b.claims == *claims) return claims;
+      if (b.task_token == task_token && b.claims->jkt == (*claims)->jkt) {
+        b.claims = *claims;
+        return claims;
+      }
     }
   }
   auto pop = dpop->Verify({.proof = proof.dpop,
@@ -257,7 +263,7 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
     // Full: this connection keeps proving each call (dropping others' bindings would fail
     // their proof-less calls).
     if (bound.size() < options.bound_connections || bound.count(proof.connection_id)) {
-      bound[proof.connection_id] = {std::string(task_token), (*claims)->jkt};
+      bound[proof.connection_id] = {std::string(task_token), *claims};
     }
   }
   return claims;

@@ -69,9 +69,14 @@ struct Authority::Impl {
   StringInterner interned;  // agents and key thumbprints, shared by their tasks
   ApprovalBook approvals;
 
-  // Bound connections: connection id -> (task token, key thumbprint) verified with a proof.
+  // Bound connections: connection id -> the task token a proof was verified for, and its claims
+  // as the verifier's cache returned them (the same pointer back means the same token bytes).
+  struct BoundConnection {
+    std::string task_token;
+    std::shared_ptr<const credential::CredentialClaims> claims;
+  };
   std::mutex bound_mu;
-  std::unordered_map<uint64_t, std::pair<std::string, std::string>> bound;  // GUARDED_BY(bound_mu)
+  std::unordered_map<uint64_t, BoundConnection> bound;  // GUARDED_BY(bound_mu)
 
   std::mutex listeners_mu;
   std::map<uint64_t, std::function<void(const RevocationNotice&)>>
