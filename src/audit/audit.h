@@ -6,11 +6,13 @@
 // sequence) and hash(0) is 64 zeros. The store also keeps the chain's head (sequence + hash),
 // updated in the same transaction as every append, so a cut-off tail is detected too.
 //
-// Cost: Append only stamps the time, assigns the next sequence and enqueues (~1 µs); a writer
-// thread serialises, chains and GROUP-COMMITS batches into the store (one transaction, one fsync
-// per batch). WaitDurable(ticket) blocks until that record is committed: acknowledge a decision
-// only after it. Nothing is ever dropped: when the store fails, the log fails closed - every
-// later Append and every WaitDurable for an uncommitted record returns the store's error.
+// Cost: Append stamps the time, serialises the record (on the caller's thread, in parallel
+// with other callers), assigns the next sequence and enqueues (a few µs); one writer thread
+// prefixes chain and sequence, chains the hashes and GROUP-COMMITS batches into the store (one
+// transaction per batch; one fsync with store::Durability::kPower). WaitDurable(ticket) blocks
+// until that record is committed: acknowledge a decision only after it. Nothing is ever dropped:
+// when the store fails, the log fails closed - every later Append and every WaitDurable for an
+// uncommitted record returns the store's error.
 #pragma once
 
 #include <boost/json/value.hpp>

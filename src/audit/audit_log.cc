@@ -11,9 +11,10 @@
 namespace mandate::audit {
 namespace {
 
+// A queued record: its canonical body without chain and sequence (built by the appender).
 struct Pending {
   Ticket sequence;
-  Record record;
+  std::string tail;
 };
 
 class GroupCommitLog final : public AuditLog {
@@ -23,6 +24,7 @@ class GroupCommitLog final : public AuditLog {
       : store_(store),
         clock_(clock),
         options_(std::move(options)),
+        body_prefix_(internal::BodyPrefix(options_.chain)),
         assigned_(head.sequence),
         durable_(head.sequence),
         last_hash_(head.sequence == 0 ? std::string(internal::kGenesisHash) : head.hash) {
@@ -41,13 +43,16 @@ class GroupCommitLog final : public AuditLog {
 
   Result<Ticket> Append(Record record) override {
     if (record.time_micros == 0) record.time_micros = clock_.NowMicros();
+    // Serialised here, outside the lock and in parallel with other appenders: the writer thread
+    // is the one serial stage of every acknowledged decision, so it only joins and hashes.
+    std::string tail = internal::CanonicalTail(record);
     std::unique_lock lock(mu_);
     if (queue_.size() >= options_.max_pending) {
       space_cv_.wait(lock, [&] { return queue_.size() < options_.max_pending || !failure_.ok(); });
     }
     if (!failure_.ok()) return Err(failure_);
     Ticket ticket = ++assigned_;
-    queue_.push_back({ticket, std::move(record)});
+    queue_.push_back({ticket, std::move(tail)});
     bool wake = writer_idle_;
     lock.unlock();
     if (wake) work_cv_.notify_one();  // only an idle writer needs the syscall
@@ -121,7 +126,8 @@ class GroupCommitLog final : public AuditLog {
     rows.clear();
     std::string prev = last_hash_;
     for (const Pending& p : batch) {
-      std::string body = internal::CanonicalBody(options_.chain, p.sequence, p.record);
+      std::string body;
+      internal::AppendBody(body_prefix_, p.sequence, p.tail, body);
       std::string hash = internal::ChainHash(prev, body);
       rows.push_back({p.sequence, std::move(prev), hash, std::move(body)});
       prev = std::move(hash);
@@ -134,6 +140,7 @@ class GroupCommitLog final : public AuditLog {
   store::Store& store_;
   const Clock& clock_;
   const AuditOptions options_;
+  const std::string body_prefix_;  // `{"chain":<chain>,"sequence":`
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_, durable_cv_, space_cv_;

@@ -40,6 +40,17 @@ void AddServeCommands(CLI::App& app, int& exit_code) {
   cmd->add_option("--data", options->data_dir, "data folder (store, tokens, master key)")
       ->capture_default_str();
   cmd->add_option("--store", options->store_url, "store URL: sqlite:///path or postgresql://...");
+  cmd->add_option_function<std::string>(
+         "--durability",
+         [options](const std::string& name) {
+           auto durability = store::ParseDurability(name);
+           if (!durability)
+             throw CLI::ValidationError("--durability", durability.error().message());
+           options->durability = *durability;
+         },
+         "what an acknowledged decision survives: process (kill -9; default) or power "
+         "(also power loss: fsync per commit)")
+      ->default_str("process");
   cmd->add_option("--trust-bundle", options->trust_bundles,
                   "trusted SPIFFE trust domain: spiffe://TD=BUNDLE_FILE (repeatable)");
   cmd->add_option("--oidc-issuer", options->oidc_issuers, "trusted OIDC issuer URL (repeatable)");

@@ -1,8 +1,8 @@
 // DurableResponder: answers a decision only once its audit record is committed, without
 // blocking an HTTP worker. Handlers hand over (ticket, response); one waiter thread waits for
-// the highest ticket of everything queued (the audit log group-commits them together) and then
-// sends every response whose record is durable. If the audit log failed, the decision is not
-// acknowledged: the caller gets 503 `audit.unavailable` (fail closed).
+// the lowest ticket waiting and then sends every response whose record the commits so far
+// cover (one wake per group commit, not per record). If the audit log failed, the decision is
+// not acknowledged: the caller gets 503 `audit.unavailable` (fail closed).
 // Thread-safety: Submit from any thread.
 #pragma once
 

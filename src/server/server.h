@@ -23,6 +23,8 @@ struct ServeOptions {
   std::string mandates_dir = "mandates";
   std::string data_dir = "mandate-data";
   std::string store_url;  // default: sqlite in data_dir
+  // What an acknowledged decision survives: kill -9 (kProcess) or also power loss (kPower).
+  store::Durability durability = store::Durability::kProcess;
   // SPIFFE trust domains whose JWT-SVIDs agents may present: "spiffe://td=FILE" (JWKS bundle).
   std::vector<std::string> trust_bundles;
   std::vector<std::string> oidc_issuers;  // issuer URLs (discovery)
@@ -52,8 +54,9 @@ class Service {
 
 // Opens the store of a data folder exactly as Start does (master key from the environment, else
 // DATA/master.key, created when missing); for offline commands such as `mandate keys`.
-[[nodiscard]] Result<std::unique_ptr<store::Store>> OpenDataStore(const std::string& data_dir,
-                                                                  const std::string& store_url);
+[[nodiscard]] Result<std::unique_ptr<store::Store>> OpenDataStore(
+    const std::string& data_dir, const std::string& store_url,
+    store::Durability durability = store::Durability::kProcess);
 // The issuer's signing keys kept in `store` (private keys sealed under the master key).
 std::unique_ptr<credential::SigningKeyStore> NewStoreSigningKeyStore(store::Store& store);
 

@@ -87,7 +87,8 @@ Result<std::string> EnsureSecretFile(const std::string& path) {
 }
 
 Result<std::unique_ptr<store::Store>> OpenDataStore(const std::string& data_dir,
-                                                    const std::string& store_url) {
+                                                    const std::string& store_url,
+                                                    store::Durability durability) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) {
@@ -107,7 +108,8 @@ Result<std::unique_ptr<store::Store>> OpenDataStore(const std::string& data_dir,
       return Err(InvalidArgument("store.master_key", "`master.key` must hold 64 hex digits"));
     }
   }
-  return store::OpenStore(store_url.empty() ? data_dir : store_url, {.master_key = master_key});
+  return store::OpenStore(store_url.empty() ? data_dir : store_url,
+                          {.master_key = master_key, .durability = durability});
 }
 
 std::unique_ptr<credential::SigningKeyStore> NewStoreSigningKeyStore(store::Store& store) {
@@ -159,7 +161,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
         Internal("config.data_dir", "cannot create `" + options.data_dir + "`: " + ec.message()));
 
   // 1. Store (the master key seals signing keys and secrets at rest).
-  auto store = OpenDataStore(options.data_dir, options.store_url);
+  auto store = OpenDataStore(options.data_dir, options.store_url, options.durability);
   if (!store) return Err(store.error());
   impl->store = std::move(*store);
 

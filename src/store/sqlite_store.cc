@@ -1,6 +1,9 @@
 #include "src/store/sqlite_store.h"
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "src/store/internal/sql_store.h"
 #include "src/store/internal/sqlite_db.h"
@@ -8,11 +11,83 @@
 namespace mandate::store {
 namespace {
 
+// Checkpoints the WAL into the database on its own thread and connection, so the writer (the
+// audit log's group commit, the one serial stage of every acknowledged decision) never copies
+// pages or waits for a checkpoint's fsyncs. SQLite's automatic checkpoint would run inside the
+// commit that crosses the threshold. Passive checkpoints never block writers; when the WAL has
+// grown far past the threshold anyway (the writer never paused), a RESTART checkpoint waits
+// for the current writer so the WAL starts over and stays bounded.
+// Thread-safety: Poke from any thread; the checkpoint connection is used by the thread only.
+class Checkpointer {
+ public:
+  static constexpr int kThresholdFrames = 1000;  // SQLite's own default for auto-checkpoint
+
+  Status Start(const std::string& path) {
+    if (Status s = db_.Open(path); !s.ok()) return s.WithContext("checkpoint connection");
+    // A connection opens the file lazily; until it has read it, it does not know the file is
+    // in WAL mode, and a checkpoint through it does nothing.
+    if (Status s = db_.Exec("PRAGMA journal_mode = WAL"); !s.ok()) {
+      return s.WithContext("checkpoint connection");
+    }
+    thread_ = std::thread([this] { Run(); });
+    return {};
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+  // The WAL holds `frames` frames after a commit (sqlite3_wal_hook). One checkpoint per
+  // kThresholdFrames new frames: a passive checkpoint overlapped by commits leaves the WAL
+  // long, and running again on every commit would fsync continuously.
+  void Poke(int frames) {
+    {
+      std::lock_guard lock(mu_);
+      if (frames < last_frames_) next_frames_ = kThresholdFrames;  // the WAL started over
+      last_frames_ = frames;
+      if (frames < next_frames_) return;
+      next_frames_ = frames + kThresholdFrames;
+      pending_frames_ = frames;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || pending_frames_ > 0; });
+      if (stopping_) return;
+      const int frames = pending_frames_;
+      pending_frames_ = 0;
+      lock.unlock();
+      const int mode =
+          frames >= 16 * kThresholdFrames ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+      // A failure (busy, I/O) leaves the WAL as it is: every commit in it is still durable,
+      // and the next poke retries.
+      (void)sqlite3_wal_checkpoint_v2(db_.get(), nullptr, mode, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  internal::SqliteDb db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int pending_frames_ = 0;              // GUARDED_BY(mu_): frames at the last poke
+  int last_frames_ = 0;                 // GUARDED_BY(mu_)
+  int next_frames_ = kThresholdFrames;  // GUARDED_BY(mu_): poke again from this length
+  bool stopping_ = false;               // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
 class SqliteStore final : public internal::SqlStore {
  public:
   using SqlStore::SqlStore;
 
-  Status Open(const std::string& path) {
+  Status Open(const std::string& path, Durability durability) {
     if (Status s = db_.Open(path); !s.ok()) return s;
     // journal_mode is the first read of the file: a non-database fails here as store.corrupt.
     auto mode = Query("PRAGMA journal_mode = WAL", {});
@@ -20,10 +95,22 @@ class SqliteStore final : public internal::SqlStore {
     if (mode->empty() || mode->front().at(0) != "wal") {
       return Internal("store.io", "open `" + path + "`: cannot enable WAL journal");
     }
-    if (Status s = db_.Exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;"); !s.ok()) {
-      return s;
-    }
+    // NORMAL in WAL mode: the commit reaches the WAL file with write() (kill -9 safe), and the
+    // fsync happens at checkpoints only; FULL fsyncs the WAL on every commit.
+    const std::string pragmas = durability == Durability::kPower
+                                    ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;"
+                                    : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;";
+    if (Status s = db_.Exec(pragmas); !s.ok()) return s;
     if (Status s = Migrate(); !s.ok()) return s.WithContext("open `" + path + "`");
+    // Replaces SQLite's automatic checkpoint (the hook is how it is implemented).
+    if (Status s = checkpointer_.Start(path); !s.ok()) return s.WithContext("open `" + path + "`");
+    sqlite3_wal_hook(
+        db_.get(),
+        [](void* checkpointer, sqlite3*, const char*, int frames) {
+          static_cast<Checkpointer*>(checkpointer)->Poke(frames);
+          return SQLITE_OK;
+        },
+        &checkpointer_);
     return {};
   }
 
@@ -38,6 +125,10 @@ class SqliteStore final : public internal::SqlStore {
   // connections (audit verify) keep reading the last commit.
   std::string_view BeginSql() const override { return "BEGIN IMMEDIATE"; }
   Status ExecScript(std::string_view sql) override { return db_.Exec(sql); }
+  Status ExecControl(std::string_view sql) override {
+    auto rows = Query(sql, {});
+    return rows ? Status() : rows.error();
+  }
   Status LockForWrite(std::string_view) override { return {}; }
 
   Result<std::vector<internal::SqlRow>> Query(std::string_view sql,
@@ -83,6 +174,9 @@ class SqliteStore final : public internal::SqlStore {
   }
 
  private:
+  // Declared first, so destroyed last: the main connection closes, then the checkpointer stops
+  // and closes the last connection, which checkpoints what is left and removes the WAL.
+  Checkpointer checkpointer_;
   internal::SqliteDb db_;
   std::map<std::string, internal::SqliteStmt, std::less<>> statements_;  // GUARDED_BY(mu_)
 };
@@ -93,7 +187,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const StoreOptions& options) {
   auto store = std::make_unique<SqliteStore>(options.master_key,
                                              std::make_shared<internal::RevocationFanout>());
-  if (Status s = store->Open(path); !s.ok()) return Err(std::move(s));
+  if (Status s = store->Open(path, options.durability); !s.ok()) return Err(std::move(s));
   return store;
 }
 

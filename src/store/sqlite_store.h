@@ -1,6 +1,7 @@
-// The embedded SQLite backend (see store.h for the contract). WAL journal with
-// synchronous=FULL: every commit fsyncs the WAL, so an acknowledged write survives kill -9 and
-// power loss; callers batch (audit group commit, PutTasks) to amortise the fsync.
+// The embedded SQLite backend (see store.h for the contract). WAL journal; synchronous=NORMAL
+// for Durability::kProcess (a commit is a write() into the WAL: survives kill -9, and a power
+// loss can only lose the last commits) or FULL for kPower (every commit fsyncs the WAL: also
+// survives power loss). Callers batch (audit group commit, PutTasks) to amortise the commit.
 // Single process: revocation subscribers see this process's appends only.
 // Thread-safety: thread-safe (one connection under a mutex).
 #pragma once

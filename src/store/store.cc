@@ -28,6 +28,7 @@ constexpr std::array<std::string_view, 5> kTaskStates = {"active", "completed", 
                                                          "revoked"};
 constexpr std::array<std::string_view, 6> kScopes = {"credential", "task",  "agent",
                                                      "mandate",    "owner", "all"};
+constexpr std::array<std::string_view, 2> kDurabilities = {"process", "power"};
 constexpr std::array<std::string_view, 4> kApprovalStates = {"pending", "approved", "denied",
                                                              "expired"};
 
@@ -85,6 +86,11 @@ std::string_view ApprovalStateName(ApprovalState s) {
 }
 Result<ApprovalState> ParseApprovalState(std::string_view name) {
   return ParseName<ApprovalState>(kApprovalStates, name, "approval_state");
+}
+
+std::string_view DurabilityName(Durability d) { return kDurabilities.at(static_cast<size_t>(d)); }
+Result<Durability> ParseDurability(std::string_view name) {
+  return ParseName<Durability>(kDurabilities, name, "durability");
 }
 
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const StoreOptions& options) {

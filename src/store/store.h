@@ -5,9 +5,15 @@
 // (scale-out, `postgresql://...`), both passing the same contract suite (store_contract_test.h).
 //
 // DURABILITY CONTRACT: a method that returns ok has committed its write; the write survives
-// `kill -9` of the process (SQLite: WAL + synchronous=FULL, fsync per commit; PostgreSQL: the
-// server's commit, synchronous_commit on). A method that returns an error wrote nothing
-// (every multi-row write is one transaction). Batch writes are all-or-nothing.
+// `kill -9` of the process. How much more it survives is StoreOptions::durability:
+//   kProcess (default): SQLite WAL + synchronous=NORMAL. The commit is written into the WAL
+//     file (in the kernel's page cache) but not fsynced: it survives kill -9 and any crash of
+//     this process; a power loss or kernel crash may lose the last commits, never consistency.
+//   kPower: SQLite synchronous=FULL, one fsync per commit: also survives power loss.
+// PostgreSQL ignores the option: its server commits with synchronous_commit on for both
+// (`off` could lose commits when the PostgreSQL server crashes, which is not our process).
+// A method that returns an error wrote nothing (every multi-row write is one transaction).
+// Batch writes are all-or-nothing.
 //
 // Secrets and signing-key private keys are sealed at rest with libsodium crypto_secretbox under
 // a 32-byte master key (StoreOptions::master_key, see LoadMasterKey); see docs/store.md.
@@ -188,8 +194,15 @@ class Store {
   virtual Result<std::vector<std::string>> ListAuditChains() = 0;
 };
 
+// What an acknowledged write survives (see DURABILITY CONTRACT above).
+enum class Durability : uint8_t { kProcess, kPower };
+std::string_view DurabilityName(Durability durability);  // "process", "power"
+// InvalidArgument `durability.unknown` for any other name.
+[[nodiscard]] Result<Durability> ParseDurability(std::string_view name);
+
 struct StoreOptions {
   std::string master_key;  // 32 raw bytes, or empty: secrets and private keys then refused/raw
+  Durability durability = Durability::kProcess;
 };
 
 // Opens (creating if needed) the store at `url`:

@@ -1,7 +1,9 @@
 // Test-only helper for the audit integration tests.
-//   crash_writer write DIR        append forever from 2 threads; after each WaitDurable print
+//   crash_writer write DIR [DURABILITY]
+//                                 append forever from 2 threads; after each WaitDurable print
 //                                 `a SEQ`; every 25th record also a revocation (`r ID`) and a
-//                                 task upsert (`t ID`), each printed once the store acked it
+//                                 task upsert (`t ID`), each printed once the store acked it;
+//                                 DURABILITY: process (default) or power
 //   crash_writer fill DIR N       append N records (mixed kinds), commit, exit
 //   crash_writer check DIR FILE   every acknowledged line of FILE is present in the store
 #include <unistd.h>
@@ -47,8 +49,10 @@ int Fail(const std::string& what) {
   return 1;
 }
 
-int Write(const std::string& dir) {
-  auto store = store::OpenStore(dir);
+int Write(const std::string& dir, const std::string& durability_name) {
+  auto durability = store::ParseDurability(durability_name);
+  if (!durability) return Fail(durability.error().ToString());
+  auto store = store::OpenStore(dir, {.master_key = {}, .durability = *durability});
   if (!store) return Fail(store.error().ToString());
   SystemClock clock;
   auto log = audit::AuditLog::Open(**store, clock);
@@ -148,7 +152,9 @@ int Check(const std::string& dir, const std::string& acks) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "write" && argc == 3) return Write(argv[2]);
+  if (mode == "write" && (argc == 3 || argc == 4)) {
+    return Write(argv[2], argc == 4 ? argv[3] : "process");
+  }
   if (mode == "fill" && argc == 4) return Fill(argv[2], std::stoll(argv[3]));
   if (mode == "check" && argc == 4) return Check(argv[2], argv[3]);
   std::cerr << "usage: crash_writer write DIR | fill DIR N | check DIR ACKFILE\n";

@@ -2,7 +2,8 @@
 # kill -9 durability: a writer process appends audit records (and revocations and tasks) from
 # two threads and prints each sequence number only after WaitDurable. We kill -9 it mid-stream,
 # twice (the second run continues the chain written before the first crash), and check that
-# every acknowledged record is in the store and `mandate audit verify` passes.
+# every acknowledged record is in the store and `mandate audit verify` passes. Round 1 runs the
+# default durability (`process`: WAL without fsync, the level kill -9 needs), round 2 `power`.
 set -euo pipefail
 bin=${1:?usage: kill9.sh path/to/mandate}
 writer="$(dirname "$bin")/audit_crash_writer"
@@ -17,8 +18,10 @@ trap cleanup EXIT
 mkdir "$tmp/data"
 
 for round in 1 2; do
+  durability=process
+  [ "$round" = 2 ] && durability=power
   : >"$tmp/acks-$round"
-  "$writer" write "$tmp/data" >"$tmp/acks-$round" 2>"$tmp/writer-$round.err" &
+  "$writer" write "$tmp/data" "$durability" >"$tmp/acks-$round" 2>"$tmp/writer-$round.err" &
   pid=$!
   # Let it run until it has acknowledged a few thousand records (bounded: 30 s).
   for _ in $(seq 1 300); do
@@ -32,7 +35,7 @@ for round in 1 2; do
   pid=""
   acked=$(grep -c '^a ' "$tmp/acks-$round" || true)
   [ "$acked" -ge 1 ] || { echo "round $round: nothing acknowledged"; exit 1; }
-  echo "round $round: killed after $acked acknowledged audit records"
+  echo "round $round ($durability): killed after $acked acknowledged audit records"
   "$writer" check "$tmp/data" "$tmp/acks-$round"
   "$bin" audit verify --data "$tmp/data"
 done

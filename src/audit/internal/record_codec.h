@@ -18,6 +18,15 @@ inline constexpr std::string_view kGenesisHash =
 // task, step, system, action, resource, args_digest, decision, reasons, policy_ids, detail.
 std::string CanonicalBody(std::string_view chain, int64_t sequence, const Record& record);
 
+// The same body split in two, so the costly part is built by the appending thread (in
+// parallel) and the single writer thread only joins: CanonicalTail is every member after
+// `sequence` and the closing brace (`"time":...,"detail":...}`); BodyPrefix is
+// `{"chain":<chain>,"sequence":`; then body = prefix + decimal(sequence) + "," + tail.
+std::string CanonicalTail(const Record& record);
+std::string BodyPrefix(std::string_view chain);
+void AppendBody(std::string_view prefix, int64_t sequence, std::string_view tail,
+                std::string& body);
+
 // SHA-256(prev_hash || body) as lowercase hex; prev_hash is the 64-char hex of the previous.
 std::string ChainHash(std::string_view prev_hash, std::string_view body);
 

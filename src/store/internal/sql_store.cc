@@ -132,10 +132,10 @@ Status SqlStore::Exec(std::string_view sql, std::span<const SqlParam> params) {
 }
 
 Status SqlStore::Transaction(const std::function<Status()>& body) {
-  if (Status s = ExecScript(BeginSql()); !s.ok()) return s;
+  if (Status s = ExecControl(BeginSql()); !s.ok()) return s;
   Status s = body();
-  if (s.ok()) s = ExecScript("COMMIT");
-  if (!s.ok()) (void)ExecScript("ROLLBACK");
+  if (s.ok()) s = ExecControl("COMMIT");
+  if (!s.ok()) (void)ExecControl("ROLLBACK");
   return s;
 }
 

@@ -74,6 +74,8 @@ class SqlStore : public Store {
   virtual std::string_view BlobType() const { return "BYTEA"; }
   virtual std::string_view BeginSql() const { return "BEGIN"; }
   virtual Status ExecScript(std::string_view sql) = 0;
+  // BEGIN / COMMIT / ROLLBACK: run on every write, so SQLite keeps them prepared.
+  virtual Status ExecControl(std::string_view sql) { return ExecScript(sql); }
   virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
                                             std::span<const SqlParam> params) = 0;
   // Serialises writers of `key` until the transaction ends (no-op where BEGIN already does).
