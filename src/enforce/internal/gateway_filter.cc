@@ -116,7 +116,7 @@ GatewayOutcome GatewayFilter::Refuse(int status, std::string code, std::string m
   return out;
 }
 
-GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
+GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool without_waiting) const {
   if (feed_ != nullptr) {
     if (Status ready = feed_->Ready(); !ready.ok()) {
       return Refuse(503, std::string(ready.reason()), ready.message(), nullptr);
@@ -154,7 +154,14 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
   ask.resource = match->resource;
   ask.args = std::move(match->args);
 
-  Decision decision = client_.Authorize(ask);
+  std::optional<Decision> decided =
+      without_waiting ? client_.TryAuthorizeWithoutWaiting(ask) : client_.Authorize(ask);
+  if (!decided) {
+    GatewayOutcome wait;
+    wait.must_wait = true;
+    return wait;
+  }
+  Decision decision = std::move(*decided);
   if (decision.verdict == Verdict::kAllow && feed_ != nullptr && !decision.task_id.empty() &&
       feed_->deny_set().IsTaskRevoked(decision.task_id)) {
     // The stream already told us; an authority replica that lags must not win.

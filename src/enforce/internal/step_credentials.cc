@@ -52,6 +52,12 @@ std::shared_ptr<const credential::KeySet> AuthorityKeys::Current() {
   return keys_;
 }
 
+std::shared_ptr<const credential::KeySet> AuthorityKeys::CurrentIfFresh() {
+  std::lock_guard lock(mu_);
+  if (fetched_at_ == 0 || clock_.NowSeconds() >= fetched_at_ + ttl_seconds_) return nullptr;
+  return keys_;
+}
+
 bool AuthorityKeys::RefreshForUnknownKid() {
   std::lock_guard lock(mu_);
   return FetchLocked();
@@ -113,27 +119,37 @@ StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys&
 
 StepCredentialClient::~StepCredentialClient() = default;
 
-int64_t StepCredentialClient::local_decisions() const {
-  std::lock_guard lock(mu_);
-  return local_decisions_;
-}
+int64_t StepCredentialClient::local_decisions() const { return local_decisions_.load(); }
 
 Decision StepCredentialClient::Authorize(const AuthorizeRequest& request) {
   if (!LooksLikeStepCredential(request.agent.task_token)) return inner_.Authorize(request);
-  {
-    std::lock_guard lock(mu_);
-    ++local_decisions_;
-  }
-  return Verify(request);
+  ++local_decisions_;
+  return *Verify(request, true);
 }
 
-Decision StepCredentialClient::Verify(const AuthorizeRequest& request) const {
+std::optional<Decision> StepCredentialClient::TryAuthorizeWithoutWaiting(
+    const AuthorizeRequest& request) {
+  // The verifier asks AuthorityKeys::Current, which fetches only when the keys are stale: fresh
+  // now means no fetch (short of the ttl running out in the microseconds in between).
+  if (!LooksLikeStepCredential(request.agent.task_token) || !keys_.CurrentIfFresh()) {
+    return std::nullopt;
+  }
+  auto decision = Verify(request, false);
+  if (decision) ++local_decisions_;
+  return decision;
+}
+
+std::optional<Decision> StepCredentialClient::Verify(const AuthorizeRequest& request,
+                                                     bool may_wait) const {
   auto audience = audiences_.find(request.system);
   const std::string& aud = audience == audiences_.end() ? request.system : audience->second;
   const std::string& token = request.agent.task_token;
   auto claims = verifier_->VerifyStepCredential(token, aud);
-  if (!claims && claims.error().reason() == "jws.kid_unknown" && keys_.RefreshForUnknownKid()) {
-    claims = verifier_->VerifyStepCredential(token, aud);  // the authority rotated its key
+  if (!claims && claims.error().reason() == "jws.kid_unknown") {
+    if (!may_wait) return std::nullopt;  // the refetch below is a network call
+    if (keys_.RefreshForUnknownKid()) {
+      claims = verifier_->VerifyStepCredential(token, aud);  // the authority rotated its key
+    }
   }
   if (!claims) return FromStatus(claims.error());
   const credential::CredentialClaims& c = **claims;
