@@ -21,128 +21,22 @@
 // revocation_probe --authority URL --admin-token TOKEN --gateways URL,URL,... --path /p
 //                  --credentials FILE [--interval-us 1000] [--timeout-ms 10000]
 // prints one JSON line: {"revocations":N,"samples_ms":[...],"revoke_call_ms":[...]}
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <ctime>
-
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <optional>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/enforce/raw_http.h"
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-struct HostPort {
-  std::string host;
-  uint16_t port = 0;
-};
-
-std::optional<HostPort> ParseHttpUrl(const std::string& url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.rfind(kScheme, 0) != 0) return std::nullopt;
-  std::string rest = url.substr(kScheme.size());
-  rest = rest.substr(0, rest.find('/'));
-  size_t colon = rest.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return HostPort{rest.substr(0, colon), static_cast<uint16_t>(std::stoi(rest.substr(colon + 1)))};
-}
-
-// One keep-alive HTTP/1.1 connection with one request in flight at a time.
-class Probe {
- public:
-  explicit Probe(HostPort target) : target_(std::move(target)) {}
-  ~Probe() {
-    if (fd_ >= 0) close(fd_);
-  }
-
-  bool Connect() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(target_.port);
-    if (fd_ < 0 || inet_pton(AF_INET, target_.host.c_str(), &addr.sin_addr) != 1) return false;
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return false;
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK) == 0;
-  }
-
-  // Writes the whole request (small: the socket buffer takes it at once on loopback).
-  bool Send(const std::string& request) {
-    in_.clear();
-    size_t off = 0;
-    while (off < request.size()) {
-      ssize_t n = write(fd_, request.data() + off, request.size() - off);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    in_flight_ = true;
-    sent_at_ = Clock::now();
-    return true;
-  }
-
-  // Reads what is there; true once a whole response is in (status_ and reason_ set).
-  // Sets failed_ when the connection broke.
-  bool Read() {
-    char buf[4096];
-    while (true) {
-      ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n > 0) {
-        in_.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      failed_ = true;
-      return false;
-    }
-    size_t head_end = in_.find("\r\n\r\n");
-    if (head_end == std::string::npos || in_.size() < 12) return false;
-    std::string head = in_.substr(0, head_end);
-    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    size_t length = 0;
-    if (size_t p = head.find("\r\ncontent-length:"); p != std::string::npos) {
-      length = std::strtoul(head.c_str() + p + 17, nullptr, 10);
-    }
-    if (in_.size() < head_end + 4 + length) return false;
-    status_ = std::atoi(in_.c_str() + 9);
-    reason_.clear();
-    if (size_t p = head.find("\r\nx-mandate-reason:"); p != std::string::npos) {
-      size_t start = head.find_first_not_of(' ', p + 19);
-      reason_ = head.substr(start, head.find("\r\n", start) - start);
-    }
-    in_flight_ = false;
-    return true;
-  }
-
-  int fd() const { return fd_; }
-  bool in_flight() const { return in_flight_; }
-  bool failed() const { return failed_; }
-  int status() const { return status_; }
-  const std::string& reason() const { return reason_; }
-  Clock::time_point sent_at() const { return sent_at_; }
-
- private:
-  HostPort target_;
-  int fd_ = -1;
-  std::string in_;
-  bool in_flight_ = false;
-  bool failed_ = false;
-  int status_ = 0;
-  std::string reason_;
-  Clock::time_point sent_at_{};
-};
+using mandate::bench::Clock;
+using mandate::bench::HostPort;
+using mandate::bench::ParseHttpUrl;
+using Probe = mandate::bench::RawConnection;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -244,12 +138,7 @@ int main(int argc, char** argv) {
         }
         fds.push_back({p.fd(), static_cast<short>(done[i] ? 0 : POLLIN), 0});
       }
-      // ppoll: microsecond timeouts (poll's milliseconds would make the interval coarse).
-      const auto wait_ns = std::max<int64_t>(
-          0, std::chrono::duration_cast<std::chrono::nanoseconds>(next - now).count());
-      const timespec timeout{static_cast<time_t>(wait_ns / 1'000'000'000),
-                             static_cast<long>(wait_ns % 1'000'000'000)};
-      ppoll(fds.data(), fds.size(), &timeout, nullptr);
+      mandate::bench::PollUntil(fds, next);
       if (!revoked && revoker.Read()) {
         revoke_calls.push_back(Ms(Clock::now() - t0));
         if (revoker.status() != 201) {
