@@ -22,6 +22,9 @@ const PHASES = (process.env.MANDATE_BENCH_PHASES || 'gateway,revocation').split(
 const RATES = (process.env.MANDATE_BENCH_RATES || '1000,3000,0').split(',').map(Number);
 // MANDATE_BENCH_MODES: which of direct, authority (per call), held (step credential) to run.
 const PROBE_INTERVAL_US = Number(process.env.MANDATE_BENCH_PROBE_INTERVAL_US || 1000);
+// Server threads per gateway (`threads:`); 1 keeps 10 gateways + nginx + the load generator +
+// the authority from fighting over 2 cores.
+const GATEWAY_THREADS = Number(process.env.MANDATE_BENCH_GATEWAY_THREADS || 1);
 const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,authority,held').split(',');
 const children = [];
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
@@ -100,6 +103,7 @@ listen: 127.0.0.1:0
 authority: ${authority.url}
 ep_token_file: ${authority.epTokenFile}
 public_url: http://gw.bench
+threads: ${GATEWAY_THREADS}
 systems:
   - name: bench
     upstream: http://127.0.0.1:${upPort}
@@ -131,7 +135,8 @@ systems:
   const load = os.loadavg()[0].toFixed(1);
   console.log(`# mandate bench/enforce ${new Date().toISOString()}  load average ${load}  ${os.cpus().length} cpus`);
   console.log('# upstream: nginx `return 200`; authority: mandate serve (JWT-SVID task, DPoP per call, chain +');
-  console.log('#   Cedar guard, durable SQLite audit record before every answer); gateway injects X-Api-Key');
+  console.log('#   Cedar guard, durable SQLite audit record before every answer); gateway injects X-Api-Key;');
+  console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway; load generator: one thread, 16 connections`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
   // 60 s step credential) fresh on a slow machine: the run ends when they are used up.
   const run = (url, rate, extra) => new Promise((resolve) => {
