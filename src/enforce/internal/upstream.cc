@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -74,6 +75,11 @@ Status ErrorStatus(const beast::error_code& ec, std::string_view what, const std
 }  // namespace
 
 struct UpstreamClient::Shared {
+  // Names this client's idle lists; never reused, unlike an address.
+  const uint64_t id = [] {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1);
+  }();
   http::ClientOptions options;
   http::PoolOptions pool;
   std::once_flag tls_once;
@@ -92,7 +98,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         shared_(*shared_owner_),
         ioc_(ioc),
         url_(std::move(url)),
-        key_(url_.endpoint.Key()),
+        endpoint_key_(url_.endpoint.Key()),
+        // Per client too: another client's connections were made (verified) with other options.
+        pool_key_(std::to_string(shared_.id) + " " + endpoint_key_),
         request_(std::move(request)),
         done_(std::move(done)),
         deadline_(std::chrono::steady_clock::now() + shared_.options.timeout) {}
@@ -106,7 +114,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
  private:
   std::unique_ptr<Connection> TakeIdle() {
-    auto& list = asio::use_service<IdleConnections>(ioc_).idle[key_];
+    auto& list = asio::use_service<IdleConnections>(ioc_).idle[pool_key_];
     const SteadyTime oldest_usable = std::chrono::steady_clock::now() - shared_.pool.max_idle_time;
     while (!list.empty()) {
       std::unique_ptr<Connection> conn = std::move(list.back());
@@ -117,7 +125,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void PutIdle(std::unique_ptr<Connection> conn) {
-    auto& list = asio::use_service<IdleConnections>(ioc_).idle[key_];
+    auto& list = asio::use_service<IdleConnections>(ioc_).idle[pool_key_];
     if (list.size() >= shared_.pool.max_idle_per_upstream) list.pop_front();
     conn->idle_since = std::chrono::steady_clock::now();
     list.push_back(std::move(conn));
@@ -148,14 +156,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     resolver_->async_resolve(
         endpoint.host, std::to_string(endpoint.port),
         [self = shared_from_this()](beast::error_code e, tcp::resolver::results_type results) {
-          if (e) return self->Finish(Err(ErrorStatus(e, "resolve", self->key_)));
+          if (e) return self->Finish(Err(ErrorStatus(e, "resolve", self->endpoint_key_)));
           self->conn_->lowest().async_connect(
               results, [self](beast::error_code e2, const tcp::endpoint&) { self->Connected(e2); });
         });
   }
 
   void Connected(beast::error_code ec) {
-    if (ec) return Finish(Err(ErrorStatus(ec, "connect", key_)));
+    if (ec) return Finish(Err(ErrorStatus(ec, "connect", endpoint_key_)));
     beast::error_code ignored;
     conn_->lowest().socket().set_option(tcp::no_delay(true), ignored);
     if (!conn_->tls) return Write();
@@ -169,11 +177,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     conn_->tls->async_handshake(
         asio::ssl::stream_base::client, [self = shared_from_this()](beast::error_code e) {
           if (e == beast::error::timeout) {
-            return self->Finish(Err(ErrorStatus(e, "tls handshake", self->key_)));
+            return self->Finish(Err(ErrorStatus(e, "tls handshake", self->endpoint_key_)));
           }
           if (e) {
-            return self->Finish(Err(Status(StatusCode::kUnavailable, "http.client.tls",
-                                           "tls handshake " + self->key_ + ": " + e.message())));
+            return self->Finish(
+                Err(Status(StatusCode::kUnavailable, "http.client.tls",
+                           "tls handshake " + self->endpoint_key_ + ": " + e.message())));
           }
           self->Write();
         });
@@ -212,7 +221,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       reused_ = false;
       return Open();
     }
-    Finish(Err(ErrorStatus(ec, what, key_)));
+    Finish(Err(ErrorStatus(ec, what, endpoint_key_)));
   }
 
   void Answered() {
@@ -237,7 +246,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   UpstreamClient::Shared& shared_;
   asio::io_context& ioc_;
   http::internal::ParsedUrl url_;
-  std::string key_;
+  std::string endpoint_key_;  // for messages
+  std::string pool_key_;      // the idle list this exchange takes from and gives back to
   bhttp::request<bhttp::string_body> request_;
   UpstreamClient::Done done_;
   SteadyTime deadline_;

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -13,7 +17,7 @@ namespace {
 
 // An upstream answering with the id of the connection it came on, so reuse is visible.
 struct Upstream {
-  explicit Upstream(http::ServerOptions options = {}) {
+  explicit Upstream(http::ServerOptions options = {}) : tls(options.tls.has_value()) {
     http::Router router;
     EXPECT_TRUE(router
                     .Add("GET", "/conn",
@@ -34,7 +38,9 @@ struct Upstream {
                                 held.push_back(std::move(r));  // answered when the test ends
                               })
                     .ok());
-    server = std::move(*http::Server::Start(options, std::move(router)));
+    auto started = http::Server::Start(options, std::move(router));
+    if (!started) ADD_FAILURE() << started.error().ToString();
+    server = std::move(started.value());
   }
   ~Upstream() {
     {
@@ -44,12 +50,19 @@ struct Upstream {
     server->Stop(std::chrono::milliseconds(500));
   }
   std::string Url(std::string_view path) const {
-    return "http://127.0.0.1:" + std::to_string(server->port()) + std::string(path);
+    return (tls ? "https" : "http") + std::string("://127.0.0.1:") +
+           std::to_string(server->port()) + std::string(path);
   }
+  bool tls;
   std::unique_ptr<http::Server> server;
   std::mutex mu;
   std::vector<http::Responder> held;
 };
+
+// The reason of a failed exchange, as a string that outlives the Result ("" on success).
+std::string ReasonOf(const Result<http::ClientResponse>& r) {
+  return r ? std::string() : std::string(r.error().reason());
+}
 
 Result<http::ClientResponse> SendAndWait(UpstreamClient& client, boost::asio::io_context& ioc,
                                          const std::string& url, http::HeaderList headers = {}) {
@@ -100,17 +113,46 @@ TEST(UpstreamClient, NamesWhatFailed) {
   options.timeout = std::chrono::milliseconds(200);
   options.max_response_body = 100;
   UpstreamClient client(options);
-  EXPECT_EQ(SendAndWait(client, ioc, upstream.Url("/big")).error().reason(),
-            "http.client.too_large");
-  EXPECT_EQ(SendAndWait(client, ioc, upstream.Url("/slow")).error().reason(),
-            "http.client.timeout");
-  EXPECT_EQ(SendAndWait(client, ioc, upstream.Url("/conn"), {{"X-Bad", "a\r\nb"}}).error().reason(),
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, upstream.Url("/big"))), "http.client.too_large");
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, upstream.Url("/slow"))), "http.client.timeout");
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, upstream.Url("/conn"), {{"X-Bad", "a\r\nb"}})),
             "http.client.bad_header");
-  EXPECT_EQ(SendAndWait(client, ioc, "ftp://127.0.0.1/").error().reason(), "http.client.bad_url");
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, "ftp://127.0.0.1/")), "http.client.bad_url");
   // A port nobody listens on: the upstream's own port once it is stopped.
   const std::string gone = upstream.Url("/conn");
   upstream.server->Stop(std::chrono::milliseconds(0));
-  EXPECT_EQ(SendAndWait(client, ioc, gone).error().reason(), "http.client.connect");
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, gone)), "http.client.connect");
+}
+
+// Upstreams are often https: the certificate is verified (here against a self-signed one made
+// with the openssl CLI, valid for 127.0.0.1) and the TLS connection is kept alive too.
+TEST(UpstreamClient, SpeaksTlsAndVerifiesTheUpstream) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mandate-upstream-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string d = dir.string();
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                         "-days 1 -subj /CN=upstream -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                         d + "/key.pem -out " + d + "/cert.pem >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  http::ServerOptions options;
+  options.tls = http::TlsOptions{d + "/cert.pem", d + "/key.pem", "", http::ClientAuth::kNone};
+  {
+    Upstream upstream(options);
+    boost::asio::io_context ioc;
+    http::ClientOptions trusting;
+    trusting.ca_file = d + "/cert.pem";
+    UpstreamClient client(trusting);
+    auto first = SendAndWait(client, ioc, upstream.Url("/conn"));
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    auto second = SendAndWait(client, ioc, upstream.Url("/conn"));
+    ASSERT_TRUE(second.has_value()) << second.error().ToString();
+    EXPECT_EQ(second->body, first->body);
+    UpstreamClient default_trust({});  // the system store does not know this certificate
+    EXPECT_EQ(ReasonOf(SendAndWait(default_trust, ioc, upstream.Url("/conn"))), "http.client.tls");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
