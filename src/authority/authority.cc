@@ -28,10 +28,6 @@ std::string_view OutcomeName(Outcome outcome) {
 Authority::Authority(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Authority::~Authority() = default;
 
-namespace {
-Result<CompiledMandate> Compile(const std::shared_ptr<const Mandate>& m);
-}  // namespace
-
 Result<std::unique_ptr<Authority>> Authority::Open(Deps deps, Options options) {
   if (deps.clock == nullptr || deps.store == nullptr || deps.audit == nullptr || !deps.keys) {
     return Err(StatusCode::kInvalidArgument, "authority.config",
@@ -40,7 +36,7 @@ Result<std::unique_ptr<Authority>> Authority::Open(Deps deps, Options options) {
   if (sodium_init() < 0) return Err(Internal("authority.crypto", "libsodium failed to start"));
   auto impl = std::make_unique<Impl>(std::move(deps), std::move(options));
   for (const auto& m : impl->deps.mandates) {
-    auto compiled = Compile(m);
+    auto compiled = CompileMandate(m);
     if (!compiled) return Err(compiled.error());
     impl->mandates.push_back(std::move(*compiled));
   }
@@ -82,22 +78,6 @@ const CompiledMandate* Authority::Impl::FindMandate(std::string_view name,
 }
 
 namespace {
-
-Result<CompiledMandate> Compile(const std::shared_ptr<const Mandate>& m) {
-  const std::string what = "mandate `" + m->name + "` version `" + m->version + "`";
-  std::vector<Diagnostic> diagnostics;
-  auto cedar = CompileMandateCedar(*m, "", &diagnostics);
-  if (!cedar) {
-    return Err(InvalidArgument(
-        "mandate.cedar",
-        what + ": " + (diagnostics.empty() ? "cedar compilation failed" : diagnostics[0].message)));
-  }
-  auto authorizer = cedar::Authorizer::Build(cedar->policies);
-  if (!authorizer) return Err(authorizer.error().WithContext(what));
-  CompiledMandate cm{m, Chain(m), std::move(cedar), std::move(*authorizer), {}, {}, {}, {}, {}};
-  PrecomputeValues(cm);
-  return cm;
-}
 
 bool AgentMayRun(const Mandate& m, const identity::WorkloadIdentity& who) {
   for (const AgentMatcher& a : m.agents) {

@@ -1,18 +1,31 @@
 #include "src/authority/internal/audit_records.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "src/json/json.h"
 
 namespace mandate::authority {
 
-boost::json::object ProgressToJson(const TaskProgress& p, size_t steps) {
-  boost::json::array counts;
+boost::json::object ProgressToJson(const TaskProgress& p, size_t steps,
+                                   boost::json::storage_ptr storage) {
+  boost::json::array counts(storage);
+  counts.reserve(std::min(steps, p.counts.size()));
   for (size_t i = 0; i < steps && i < p.counts.size(); ++i) counts.push_back(p.counts[i]);
-  boost::json::array loops;
-  for (uint16_t l : p.loop_iterations) loops.push_back(l);
-  return {{"calls", p.calls},         {"steps_done", p.steps_done},  {"labels_read", p.labels_read},
-          {"last_step", p.last_step}, {"counts", std::move(counts)}, {"loops", std::move(loops)}};
+  // Loops past the last one entered are at 0, which ProgressFromJson restores by default.
+  size_t loops_used = p.loop_iterations.size();
+  while (loops_used > 0 && p.loop_iterations[loops_used - 1] == 0) --loops_used;
+  boost::json::array loops(storage);
+  loops.reserve(loops_used);
+  for (size_t i = 0; i < loops_used; ++i) loops.push_back(p.loop_iterations[i]);
+  boost::json::object o(6, storage);
+  o.emplace("calls", p.calls);
+  o.emplace("steps_done", p.steps_done);
+  o.emplace("labels_read", p.labels_read);
+  o.emplace("last_step", p.last_step);
+  o.emplace("counts", std::move(counts));
+  o.emplace("loops", std::move(loops));
+  return o;
 }
 
 bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
@@ -50,35 +63,44 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
   return true;
 }
 
+// Room for a decision's detail (mandate, version, progress) in one block small enough for
+// malloc's per-thread cache (the default 1 KiB first block plus its header takes the slow path).
+constexpr size_t kDetailArenaBytes = 960;
+
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {
-  audit::Record r;
-  r.kind = audit::RecordKind::kDecision;
-  r.agent = std::string(call.agent);
-  r.principal = !call.principal.empty() ? std::string(call.principal)
-                : call.mandate          ? call.mandate->owner
-                                        : "";
-  r.task = std::string(call.task_id);
-  r.step = d.step;
-  r.system = std::string(call.call.system);
-  r.action = std::string(call.call.action);
-  r.resource = std::string(call.call.resource);
-  r.args_digest = std::string(call.args_digest);
-  r.decision = d.shadow ? "shadow_allow" : std::string(OutcomeName(d.outcome));
-  boost::json::array reasons;
+  // One arena for the whole detail; it travels to the writer thread with the record (the
+  // record's value is move-constructed from it: assigning would copy into other storage).
+  boost::json::object detail(
+      4, boost::json::make_shared_resource<boost::json::monotonic_resource>(kDetailArenaBytes));
+  if (call.mandate) {
+    detail.emplace("mandate", call.mandate->name);
+    detail.emplace("version", call.mandate->version);
+  }
+  if (d.task_revoked) detail.emplace("task_revoked", true);
+  if (call.progress != nullptr && call.mandate != nullptr) {
+    detail.emplace("progress",
+                   ProgressToJson(*call.progress, call.mandate->steps.size(), detail.storage()));
+  }
+  audit::Record r{.kind = audit::RecordKind::kDecision,
+                  .time_micros = 0,
+                  .agent = std::string(call.agent),
+                  .principal = !call.principal.empty() ? std::string(call.principal)
+                               : call.mandate          ? call.mandate->owner
+                                                       : "",
+                  .task = std::string(call.task_id),
+                  .step = d.step,
+                  .system = std::string(call.call.system),
+                  .action = std::string(call.call.action),
+                  .resource = std::string(call.call.resource),
+                  .args_digest = std::string(call.args_digest),
+                  .decision = d.shadow ? "shadow_allow" : std::string(OutcomeName(d.outcome)),
+                  .reasons = {},
+                  .policy_ids = {},
+                  .detail = std::move(detail)};
   for (const Reason& reason : d.reasons) {
     r.reasons.push_back(reason.code + ": " + reason.message);
     if (!reason.rule.empty()) r.policy_ids.push_back(reason.rule);
   }
-  boost::json::object detail;
-  if (call.mandate) {
-    detail["mandate"] = call.mandate->name;
-    detail["version"] = call.mandate->version;
-  }
-  if (d.task_revoked) detail["task_revoked"] = true;
-  if (call.progress != nullptr && call.mandate != nullptr) {
-    detail["progress"] = ProgressToJson(*call.progress, call.mandate->steps.size());
-  }
-  r.detail = std::move(detail);
   auto ticket = impl.deps.audit->Append(std::move(r));
   // A failed append leaves ticket 0; WaitDurable(0) then reports the log's failure.
   return ticket ? static_cast<uint64_t>(*ticket) : 0;

@@ -26,6 +26,14 @@ namespace mandate::authority {
 
 // One mandate version ready to decide with. Immutable after Open.
 struct CompiledMandate {
+  CompiledMandate(std::shared_ptr<const Mandate> m, std::shared_ptr<const MandateCedar> c,
+                  std::shared_ptr<const cedar::Authorizer> a)
+      : mandate(m),
+        chain(std::move(m)),
+        cedar(std::move(c)),
+        authorizer(std::move(a)),
+        memo_id(next_memo_id.fetch_add(1) + 1) {}
+
   std::shared_ptr<const Mandate> mandate;
   Chain chain;
   std::shared_ptr<const MandateCedar> cedar;
@@ -36,10 +44,14 @@ struct CompiledMandate {
   std::vector<cedar::Value> step_values;  // per step: the `context.step` record
   std::vector<cedar::Value> label_names;  // per label of chain.labels()
   std::vector<std::string> guard_ids;     // per step: the policy id of its guard, `step.<id>`
+  std::vector<int> steps_by_id;           // step indices in the order of their ids
+  std::vector<int> labels_by_name;        // label indices in the order of their names
+  uint64_t memo_id;                       // process-unique: keys its values in a ValueMemo
+  static inline std::atomic<uint64_t> next_memo_id{0};
 };
 
-// Fills the precomputed values of `cm` from its mandate and chain.
-void PrecomputeValues(CompiledMandate& cm);
+// Compiles `m`'s Cedar, its authorizer and chain, and the values decisions reuse.
+Result<CompiledMandate> CompileMandate(const std::shared_ptr<const Mandate>& m);
 
 struct Authority::Impl {
   Deps deps;
