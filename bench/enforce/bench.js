@@ -184,6 +184,7 @@ systems:
   console.log('#   a sample = revoke call sent -> that gateway\'s 403 `revocation.task_revoked` received');
   const samples = [];
   const revokeCalls = [];  // the revoke call alone (durable write), part of every sample
+  const afterAnswer = [];  // sample minus its revoke call: the push itself
   // Batches of 100, so the 60 s step credentials are fresh when their revocation comes.
   let last = null;
   for (let done = 0; done < REVOCATIONS; done += 100) {
@@ -202,6 +203,7 @@ systems:
     (err, stdout, stderr) => (err ? reject(new Error(`probe failed: ${stderr}`)) : resolve(JSON.parse(stdout)))));
     samples.push(...out.samples_ms);
     revokeCalls.push(...out.revoke_call_ms);
+    afterAnswer.push(...out.after_answer_ms);
     last = batch.at(-1);
     if (done && done % 500 === 0) console.error(`  ${done} revocations measured`);
   }
@@ -217,6 +219,9 @@ systems:
   revokeCalls.sort((a, b) => a - b);
   console.log(`  of which the revoke call itself (until its 201): p50 ${percentile(revokeCalls, 0.5).toFixed(2)} ms, ` +
     `p99 ${percentile(revokeCalls, 0.99).toFixed(2)} ms`);
+  afterAnswer.sort((a, b) => a - b);
+  console.log(`  and after the revoke call answered (push + probe): p50 ${percentile(afterAnswer, 0.5).toFixed(2)} ms, ` +
+    `p99 ${percentile(afterAnswer, 0.99).toFixed(2)} ms`);
   for (const c of children) c.kill('SIGTERM');
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);

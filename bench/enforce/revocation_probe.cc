@@ -20,7 +20,8 @@
 //
 // revocation_probe --authority URL --admin-token TOKEN --gateways URL,URL,... --path /p
 //                  --credentials FILE [--interval-us 1000] [--timeout-ms 10000]
-// prints one JSON line: {"revocations":N,"samples_ms":[...],"revoke_call_ms":[...]}
+// prints one JSON line: {"revocations":N,"samples_ms":[...],"revoke_call_ms":[...],
+//   "after_answer_ms":[...]} (each sample minus its revoke call's time to answer)
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -86,7 +87,7 @@ int main(int argc, char** argv) {
     if (!p->Connect()) return 2;
 
   std::ifstream in(credentials_file);
-  std::vector<double> samples, revoke_calls;
+  std::vector<double> samples, revoke_calls, after_answer;
   const auto interval = std::chrono::microseconds(interval_us);
   int revocations = 0;
   for (std::string task, credential; in >> task >> credential;) {
@@ -163,6 +164,10 @@ int main(int argc, char** argv) {
         }
       }
     }
+    // The part of each sample after the revoke call's answer (negative: the push won the race).
+    for (size_t i = samples.size() - probes.size(); i < samples.size(); ++i) {
+      after_answer.push_back(samples[i] - revoke_calls.back());
+    }
     ++revocations;
   }
   std::string out = "{\"revocations\":" + std::to_string(revocations) + ",\"samples_ms\":[";
@@ -170,6 +175,9 @@ int main(int argc, char** argv) {
   out += "],\"revoke_call_ms\":[";
   for (size_t i = 0; i < revoke_calls.size(); ++i)
     out += (i ? "," : "") + std::to_string(revoke_calls[i]);
+  out += "],\"after_answer_ms\":[";
+  for (size_t i = 0; i < after_answer.size(); ++i)
+    out += (i ? "," : "") + std::to_string(after_answer[i]);
   std::printf("%s]}\n", out.c_str());
   return 0;
 }
