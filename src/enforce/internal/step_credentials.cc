@@ -21,6 +21,16 @@ Decision FromStatus(const Status& status) {
   return Refusal(revoked ? "revocation" : "authentication", std::string(reason), status.message());
 }
 
+bool HasStepCredentialType(std::string_view token) {
+  auto decoded = credential::DecodeJws(token);
+  if (!decoded) return false;
+  const boost::json::value* typ = decoded->header.if_contains("typ");
+  if (typ == nullptr || !typ->is_string()) return false;
+  std::string value(typ->as_string());
+  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return value == credential::kStepCredentialType;
+}
+
 }  // namespace
 
 AuthorityKeys::AuthorityKeys(Fetch fetch, const Clock& clock, int64_t ttl_seconds,
@@ -86,13 +96,14 @@ AuthorityKeys::Fetch JwksFetcher(std::string authority_url) {
 
 bool LooksLikeStepCredential(std::string_view token) {
   if (token.size() > credential::kMaxTokenBytes) return false;
-  auto decoded = credential::DecodeJws(token);
-  if (!decoded) return false;
-  const boost::json::value* typ = decoded->header.if_contains("typ");
-  if (typ == nullptr || !typ->is_string()) return false;
-  std::string value(typ->as_string());
-  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return value == credential::kStepCredentialType;
+  // An agent presents the same credential call after call: remember the last answer per thread
+  // (the exact bytes), so the header is decoded once, not per request.
+  thread_local std::string last_token;
+  thread_local bool last_answer = false;
+  if (!last_token.empty() && token == last_token) return last_answer;
+  last_answer = HasStepCredentialType(token);
+  last_token.assign(token);
+  return last_answer;
 }
 
 StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys& keys,
