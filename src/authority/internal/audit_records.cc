@@ -4,28 +4,44 @@
 #include <boost/json.hpp>
 
 #include "src/json/json.h"
+#include "src/json/writer.h"
 
 namespace mandate::authority {
 
-boost::json::object ProgressToJson(const TaskProgress& p, size_t steps,
-                                   boost::json::storage_ptr storage) {
-  boost::json::array counts(storage);
-  counts.reserve(std::min(steps, p.counts.size()));
-  for (size_t i = 0; i < steps && i < p.counts.size(); ++i) counts.push_back(p.counts[i]);
+namespace {
+
+template <typename Numbers>
+void AppendNumbers(std::string& out, std::string_view name, const Numbers& numbers, size_t n) {
+  out += ',';
+  json::AppendString(out, name);
+  out += ":[";
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ',';
+    json::AppendInt(out, numbers[i]);
+  }
+  out += ']';
+}
+
+}  // namespace
+
+void AppendProgressJson(std::string& out, const TaskProgress& p, size_t steps) {
+  out += '{';
+  json::AppendMember(out, "calls", p.calls);
+  json::AppendMember(out, "steps_done", p.steps_done);
+  json::AppendMember(out, "labels_read", p.labels_read);
+  json::AppendMember(out, "last_step", p.last_step);
+  AppendNumbers(out, "counts", p.counts, std::min(steps, p.counts.size()));
   // Loops past the last one entered are at 0, which ProgressFromJson restores by default.
   size_t loops_used = p.loop_iterations.size();
   while (loops_used > 0 && p.loop_iterations[loops_used - 1] == 0) --loops_used;
-  boost::json::array loops(storage);
-  loops.reserve(loops_used);
-  for (size_t i = 0; i < loops_used; ++i) loops.push_back(p.loop_iterations[i]);
-  boost::json::object o(6, storage);
-  o.emplace("calls", p.calls);
-  o.emplace("steps_done", p.steps_done);
-  o.emplace("labels_read", p.labels_read);
-  o.emplace("last_step", p.last_step);
-  o.emplace("counts", std::move(counts));
-  o.emplace("loops", std::move(loops));
-  return o;
+  AppendNumbers(out, "loops", p.loop_iterations, loops_used);
+  out += '}';
+}
+
+boost::json::object ProgressToJson(const TaskProgress& p, size_t steps) {
+  std::string text;
+  AppendProgressJson(text, p, steps);
+  return boost::json::parse(text).as_object();  // one encoder; checkpoints are not the hot path
 }
 
 bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
@@ -63,24 +79,27 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
   return true;
 }
 
-// Room for a decision's detail (mandate, version, progress) in one block small enough for
-// malloc's per-thread cache (the default 1 KiB first block plus its header takes the slow path).
-constexpr size_t kDetailArenaBytes = 960;
-
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {
-  // One arena for the whole detail; it travels to the writer thread with the record (the
-  // record's value is move-constructed from it: assigning would copy into other storage).
-  boost::json::object detail(
-      4, boost::json::make_shared_resource<boost::json::monotonic_resource>(kDetailArenaBytes));
+  // Written as text: a DOM per decision showed up in profiles.
+  std::string detail = "{";
+  auto member = [&](std::string_view name) {
+    if (detail.size() > 1) detail += ',';
+    json::AppendString(detail, name);
+    detail += ':';
+  };
   if (call.mandate) {
-    detail.emplace("mandate", call.mandate->name);
-    detail.emplace("version", call.mandate->version);
+    json::AppendMember(detail, "mandate", call.mandate->name);
+    json::AppendMember(detail, "version", call.mandate->version);
   }
-  if (d.task_revoked) detail.emplace("task_revoked", true);
+  if (d.task_revoked) {
+    member("task_revoked");
+    detail += "true";
+  }
   if (call.progress != nullptr && call.mandate != nullptr) {
-    detail.emplace("progress",
-                   ProgressToJson(*call.progress, call.mandate->steps.size(), detail.storage()));
+    member("progress");
+    AppendProgressJson(detail, *call.progress, call.mandate->steps.size());
   }
+  detail += '}';
   audit::Record r{.kind = audit::RecordKind::kDecision,
                   .time_micros = 0,
                   .agent = std::string(call.agent),
@@ -116,10 +135,11 @@ uint64_t Authority::Impl::AuditLifecycle(std::string_view event, uint64_t task_i
   r.task = FormatTaskId(task_id);
   r.decision = std::string(event);
   if (!reason.empty()) r.reasons.emplace_back(reason);
-  r.detail = boost::json::object{{"mandate", m.name},
-                                 {"version", m.version},
-                                 {"parent", task.parent ? FormatTaskId(task.parent) : ""},
-                                 {"deadline_us", task.deadline_us}};
+  r.detail =
+      json::Serialize(boost::json::object{{"mandate", m.name},
+                                          {"version", m.version},
+                                          {"parent", task.parent ? FormatTaskId(task.parent) : ""},
+                                          {"deadline_us", task.deadline_us}});
   auto ticket = deps.audit->Append(std::move(r));
   return ticket ? static_cast<uint64_t>(*ticket) : 0;
 }
@@ -133,10 +153,10 @@ void AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
   r.reasons.push_back(event.reason);
   boost::json::array ids;
   for (const auto& t : tasks) ids.emplace_back(t);
-  r.detail = boost::json::object{{"revocation_id", event.id},
-                                 {"scope", store::RevocationScopeName(event.scope)},
-                                 {"value", event.value},
-                                 {"tasks", std::move(ids)}};
+  r.detail = json::Serialize(boost::json::object{{"revocation_id", event.id},
+                                                 {"scope", store::RevocationScopeName(event.scope)},
+                                                 {"value", event.value},
+                                                 {"tasks", std::move(ids)}});
   (void)impl.deps.audit->Append(std::move(r));
 }
 
