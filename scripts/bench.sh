@@ -10,4 +10,5 @@ echo "== credentials (vs libsodium, openssl speed)"; build-bench/bench/credentia
 echo "== audit append";                     build-bench/bench/audit/audit_bench || true
 echo "== http (vs nginx)";                  bench/http/run.sh build-bench
 echo "== authority (in process; over HTTP vs nginx and the Ed25519 ceiling)"; bench/authority/run.sh build-bench
+echo "== enforcement (gateway vs direct nginx; revocation propagation to 10 gateways)"; bench/enforce/run.sh build-bench 1000 5
 echo "== agentdojo replay";                 bench/agentdojo/run.sh

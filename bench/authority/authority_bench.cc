@@ -2,7 +2,8 @@
 // directly, with a real SQLite store and audit log in a fresh folder on disk, real Cedar and real
 // step-credential minting, for the realistic invoice mandate with 10, 10,000 and 1,000,000 live
 // tasks. For each size it prints:
-//   - start: how long starting the live tasks took (Authority::StartTasks, 100,000 per batch);
+//   - start: how long starting the live tasks took (Authority::StartTasks, batches of 1,000 that
+//     each have their own inputs);
 //   - memory per live task: growth of the resident set over the start, divided by the tasks
 //     (after the audit log committed everything and malloc returned free pages);
 //   - decisions/s: calls decided by `--threads` threads, timed until every one of their audit

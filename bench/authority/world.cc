@@ -44,11 +44,11 @@ std::vector<BenchCall> InvoiceChain(int invoices) {
   return chain;
 }
 
-boost::json::object InvoiceInputs() {
+boost::json::object InvoiceInputs(int64_t variant) {
   return {{"vendor_id", "V-1"},
           {"vendor_iban", "DE89370400440532013000"},
           {"invoice_month", "2026-11"},
-          {"max_total", 100000},
+          {"max_total", 100000 + variant},
           {"approver", "boss@example.com"},
           {"notify", boost::json::array{"ap@example.com"}}};
 }
@@ -131,16 +131,18 @@ Result<std::vector<authority::StartedTask>> World::Start(size_t count, size_t ke
       std::mt19937_64 random(42 + s);
       size_t seen = 0;
       while (seen < mine) {
-        const size_t n = std::min(mine - seen, authority::Authority::kMaxTasksPerStart);
+        // Batches of 1,000 tasks, each with its own inputs: tasks do not all share one inputs
+        // record (the authority memoises Cedar values by content, and real tasks differ).
+        const size_t n = std::min<size_t>(mine - seen, 1000);
         auto proof = credential::MintDpopProof(agent_key_, "POST", url, clock_.NowSeconds());
         if (!proof) return void(failures[s] = proof.error());
-        auto started =
-            authority_->StartTasks({.bootstrap_token = *svid,
-                                    .proof = {.dpop = *proof, .method = "POST", .url = url},
-                                    .mandate = mandate_name_,
-                                    .version = {},
-                                    .inputs = InvoiceInputs()},
-                                   n);
+        auto started = authority_->StartTasks(
+            {.bootstrap_token = *svid,
+             .proof = {.dpop = *proof, .method = "POST", .url = url},
+             .mandate = mandate_name_,
+             .version = {},
+             .inputs = InvoiceInputs(static_cast<int64_t>(s * count + seen))},
+            n);
         if (!started) return void(failures[s] = started.error());
         for (auto& t : *started) {  // reservoir sampling
           ++seen;

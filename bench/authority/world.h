@@ -31,8 +31,8 @@ struct BenchCall {
 // invoices = 9 that is 57 calls, within the mandate's budgets (80 calls, 10 payments).
 std::vector<BenchCall> InvoiceChain(int invoices = 9);
 
-// The inputs every benchmark task starts with (the chain above fits them).
-boost::json::object InvoiceInputs();
+// The inputs a benchmark task starts with (the chain above fits every variant).
+boost::json::object InvoiceInputs(int64_t variant = 0);  // `variant` changes max_total
 
 // A JWT-SVID for `spiffe_id`, audience `mandate`, valid five minutes.
 Result<std::string> MintSvid(const credential::SigningKey& trust_key, const std::string& spiffe_id);

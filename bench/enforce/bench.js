@@ -2,7 +2,7 @@
 // revocation propagation to 10 subscribed gateways, against the REAL authority (`mandate serve`:
 // JWT-SVID + DPoP identity, chain and Cedar guard, durable audit record per decision) and a
 // real upstream (nginx). Driven by run.sh.
-// Usage: node bench.js MANDATE_BIN LOADGEN_BIN [REVOCATIONS] [SECONDS]
+// Usage: node bench.js MANDATE_BIN LOADGEN_BIN PROBE_BIN [REVOCATIONS] [SECONDS]
 'use strict';
 const fs = require('node:fs');
 const net = require('node:net');
@@ -12,10 +12,21 @@ const { spawn, execFile } = require('node:child_process');
 const { startRealAuthority } = require('../../tests/enforce/real_authority.js');
 const { newAgent } = require('../../tests/enforce/agent.js');
 
-const [bin, loadgen, revocationsArg, secondsArg] = process.argv.slice(2);
+const [bin, loadgen, probe, revocationsArg, secondsArg] = process.argv.slice(2);
 const REVOCATIONS = Number(revocationsArg || 1000);
 const SECONDS = Number(secondsArg || 5);
 const GATEWAYS = 10;
+// For profiling one part: MANDATE_BENCH_PHASES=gateway or =revocation runs one half (default
+// both); MANDATE_BENCH_RATES (comma-separated, 0 = saturation) overrides the rates.
+const PHASES = (process.env.MANDATE_BENCH_PHASES || 'gateway,revocation').split(',');
+const RATES = (process.env.MANDATE_BENCH_RATES || '1000,3000,0').split(',').map(Number);
+// MANDATE_BENCH_MODES: which of direct, authority (per call), held (step credential) to run.
+const PROBE_INTERVAL_US = Number(process.env.MANDATE_BENCH_PROBE_INTERVAL_US || 1000);
+// Server threads per gateway (`threads:`); 1 keeps 10 gateways + nginx + the load generator +
+// the authority from fighting over 2 cores.
+const GATEWAY_THREADS = Number(process.env.MANDATE_BENCH_GATEWAY_THREADS || 1);
+// Held runs before authority-per-call, so an overloaded authority's aftermath cannot slow it.
+const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,authority').split(',');
 const children = [];
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
@@ -93,6 +104,7 @@ listen: 127.0.0.1:0
 authority: ${authority.url}
 ep_token_file: ${authority.epTokenFile}
 public_url: http://gw.bench
+threads: ${GATEWAY_THREADS}
 systems:
   - name: bench
     upstream: http://127.0.0.1:${upPort}
@@ -124,7 +136,8 @@ systems:
   const load = os.loadavg()[0].toFixed(1);
   console.log(`# mandate bench/enforce ${new Date().toISOString()}  load average ${load}  ${os.cpus().length} cpus`);
   console.log('# upstream: nginx `return 200`; authority: mandate serve (JWT-SVID task, DPoP per call, chain +');
-  console.log('#   Cedar guard, durable SQLite audit record before every answer); gateway injects X-Api-Key');
+  console.log('#   Cedar guard, durable SQLite audit record before every answer); gateway injects X-Api-Key;');
+  console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway; load generator: one thread, 16 connections`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
   // 60 s step credential) fresh on a slow machine: the run ends when they are used up.
   const run = (url, rate, extra) => new Promise((resolve) => {
@@ -134,45 +147,71 @@ systems:
   });
   const fmt = (r) => `p50 ${ms(r.p50_us)} ms p99 ${ms(r.p99_us)} ms (${r.rps}/s, ok ${r.ok}/${r.sent})`;
   const htu = 'http://gw.bench/bench/items/1';
-  for (const rate of [1000, 3000, 0]) {
-    const direct = await run(`http://127.0.0.1:${upPort}/items/1`, rate, []);
-    // Task token: the gateway asks the authority for every call (identity, policy, audit on).
-    const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
-    const decided = await run(`${gateways[0]}/bench/items/1`, rate,
-      ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu]);
-    // Held step credential: verified at the gateway (JWKS signature, DPoP, deny set), no round trip.
-    const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
-    const local = await run(`${gateways[0]}/bench/items/1`, rate,
-      ['--task-token', credential, '--agent-key', keyFile, '--htu', htu]);
+  for (const rate of PHASES.includes('gateway') ? RATES : []) {
     const label = rate ? `${rate}/s` : 'saturation';
-    console.log(`${label}: direct ${fmt(direct)}`);
-    console.log(`${label}: gateway, authority per call ${fmt(decided)}: p99 overhead +${ms(decided.p99_us - direct.p99_us)} ms`);
-    console.log(`${label}: gateway, held step credential ${fmt(local)}: p99 overhead +${ms(local.p99_us - direct.p99_us)} ms`);
+    let direct = null;
+    if (MODES.includes('direct')) {
+      direct = await run(`http://127.0.0.1:${upPort}/items/1`, rate, []);
+      console.log(`${label}: direct ${fmt(direct)}`);
+    }
+    const overhead = (r) => {
+      if (!direct) return '';
+      const p99 = r.p99_us - direct.p99_us;
+      const verdict = rate === 3000 ? ` (target <= +0.30 ms: ${p99 <= 300 && r.ok === r.sent ? 'met' : 'missed'})` : '';
+      return `: overhead p50 +${ms(r.p50_us - direct.p50_us)} ms, p99 +${ms(p99)} ms${verdict}`;
+    };
+    if (MODES.includes('held')) {
+      // Held step credential: verified at the gateway (JWKS signature, DPoP, deny set), no round trip.
+      const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
+      const local = await run(`${gateways[0]}/bench/items/1`, rate,
+        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu]);
+      console.log(`${label}: gateway, held step credential ${fmt(local)}${overhead(local)}`);
+    }
+    if (MODES.includes('authority')) {
+      // Task token: the gateway asks the authority for every call (identity, policy, audit on).
+      const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
+      const decided = await run(`${gateways[0]}/bench/items/1`, rate,
+        ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu]);
+      console.log(`${label}: gateway, authority per call ${fmt(decided)}${overhead(decided)}`);
+    }
   }
 
+  if (!PHASES.includes('revocation')) { for (const c of children) c.kill('SIGTERM'); process.exit(0); }
   console.log(`# revocation propagation: revoke call -> first 403 at each of ${GATEWAYS} gateways, ${REVOCATIONS} revocations`);
-  console.log('#   the agent presents a held step credential, so only the pushed deny set can refuse it');
+  console.log(`#   probe: enforce_revocation_probe, one thread, a keep-alive connection per gateway, each gateway`);
+  console.log(`#   re-probed ${PROBE_INTERVAL_US} us after its previous probe from the moment the revoke call is sent`);
+  console.log('#   (held step credential + a proof of `typ: probe`: the deny-set check precedes the proof check);');
+  console.log('#   a sample = revoke call sent -> that gateway\'s 403 `revocation.task_revoked` received');
   const samples = [];
   const revokeCalls = [];  // the revoke call alone (durable write), part of every sample
-  const proofs = async (token, n) => Promise.all(Array.from({ length: n }, () => agent.proof('GET', htu, token)));
-  for (let r = 0; r < REVOCATIONS; r++) {
-    if (r && r % 100 === 0) console.error(`  ${r} revocations measured`);
-    const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
-    const credential = await stepCredential(task);
-    const ready = await Promise.all(gateways.map(() => proofs(credential, 4)));
-    const t0 = process.hrtime.bigint();
-    await authority.revokeTask(task.taskId);
-    revokeCalls.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    await Promise.all(gateways.map(async (g, i) => {
-      for (let attempt = 0; attempt < 5000; attempt++) {
-        const proof = ready[i].pop() || await agent.proof('GET', htu, credential);
-        const res = await fetch(`${g}/bench/items/1`, { headers: { authorization: 'DPoP ' + credential, dpop: proof } });
-        await res.arrayBuffer();
-        if (res.status === 403) { samples.push(Number(process.hrtime.bigint() - t0) / 1e6); return; }
-        if (res.status !== 200) throw new Error(`gateway ${i}: unexpected ${res.status}`);
-      }
-      throw new Error('revocation never reached ' + g);
-    }));
+  const afterAnswer = [];  // sample minus its revoke call: the push itself
+  // Batches of 100, so the 60 s step credentials are fresh when their revocation comes.
+  let last = null;
+  for (let done = 0; done < REVOCATIONS; done += 100) {
+    const batch = [];
+    for (let i = 0; i < Math.min(100, REVOCATIONS - done); i += 10) {
+      batch.push(...await Promise.all(Array.from({ length: Math.min(10, REVOCATIONS - done - i) }, async () => {
+        const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
+        return { taskId: task.taskId, credential: await stepCredential(task) };
+      })));
+    }
+    const file = path.join(dir, 'credentials.txt');
+    fs.writeFileSync(file, batch.map((c) => `${c.taskId} ${c.credential}\n`).join(''));
+    const out = await new Promise((resolve, reject) => execFile(probe, ['--authority', authority.url,
+      '--admin-token', authority.adminToken, '--gateways', gateways.join(','), '--path', '/bench/items/1',
+      '--credentials', file, '--interval-us', String(PROBE_INTERVAL_US)], { encoding: 'utf8', maxBuffer: 16 << 20 },
+    (err, stdout, stderr) => (err ? reject(new Error(`probe failed: ${stderr}`)) : resolve(JSON.parse(stdout)))));
+    samples.push(...out.samples_ms);
+    revokeCalls.push(...out.revoke_call_ms);
+    afterAnswer.push(...out.after_answer_ms);
+    last = batch.at(-1);
+    if (done && done % 500 === 0) console.error(`  ${done} revocations measured`);
+  }
+  // The probe's proofs were malformed: a fully proven call with a revoked credential is refused too.
+  for (const g of gateways) {
+    const res = await fetch(`${g}/bench/items/1`, { headers: { authorization: 'DPoP ' + last.credential,
+      dpop: await agent.proof('GET', htu, last.credential) } });
+    if (res.status !== 403) throw new Error(`gateway ${g} let a revoked credential with a valid proof through: ${res.status}`);
   }
   samples.sort((a, b) => a - b);
   console.log(`revocation propagation over ${samples.length} (revocation, gateway) pairs: p50 ${percentile(samples, 0.5).toFixed(2)} ms, ` +
@@ -180,6 +219,9 @@ systems:
   revokeCalls.sort((a, b) => a - b);
   console.log(`  of which the revoke call itself (until its 201): p50 ${percentile(revokeCalls, 0.5).toFixed(2)} ms, ` +
     `p99 ${percentile(revokeCalls, 0.99).toFixed(2)} ms`);
+  afterAnswer.sort((a, b) => a - b);
+  console.log(`  and after the revoke call answered (push + probe): p50 ${percentile(afterAnswer, 0.5).toFixed(2)} ms, ` +
+    `p99 ${percentile(afterAnswer, 0.99).toFixed(2)} ms`);
   for (const c of children) c.kill('SIGTERM');
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);

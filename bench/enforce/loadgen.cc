@@ -1,26 +1,30 @@
-// A fixed-rate HTTP load generator (wrk has no fixed-rate mode): requests are scheduled at
-// start + i/rate and latency is measured from the scheduled time, not the send time, so a slow
-// server cannot hide its queueing (wrk2's correction for coordinated omission). rate 0 = as fast
-// as the connections allow (saturation). Each request may carry a fresh DPoP proof, minted
-// before the run so minting never counts as latency.
+// A fixed-rate HTTP load generator (wrk has no fixed-rate mode): request i is scheduled at
+// start + i/rate and its latency is measured from that scheduled time, not from when it could
+// be sent, so a slow server cannot hide its queueing (wrk2's correction for coordinated
+// omission). rate 0 = saturation: every connection sends again as soon as it has its answer.
+// Each request may carry a fresh DPoP proof, minted before the run so minting never counts.
+//
+// One thread drives every connection with non-blocking sockets and ppoll(): on a 2-core machine
+// shared with the system under test, a thread per connection would add its own wake-up jitter
+// to every figure (direct and gateway alike) and take CPU from what is measured.
 //
 // loadgen --url URL --rate R --seconds S --connections C [--task-token T --agent-key JWK
-//         --max-proofs N]
+//         --htu URL --max-proofs N]
 // prints one JSON line: {"rate":R,"sent":N,"ok":N,"rps":X,"p50_us":..,"p99_us":..,"max_us":..}
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
+#include <deque>
 #include <fstream>
+#include <memory>
 #include <sstream>
-#include <thread>
 #include <vector>
 
+#include "bench/enforce/raw_http.h"
 #include "src/credential/credential.h"
-#include "src/http/client.h"
 
-using Clock = std::chrono::steady_clock;
+using mandate::bench::Clock;
+using mandate::bench::RawConnection;
 
 int main(int argc, char** argv) {
   CLI::App app{"fixed-rate HTTP load generator"};
@@ -28,7 +32,7 @@ int main(int argc, char** argv) {
   double rate = 1000;
   double seconds = 5;
   int connections = 8;
-  app.add_option("--url", url)->required();
+  app.add_option("--url", url, "http://IP:PORT/path")->required();
   app.add_option("--rate", rate, "requests per second; 0 = saturation");
   app.add_option("--seconds", seconds);
   app.add_option("--connections", connections);
@@ -41,6 +45,11 @@ int main(int argc, char** argv) {
                  "ends early when they are used up");
   CLI11_PARSE(app, argc, argv);
   if (htu.empty()) htu = url;
+  auto target = mandate::bench::ParseHttpUrl(url);
+  if (!target || connections < 1) {
+    std::fprintf(stderr, "loadgen: --url must be http://IP:PORT/path\n");
+    return 2;
+  }
 
   size_t total = rate > 0 ? static_cast<size_t>(rate * seconds) : 2'000'000;
   std::vector<std::string> proofs;
@@ -60,59 +69,113 @@ int main(int argc, char** argv) {
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
     proofs.reserve(n);
-    std::string_view method = "GET";
     for (size_t i = 0; i < n; ++i) {
-      auto proof = mandate::credential::MintDpopProof(*key, method, htu, now, task_token);
+      auto proof = mandate::credential::MintDpopProof(*key, "GET", htu, now, task_token);
       if (!proof) return 1;
       proofs.push_back(std::move(*proof));
     }
   }
+  const std::string head = "GET " + target->target + " HTTP/1.1\r\nHost: " + target->host + ":" +
+                           std::to_string(target->port) + "\r\n" +
+                           (task_token.empty() ? "" : "Authorization: DPoP " + task_token + "\r\n");
+  auto request_for = [&](size_t i) {
+    return head + (proofs.empty() ? "" : "DPoP: " + proofs[i] + "\r\n") + "\r\n";
+  };
 
-  mandate::http::ClientOptions options;
-  options.timeout = std::chrono::milliseconds(5000);
-  mandate::http::ClientPool pool(options);
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> ok{0};
-  std::vector<std::vector<int64_t>> latencies(static_cast<size_t>(connections));
-  const auto start = Clock::now() + std::chrono::milliseconds(50);
-  const Clock::time_point deadline =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  const double period_ns = rate > 0 ? 1e9 / rate : 0;
-  std::vector<std::thread> workers;
-  for (int w = 0; w < connections; ++w) {
-    workers.emplace_back([&, w] {
-      while (true) {
-        size_t i = next.fetch_add(1);
-        if (i >= total) return;
-        Clock::time_point scheduled =
-            rate > 0 ? start + std::chrono::nanoseconds(static_cast<int64_t>(period_ns * i))
-                     : Clock::now();
-        if (rate > 0) std::this_thread::sleep_until(scheduled);
-        if (Clock::now() > deadline) return;
-        mandate::http::ClientRequest req;
-        req.url = url;
-        if (!task_token.empty()) req.headers.emplace_back("Authorization", "DPoP " + task_token);
-        if (!proofs.empty()) req.headers.emplace_back("DPoP", proofs[i]);
-        auto res = pool.Send(req);
-        auto done = Clock::now();
-        if (res && res->status < 400) ok.fetch_add(1);
-        latencies[static_cast<size_t>(w)].push_back(
-            std::chrono::duration_cast<std::chrono::microseconds>(done - scheduled).count());
-      }
-    });
+  std::vector<std::unique_ptr<RawConnection>> conns;
+  for (int c = 0; c < connections; ++c) {
+    conns.push_back(std::make_unique<RawConnection>(*target));
+    if (!conns.back()->Connect()) {
+      std::fprintf(stderr, "loadgen: cannot connect to %s\n", url.c_str());
+      return 2;
+    }
   }
-  for (auto& t : workers) t.join();
+  std::vector<Clock::time_point> scheduled_at(conns.size());
+  std::deque<std::pair<size_t, Clock::time_point>> waiting;  // due, no free connection yet
+  std::vector<int64_t> latencies;
+  latencies.reserve(total);
+  size_t next = 0, ok = 0;
+  const auto start = Clock::now() + std::chrono::milliseconds(50);
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto drain_deadline = deadline + std::chrono::seconds(5);
+  const double period_ns = rate > 0 ? 1e9 / rate : 0;
+  auto scheduled = [&](size_t i) {
+    return start +
+           std::chrono::nanoseconds(static_cast<int64_t>(period_ns * static_cast<double>(i)));
+  };
+  std::vector<pollfd> fds(conns.size());
+  while (true) {
+    const auto now = Clock::now();
+    // New requests are scheduled until the deadline; those already due but still waiting for a
+    // connection are sent and measured after it too (dropping them would hide the backlog).
+    const bool scheduling = now >= start && now <= deadline;
+    if (scheduling && rate > 0) {
+      while (next < total && scheduled(next) <= now) {
+        waiting.emplace_back(next, scheduled(next));
+        ++next;
+      }
+    }
+    size_t busy = 0;
+    for (size_t c = 0; c < conns.size(); ++c) {
+      RawConnection& conn = *conns[c];
+      if (!conn.in_flight()) {
+        std::optional<std::pair<size_t, Clock::time_point>> job;
+        if (!waiting.empty()) {
+          job = waiting.front();
+          waiting.pop_front();
+        } else if (scheduling && rate <= 0 && next < total) {
+          job = std::pair{next++, now};
+        }
+        if (job) {
+          scheduled_at[c] = job->second;
+          if (!conn.Send(request_for(job->first))) {
+            std::fprintf(stderr, "loadgen: send failed\n");
+            return 2;
+          }
+        }
+      }
+      busy += conn.in_flight() ? 1 : 0;
+      fds[c] = {conn.fd(), static_cast<short>(conn.in_flight() ? POLLIN : 0), 0};
+    }
+    const bool more = !waiting.empty() || (now <= deadline && next < total);
+    if (busy == 0 && !more && now >= start) break;
+    if (now > drain_deadline) {
+      std::fprintf(stderr, "loadgen: %zu requests unanswered 5 s after the run\n", busy);
+      break;
+    }
+    Clock::time_point wake = now + std::chrono::milliseconds(10);
+    if (now < start) wake = start;
+    if (scheduling && rate > 0 && next < total) wake = std::min(wake, scheduled(next));
+    mandate::bench::PollUntil(fds, wake);
+    for (size_t c = 0; c < conns.size(); ++c) {
+      RawConnection& conn = *conns[c];
+      if (!conn.in_flight() || !conn.Read()) {
+        if (conn.failed()) {
+          std::fprintf(stderr, "loadgen: connection lost (or a chunked answer)\n");
+          return 2;
+        }
+        continue;
+      }
+      latencies.push_back(
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - scheduled_at[c])
+              .count());
+      if (conn.status() < 400) ++ok;
+      if (!conn.keep_alive() && !conn.Connect()) return 2;
+    }
+  }
   double elapsed = std::chrono::duration<double>(std::min(Clock::now(), deadline) - start).count();
-  std::vector<int64_t> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
+  std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
-    return all.empty() ? 0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
+    return latencies.empty() ? 0
+                             : latencies[std::min(latencies.size() - 1,
+                                                  static_cast<size_t>(p * latencies.size()))];
   };
   std::printf(
       "{\"rate\":%.0f,\"sent\":%zu,\"ok\":%zu,\"rps\":%.0f,\"p50_us\":%lld,\"p99_us\":%lld,"
       "\"max_us\":%lld}\n",
-      rate, all.size(), ok.load(), all.size() / elapsed, static_cast<long long>(pct(0.50)),
-      static_cast<long long>(pct(0.99)), all.empty() ? 0LL : static_cast<long long>(all.back()));
-  return ok.load() == all.size() ? 0 : 3;
+      rate, latencies.size(), ok, latencies.size() / elapsed, static_cast<long long>(pct(0.50)),
+      static_cast<long long>(pct(0.99)),
+      latencies.empty() ? 0LL : static_cast<long long>(latencies.back()));
+  return ok == latencies.size() ? 0 : 3;
 }

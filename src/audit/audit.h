@@ -49,7 +49,9 @@ struct Record {
   std::string decision;     // "allow", "deny", "needs_approval", ... or empty
   std::vector<std::string> reasons;
   std::vector<std::string> policy_ids;
-  boost::json::value detail;  // free-form JSON; null when absent
+  // Free-form detail as JSON text (an object, e.g. json::Serialize of one), written into the
+  // record as it is; empty: null. Text, so the hot path can write it without a DOM.
+  std::string detail;
 };
 
 // SHA-256 (lowercase hex) of `bytes`: the digest of a call's canonical arguments.

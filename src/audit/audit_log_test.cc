@@ -23,7 +23,7 @@ TEST(AuditLog, AppendAssignsSequencesAndWaitDurableCommits) {
   auto log = AuditLog::Open(*store, clock);
   ASSERT_TRUE(log.has_value()) << log.error().ToString();
   Record r = Decision(1);
-  r.detail = boost::json::parse(R"({"amount":12.5,"currency":"EUR"})");
+  r.detail = R"({"amount":12.5,"currency":"EUR"})";
   auto first = (*log)->Append(r);
   auto second = (*log)->Append(Decision(2));
   ASSERT_TRUE(first && second);

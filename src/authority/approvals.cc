@@ -7,6 +7,7 @@
 
 #include "src/authority/internal/approval_book.h"
 #include "src/authority/internal/impl.h"
+#include "src/json/json.h"
 
 namespace mandate::authority {
 
@@ -246,8 +247,8 @@ Result<ApprovalView> Authority::DecideApproval(std::string_view id, bool approve
   r.resource = e->resource;
   r.decision = approve ? "approval.approved" : "approval.denied";
   if (!note.empty()) r.reasons.emplace_back(note);
-  r.detail =
-      boost::json::object{{"approval_id", e->record.id}, {"call_digest", e->record.call_digest}};
+  r.detail = json::Serialize(
+      boost::json::object{{"approval_id", e->record.id}, {"call_digest", e->record.call_digest}});
   auto ticket = impl.deps.audit->Append(std::move(r));
   if (!ticket) return Err(ticket.error());
   MANDATE_RETURN_IF_ERROR(impl.deps.audit->WaitDurable(static_cast<uint64_t>(*ticket)));

@@ -28,10 +28,6 @@ std::string_view OutcomeName(Outcome outcome) {
 Authority::Authority(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Authority::~Authority() = default;
 
-namespace {
-Result<CompiledMandate> Compile(const std::shared_ptr<const Mandate>& m);
-}  // namespace
-
 Result<std::unique_ptr<Authority>> Authority::Open(Deps deps, Options options) {
   if (deps.clock == nullptr || deps.store == nullptr || deps.audit == nullptr || !deps.keys) {
     return Err(StatusCode::kInvalidArgument, "authority.config",
@@ -40,7 +36,7 @@ Result<std::unique_ptr<Authority>> Authority::Open(Deps deps, Options options) {
   if (sodium_init() < 0) return Err(Internal("authority.crypto", "libsodium failed to start"));
   auto impl = std::make_unique<Impl>(std::move(deps), std::move(options));
   for (const auto& m : impl->deps.mandates) {
-    auto compiled = Compile(m);
+    auto compiled = CompileMandate(m);
     if (!compiled) return Err(compiled.error());
     impl->mandates.push_back(std::move(*compiled));
   }
@@ -82,22 +78,6 @@ const CompiledMandate* Authority::Impl::FindMandate(std::string_view name,
 }
 
 namespace {
-
-Result<CompiledMandate> Compile(const std::shared_ptr<const Mandate>& m) {
-  const std::string what = "mandate `" + m->name + "` version `" + m->version + "`";
-  std::vector<Diagnostic> diagnostics;
-  auto cedar = CompileMandateCedar(*m, "", &diagnostics);
-  if (!cedar) {
-    return Err(InvalidArgument(
-        "mandate.cedar",
-        what + ": " + (diagnostics.empty() ? "cedar compilation failed" : diagnostics[0].message)));
-  }
-  auto authorizer = cedar::Authorizer::Build(cedar->policies);
-  if (!authorizer) return Err(authorizer.error().WithContext(what));
-  CompiledMandate cm{m, Chain(m), std::move(cedar), std::move(*authorizer), {}, {}, {}, {}, {}};
-  PrecomputeValues(cm);
-  return cm;
-}
 
 bool AgentMayRun(const Mandate& m, const identity::WorkloadIdentity& who) {
   for (const AgentMatcher& a : m.agents) {
@@ -261,9 +241,15 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
   if (proof.dpop.empty() && proof.connection_id != 0) {
     std::lock_guard lock(bound_mu);
     auto it = bound.find(proof.connection_id);
-    if (it != bound.end() && it->second.first == task_token &&
-        it->second.second == (*claims)->jkt) {
-      return claims;
+    if (it != bound.end()) {
+      BoundConnection& b = it->second;
+      // The cache hands back one claims object per verified token: the same pointer is the same
+      // token without comparing its bytes again. Re-verified after an eviction: compare them.
+      if (b.claims == *claims) return claims;
+      if (b.task_token == task_token && b.claims->jkt == (*claims)->jkt) {
+        b.claims = *claims;
+        return claims;
+      }
     }
   }
   auto pop = dpop->Verify({.proof = proof.dpop,
@@ -277,7 +263,7 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
     // Full: this connection keeps proving each call (dropping others' bindings would fail
     // their proof-less calls).
     if (bound.size() < options.bound_connections || bound.count(proof.connection_id)) {
-      bound[proof.connection_id] = {std::string(task_token), (*claims)->jkt};
+      bound[proof.connection_id] = {std::string(task_token), *claims};
     }
   }
   return claims;

@@ -91,7 +91,7 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
               DenyDecision("guard", std::string(args.error().reason()),
                            "step `" + step.id + "`: " + args.error().message(), "step." + step.id);
         } else {
-          if (!inputs_value) inputs_value = InputsValue(m, inputs);
+          if (!inputs_value) inputs_value = TaskInputsValue(cm, *task, inputs);
           attempt = CedarVerdict(
               cm,
               cm.authorizer->Authorize(

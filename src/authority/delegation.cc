@@ -8,6 +8,7 @@
 #include "src/authority/internal/audit_records.h"
 #include "src/authority/internal/impl.h"
 #include "src/authority/internal/persist.h"
+#include "src/json/json.h"
 
 namespace mandate::authority {
 namespace {
@@ -479,7 +480,7 @@ uint64_t Authority::Impl::AuditDelegation(const DelegateRequest& request,
     detail["child_mandate"] = granted->mandate;
     detail["grant"] = granted->grant;
   }
-  r.detail = std::move(detail);
+  r.detail = json::Serialize(detail);
   auto ticket = deps.audit->Append(std::move(r));
   return ticket ? static_cast<uint64_t>(*ticket) : 0;
 }

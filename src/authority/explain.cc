@@ -207,24 +207,9 @@ boost::json::object ExplanationJson(const Explanation& e) {
 
 Result<Explanation> ExplainOffline(const OfflineExplainRequest& request) {
   if (!request.mandate) return Err(InvalidArgument("explain.no_mandate", "no mandate given"));
-  std::vector<Diagnostic> diagnostics;
-  auto compiled_cedar = CompileMandateCedar(*request.mandate, "", &diagnostics);
-  if (!compiled_cedar) {
-    return Err(InvalidArgument("mandate.cedar", diagnostics.empty() ? "cedar compilation failed"
-                                                                    : diagnostics[0].message));
-  }
-  auto authorizer = cedar::Authorizer::Build(compiled_cedar->policies);
-  if (!authorizer) return Err(authorizer.error());
-  CompiledMandate cm{request.mandate,
-                     Chain(request.mandate),
-                     std::move(compiled_cedar),
-                     std::move(*authorizer),
-                     {},
-                     {},
-                     {},
-                     {},
-                     {}};
-  PrecomputeValues(cm);
+  auto compiled = CompileMandate(request.mandate);
+  if (!compiled) return Err(compiled.error());
+  const CompiledMandate& cm = *compiled;
   const Mandate& m = *cm.mandate;
   auto inputs = BindTaskInputs(m, request.inputs);
   if (!inputs) return Err(inputs.error());

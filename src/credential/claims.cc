@@ -5,8 +5,8 @@
 
 #include <cstring>
 
-#include "src/credential/internal/json_writer.h"
 #include "src/credential/internal/payload_reader.h"
+#include "src/json/writer.h"
 
 namespace mandate::credential {
 namespace internal {
@@ -47,25 +47,25 @@ Status ReadInt(const PayloadReader& r, std::string_view name, int64_t& out) {
 
 void AppendClaimsJson(const CredentialClaims& c, std::string& out) {
   out += '{';
-  AppendMember(out, "iss", c.issuer);
-  AppendMember(out, "sub", c.agent);
-  AppendMember(out, "aud", c.audience);
-  AppendMember(out, "iat", c.issued_at);
-  AppendMember(out, "exp", c.expires_at);
-  AppendMember(out, "jti", c.jti);
-  AppendMember(out, "task_id", c.task_id);
+  json::AppendMember(out, "iss", c.issuer);
+  json::AppendMember(out, "sub", c.agent);
+  json::AppendMember(out, "aud", c.audience);
+  json::AppendMember(out, "iat", c.issued_at);
+  json::AppendMember(out, "exp", c.expires_at);
+  json::AppendMember(out, "jti", c.jti);
+  json::AppendMember(out, "task_id", c.task_id);
   if (c.kind == CredentialKind::kTaskToken) {
-    AppendMember(out, "mandate", c.mandate);
-    AppendMember(out, "mandate_version", c.mandate_version);
+    json::AppendMember(out, "mandate", c.mandate);
+    json::AppendMember(out, "mandate_version", c.mandate_version);
   } else {
-    AppendMember(out, "step", c.step);
-    AppendMember(out, "action", c.action);
-    AppendMember(out, "resource", c.resource);
+    json::AppendMember(out, "step", c.step);
+    json::AppendMember(out, "action", c.action);
+    json::AppendMember(out, "resource", c.resource);
     if (!c.actor_chain.empty()) {
       out += ",\"act\":";
       for (const auto& actor : c.actor_chain) {
         out += "{\"sub\":";
-        AppendJsonString(out, actor);
+        json::AppendString(out, actor);
         out += ",\"act\":";
       }
       out.resize(out.size() - 7);  // drop the last `,"act":`
@@ -74,7 +74,7 @@ void AppendClaimsJson(const CredentialClaims& c, std::string& out) {
     if (c.single_use) out += ",\"single_use\":true";
   }
   out += ",\"cnf\":{\"jkt\":";
-  AppendJsonString(out, c.jkt);
+  json::AppendString(out, c.jkt);
   out += "}}";
 }
 

@@ -8,8 +8,8 @@
 
 #include "src/credential/credential.h"
 #include "src/credential/internal/caches.h"
-#include "src/credential/internal/json_writer.h"
 #include "src/credential/internal/payload_reader.h"
+#include "src/json/writer.h"
 
 namespace mandate::credential {
 namespace {
@@ -204,12 +204,12 @@ Result<std::string> MintDpopProof(const SigningKey& key, std::string_view method
   unsigned char raw[16];
   randombytes_buf(raw, sizeof raw);
   std::string payload = "{";
-  internal::AppendMember(payload, "jti",
-                         Base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw), 16)));
-  internal::AppendMember(payload, "htm", method);
-  internal::AppendMember(payload, "htu", url);
-  internal::AppendMember(payload, "iat", issued_at);
-  if (!access_token.empty()) internal::AppendMember(payload, "ath", AccessTokenHash(access_token));
+  json::AppendMember(payload, "jti",
+                     Base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw), 16)));
+  json::AppendMember(payload, "htm", method);
+  json::AppendMember(payload, "htu", url);
+  json::AppendMember(payload, "iat", issued_at);
+  if (!access_token.empty()) json::AppendMember(payload, "ath", AccessTokenHash(access_token));
   payload += '}';
   return SignCompact(key, header, payload);
 }

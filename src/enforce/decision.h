@@ -6,6 +6,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,13 @@ class DecisionClient {
   virtual ~DecisionClient() = default;
   // Decides one tool call. Never throws; transport failures come back as kError.
   virtual Decision Authorize(const AuthorizeRequest& request) = 0;
+  // Decides when that needs no network round trip and no wait (a held step credential checked
+  // against cached keys and the local deny set); nullopt when the caller must use Authorize
+  // from a thread that may block. Lets an event-loop thread decide inline.
+  virtual std::optional<Decision> TryAuthorizeWithoutWaiting(const AuthorizeRequest& request) {
+    (void)request;
+    return std::nullopt;
+  }
   // The actions of `system` the task's mandate could ever allow (for hiding MCP tools).
   // Reasons: `authority.unavailable`, `authority.rejected` (the authority said no).
   [[nodiscard]] virtual Result<std::vector<std::string>> AllowedActions(

@@ -8,6 +8,8 @@
 //   authority: http://127.0.0.1:7070
 //   ep_token_file: /etc/mandate/ep.token
 //   revocation_grace_ms: 5000
+//   threads: 1                      # server threads (held step credentials are decided on them)
+//   decision_threads: 16            # concurrent authority round trips (task-token calls)
 //   issuer: mandate                 # `iss` of step credentials verified locally
 //   systems:
 //     - name: tracker
@@ -75,6 +77,10 @@ struct GatewayConfig {
   std::string issuer = "mandate";  // `iss` of step credentials (the authority's --issuer)
   int64_t revocation_grace_ms = 5000;
   size_t max_body_bytes = 1 << 20;
+  // Server threads: each reads, decides held step credentials and forwards without blocking.
+  int server_threads = 1;
+  // Threads waiting on authority round trips (calls presenting a task token), one call each.
+  int decision_threads = 16;
   std::vector<SystemRoutes> systems;                // routes per system
   std::map<std::string, SystemUpstream> upstreams;  // by system name
 };

@@ -115,10 +115,11 @@ Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_v
 
 Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
-  MANDATE_RETURN_IF_ERROR(CheckKeys(root,
-                                    {"listen", "authority", "ep_token_file", "public_url", "issuer",
-                                     "revocation_grace_ms", "max_body_bytes", "systems"},
-                                    "top level"));
+  MANDATE_RETURN_IF_ERROR(
+      CheckKeys(root,
+                {"listen", "authority", "ep_token_file", "public_url", "issuer",
+                 "revocation_grace_ms", "max_body_bytes", "threads", "decision_threads", "systems"},
+                "top level"));
   GatewayConfig config;
   if (root["listen"]) config.listen = root["listen"].as<std::string>();
   auto authority = RequiredString(root, "authority", "top level");
@@ -136,6 +137,14 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
     }
   }
   if (root["max_body_bytes"]) config.max_body_bytes = root["max_body_bytes"].as<size_t>();
+  for (auto [key, field] : {std::pair{"threads", &config.server_threads},
+                            std::pair{"decision_threads", &config.decision_threads}}) {
+    if (!root[key]) continue;
+    *field = root[key].as<int>();
+    if (*field < 1 || *field > 256) {
+      return ConfigError(root[key], "`" + std::string(key) + "` must be 1-256");
+    }
+  }
   YAML::Node systems = root["systems"];
   if (!systems || !systems.IsSequence() || systems.size() == 0) {
     return ConfigError(root, "`systems` must be a non-empty list");

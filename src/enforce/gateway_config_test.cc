@@ -66,6 +66,21 @@ TEST(GatewayConfig, RejectsBrokenDocuments) {
   EXPECT_EQ(ParseGatewayConfig(bad_route).error().reason(), "config.route_invalid");
 }
 
+TEST(GatewayConfig, ThreadCountsDefaultSmallAndAreBounded) {
+  auto defaults = ParseGatewayConfig(kConfig);
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->server_threads, 1);
+  EXPECT_EQ(defaults->decision_threads, 16);
+  auto set = ParseGatewayConfig(std::string(kConfig) + "threads: 2\ndecision_threads: 4\n");
+  ASSERT_TRUE(set) << set.error().ToString();
+  EXPECT_EQ(set->server_threads, 2);
+  EXPECT_EQ(set->decision_threads, 4);
+  auto zero = ParseGatewayConfig(std::string(kConfig) + "threads: 0\n");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().reason(), "config.invalid");
+  EXPECT_NE(zero.error().message().find("`threads` must be 1-256"), std::string::npos);
+}
+
 TEST(Secrets, FromEnvironmentAndOwnerOnlyFile) {
   ::setenv("MANDATE_TEST_SECRET", "s3cret-value", 1);
   auto env = ResolveSecret({SecretRef::Source::kEnv, "MANDATE_TEST_SECRET"});

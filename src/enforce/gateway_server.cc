@@ -1,5 +1,7 @@
 // The transport of `mandate gateway`: the listener hands each request to the GatewayFilter,
-// allowed ones are forwarded with the src/http client pool, and answers are scrubbed.
+// allowed ones are forwarded with the non-blocking UpstreamClient, and answers are scrubbed.
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <iostream>
 
 #include "src/enforce/authority_client.h"
@@ -8,42 +10,80 @@
 #include "src/enforce/internal/listener.h"
 #include "src/enforce/internal/revocation_stream.h"
 #include "src/enforce/internal/step_credentials.h"
+#include "src/enforce/internal/upstream.h"
 #include "src/http/client.h"
 
 namespace mandate::enforce {
 namespace {
 
-http::Response Handle(const http::Request& inbound, const internal::GatewayFilter& filter,
-                      http::ClientPool& upstream) {
-  internal::GatewayRequest request{std::string(inbound.method()),
-                                   std::string(inbound.target()),
-                                   {},
-                                   std::string(inbound.body())};
-  for (const auto& [name, value] : inbound.Headers()) request.headers.emplace_back(name, value);
-  internal::GatewayOutcome outcome = filter.OnRequest(request);
-  if (!outcome.forward) {
-    std::cerr << "mandate gateway: " << request.method << " "
-              << request.target.substr(0, request.target.find('?')) << " -> " << outcome.status
-              << " " << outcome.decision.PrimaryCode() << "\n";
-    return internal::MakeResponse(outcome.status, outcome.reply_headers,
-                                  std::move(outcome.reply_body));
+// One agent request through the gateway. Allowed calls with a held step credential never leave
+// the server thread that read them: decided inline (cached keys, local deny set), forwarded with
+// non-blocking I/O on that thread's io_context, answered there. Calls the authority must decide
+// (task tokens) take one hop to the decision pool, whose blocking round trip must not stall the
+// server thread, and come back for the forward.
+class GatewayHandler {
+ public:
+  GatewayHandler(const internal::GatewayFilter& filter, internal::UpstreamClient& upstream,
+                 boost::asio::thread_pool& decision_pool)
+      : filter_(filter), upstream_(upstream), decision_pool_(decision_pool) {}
+
+  void operator()(const http::Request& inbound, http::Responder responder) const {
+    auto request = std::make_shared<internal::GatewayRequest>(
+        internal::GatewayRequest{std::string(inbound.method()),
+                                 std::string(inbound.target()),
+                                 {},
+                                 std::string(inbound.body())});
+    for (const auto& [name, value] : inbound.Headers()) request->headers.emplace_back(name, value);
+    boost::asio::io_context& ioc = inbound.io_context();
+    internal::GatewayOutcome outcome = filter_.OnRequest(*request, /*without_waiting=*/true);
+    if (!outcome.must_wait)
+      return Continue(ioc, *request, std::move(outcome), std::move(responder));
+    // A copy of the handler (three references): the server, which owns this one, may be gone
+    // before the pool drains.
+    boost::asio::post(decision_pool_,
+                      [h = *this, &ioc, request, r = std::move(responder)]() mutable {
+                        h.Continue(ioc, *request, h.filter_.OnRequest(*request), std::move(r));
+                      });
   }
-  http::ClientRequest forward;
-  forward.method = request.method;
-  forward.url = std::move(outcome.upstream_url);
-  forward.headers = std::move(outcome.upstream_headers);
-  forward.body = std::move(request.body);
-  auto response = upstream.Send(forward);
-  if (!response) {
-    // The reason only: client errors may quote the request, and the request holds the secret.
-    std::cerr << "mandate gateway: upstream of `" << outcome.system
-              << "` failed: " << response.error().reason() << "\n";
-    return http::Response::Error(502, "upstream.unavailable",
-                                 "the upstream of `" + outcome.system + "` did not answer");
+
+ private:
+  void Continue(boost::asio::io_context& ioc, internal::GatewayRequest& request,
+                internal::GatewayOutcome outcome, http::Responder responder) const {
+    if (!outcome.forward) {
+      std::cerr << "mandate gateway: " << request.method << " "
+                << request.target.substr(0, request.target.find('?')) << " -> " << outcome.status
+                << " " << outcome.decision.PrimaryCode() << "\n";
+      return responder.Send(internal::MakeResponse(outcome.status, outcome.reply_headers,
+                                                   std::move(outcome.reply_body)));
+    }
+    http::ClientRequest forward;
+    forward.method = request.method;
+    forward.url = std::move(outcome.upstream_url);
+    forward.headers = std::move(outcome.upstream_headers);
+    forward.body = std::move(request.body);
+    upstream_.Send(
+        ioc, std::move(forward),
+        [filter = &filter_, system = std::move(outcome.system),
+         r = std::make_shared<http::Responder>(std::move(responder))](
+            Result<http::ClientResponse> response) {
+          if (!response) {
+            // The reason only: client errors may quote the request, and the request
+            // holds the secret.
+            std::cerr << "mandate gateway: upstream of `" << system
+                      << "` failed: " << response.error().reason() << "\n";
+            return r->Send(http::Response::Error(
+                502, "upstream.unavailable", "the upstream of `" + system + "` did not answer"));
+          }
+          filter->ScrubResponse(system, response->headers, response->body);
+          r->Send(internal::MakeResponse(response->status, response->headers,
+                                         std::move(response->body)));
+        });
   }
-  filter.ScrubResponse(outcome.system, response->headers, response->body);
-  return internal::MakeResponse(response->status, response->headers, std::move(response->body));
-}
+
+  const internal::GatewayFilter& filter_;
+  internal::UpstreamClient& upstream_;
+  boost::asio::thread_pool& decision_pool_;
+};
 
 }  // namespace
 
@@ -80,12 +120,16 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
                                  decisions, &feed);
   http::ClientOptions upstream_options;
   upstream_options.max_response_body = 64 << 20;
-  http::ClientPool upstream(upstream_options);
+  internal::UpstreamClient upstream(upstream_options);
 
   internal::ListenerOptions listener{config.listen, config.max_body_bytes, "gateway"};
-  return internal::RunListener(listener, stop, [&](const http::Request& request) {
-    return Handle(request, filter, upstream);
-  });
+  listener.server_threads = config.server_threads;
+  // Authority round trips wait here, one per thread; the server threads never block.
+  boost::asio::thread_pool decision_pool(static_cast<size_t>(config.decision_threads));
+  Status status =
+      internal::RunAsyncListener(listener, stop, GatewayHandler(filter, upstream, decision_pool));
+  decision_pool.join();
+  return status;
 }
 
 }  // namespace mandate::enforce

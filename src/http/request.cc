@@ -64,6 +64,7 @@ std::vector<std::pair<std::string_view, std::string_view>> Request::Headers() co
 std::string_view Request::body() const { return state_->message->body(); }
 bool Request::keep_alive() const { return state_->message->keep_alive(); }
 ConnectionInfo& Request::connection() const { return *state_->connection; }
+boost::asio::io_context& Request::io_context() const { return *state_->io_context; }
 
 Responder::Responder(std::shared_ptr<internal::Exchange> exchange)
     : exchange_(std::move(exchange)) {}

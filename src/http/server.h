@@ -27,6 +27,10 @@
 #include "src/http/message.h"
 #include "src/util/status.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace mandate::http {
 
 namespace internal {
@@ -68,6 +72,9 @@ class Request {
   std::string_view body() const;
   bool keep_alive() const;
   ConnectionInfo& connection() const;
+  // The io_context of the worker thread serving this connection: an async handler may start its
+  // own non-blocking I/O there (e.g. a proxy's upstream call) and answer without a thread hop.
+  boost::asio::io_context& io_context() const;
 
  private:
   const internal::RequestState* state_;

@@ -39,6 +39,7 @@ async function startRealAuthority(bin, dir, { mandates, checkRoutes = null, trus
   return {
     url,
     child,
+    adminToken,
     epTokenFile: path.join(data, 'ep.token'),
     // `extra` joins the body (e.g. `delegated_task` to start a child a delegation created).
     async startTask(agent, spiffeId, mandate, inputs = {}, extra = {}) {

@@ -1,18 +1,47 @@
 #include "src/authority/internal/audit_records.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "src/json/json.h"
+#include "src/json/writer.h"
 
 namespace mandate::authority {
 
+namespace {
+
+template <typename Numbers>
+void AppendNumbers(std::string& out, std::string_view name, const Numbers& numbers, size_t n) {
+  out += ',';
+  json::AppendString(out, name);
+  out += ":[";
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ',';
+    json::AppendInt(out, numbers[i]);
+  }
+  out += ']';
+}
+
+}  // namespace
+
+void AppendProgressJson(std::string& out, const TaskProgress& p, size_t steps) {
+  out += '{';
+  json::AppendMember(out, "calls", p.calls);
+  json::AppendMember(out, "steps_done", p.steps_done);
+  json::AppendMember(out, "labels_read", p.labels_read);
+  json::AppendMember(out, "last_step", p.last_step);
+  AppendNumbers(out, "counts", p.counts, std::min(steps, p.counts.size()));
+  // Loops past the last one entered are at 0, which ProgressFromJson restores by default.
+  size_t loops_used = p.loop_iterations.size();
+  while (loops_used > 0 && p.loop_iterations[loops_used - 1] == 0) --loops_used;
+  AppendNumbers(out, "loops", p.loop_iterations, loops_used);
+  out += '}';
+}
+
 boost::json::object ProgressToJson(const TaskProgress& p, size_t steps) {
-  boost::json::array counts;
-  for (size_t i = 0; i < steps && i < p.counts.size(); ++i) counts.push_back(p.counts[i]);
-  boost::json::array loops;
-  for (uint16_t l : p.loop_iterations) loops.push_back(l);
-  return {{"calls", p.calls},         {"steps_done", p.steps_done},  {"labels_read", p.labels_read},
-          {"last_step", p.last_step}, {"counts", std::move(counts)}, {"loops", std::move(loops)}};
+  std::string text;
+  AppendProgressJson(text, p, steps);
+  return boost::json::parse(text).as_object();  // one encoder; checkpoints are not the hot path
 }
 
 bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
@@ -51,34 +80,46 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
 }
 
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {
-  audit::Record r;
-  r.kind = audit::RecordKind::kDecision;
-  r.agent = std::string(call.agent);
-  r.principal = !call.principal.empty() ? std::string(call.principal)
-                : call.mandate          ? call.mandate->owner
-                                        : "";
-  r.task = std::string(call.task_id);
-  r.step = d.step;
-  r.system = std::string(call.call.system);
-  r.action = std::string(call.call.action);
-  r.resource = std::string(call.call.resource);
-  r.args_digest = std::string(call.args_digest);
-  r.decision = d.shadow ? "shadow_allow" : std::string(OutcomeName(d.outcome));
-  boost::json::array reasons;
+  // Written as text: a DOM per decision showed up in profiles.
+  std::string detail = "{";
+  auto member = [&](std::string_view name) {
+    if (detail.size() > 1) detail += ',';
+    json::AppendString(detail, name);
+    detail += ':';
+  };
+  if (call.mandate) {
+    json::AppendMember(detail, "mandate", call.mandate->name);
+    json::AppendMember(detail, "version", call.mandate->version);
+  }
+  if (d.task_revoked) {
+    member("task_revoked");
+    detail += "true";
+  }
+  if (call.progress != nullptr && call.mandate != nullptr) {
+    member("progress");
+    AppendProgressJson(detail, *call.progress, call.mandate->steps.size());
+  }
+  detail += '}';
+  audit::Record r{.kind = audit::RecordKind::kDecision,
+                  .time_micros = 0,
+                  .agent = std::string(call.agent),
+                  .principal = !call.principal.empty() ? std::string(call.principal)
+                               : call.mandate          ? call.mandate->owner
+                                                       : "",
+                  .task = std::string(call.task_id),
+                  .step = d.step,
+                  .system = std::string(call.call.system),
+                  .action = std::string(call.call.action),
+                  .resource = std::string(call.call.resource),
+                  .args_digest = std::string(call.args_digest),
+                  .decision = d.shadow ? "shadow_allow" : std::string(OutcomeName(d.outcome)),
+                  .reasons = {},
+                  .policy_ids = {},
+                  .detail = std::move(detail)};
   for (const Reason& reason : d.reasons) {
     r.reasons.push_back(reason.code + ": " + reason.message);
     if (!reason.rule.empty()) r.policy_ids.push_back(reason.rule);
   }
-  boost::json::object detail;
-  if (call.mandate) {
-    detail["mandate"] = call.mandate->name;
-    detail["version"] = call.mandate->version;
-  }
-  if (d.task_revoked) detail["task_revoked"] = true;
-  if (call.progress != nullptr && call.mandate != nullptr) {
-    detail["progress"] = ProgressToJson(*call.progress, call.mandate->steps.size());
-  }
-  r.detail = std::move(detail);
   auto ticket = impl.deps.audit->Append(std::move(r));
   // A failed append leaves ticket 0; WaitDurable(0) then reports the log's failure.
   return ticket ? static_cast<uint64_t>(*ticket) : 0;
@@ -94,10 +135,11 @@ uint64_t Authority::Impl::AuditLifecycle(std::string_view event, uint64_t task_i
   r.task = FormatTaskId(task_id);
   r.decision = std::string(event);
   if (!reason.empty()) r.reasons.emplace_back(reason);
-  r.detail = boost::json::object{{"mandate", m.name},
-                                 {"version", m.version},
-                                 {"parent", task.parent ? FormatTaskId(task.parent) : ""},
-                                 {"deadline_us", task.deadline_us}};
+  r.detail =
+      json::Serialize(boost::json::object{{"mandate", m.name},
+                                          {"version", m.version},
+                                          {"parent", task.parent ? FormatTaskId(task.parent) : ""},
+                                          {"deadline_us", task.deadline_us}});
   auto ticket = deps.audit->Append(std::move(r));
   return ticket ? static_cast<uint64_t>(*ticket) : 0;
 }
@@ -111,10 +153,10 @@ void AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
   r.reasons.push_back(event.reason);
   boost::json::array ids;
   for (const auto& t : tasks) ids.emplace_back(t);
-  r.detail = boost::json::object{{"revocation_id", event.id},
-                                 {"scope", store::RevocationScopeName(event.scope)},
-                                 {"value", event.value},
-                                 {"tasks", std::move(ids)}};
+  r.detail = json::Serialize(boost::json::object{{"revocation_id", event.id},
+                                                 {"scope", store::RevocationScopeName(event.scope)},
+                                                 {"value", event.value},
+                                                 {"tasks", std::move(ids)}});
   (void)impl.deps.audit->Append(std::move(r));
 }
 

@@ -1,5 +1,10 @@
 #include "src/authority/internal/cedar_request.h"
 
+#include <algorithm>
+
+#include "src/authority/internal/persist.h"
+#include "src/authority/internal/value_memo.h"
+
 namespace mandate::authority {
 namespace {
 
@@ -43,13 +48,40 @@ Result<cedar::Value> TypedArg(const TypedField& field, const boost::json::value&
   return cedar::Value::SetOf(std::move(elements));
 }
 
-// The set of the precomputed `values` whose bit is set in `mask`.
-cedar::Value SetOfBits(const std::vector<cedar::Value>& values, uint32_t mask) {
+// The set of the precomputed string `values` whose bit is set in `mask`, visited in `order`
+// (the indices of `values` sorted by string) so the set is built already canonical.
+cedar::Value SetOfBits(const std::vector<cedar::Value>& values, const std::vector<int>& order,
+                       uint32_t mask) {
   std::vector<cedar::Value> members;
-  for (size_t i = 0; i < values.size() && i < 32; ++i) {
-    if (mask & (uint32_t{1} << i)) members.push_back(values[i]);
+  members.reserve(static_cast<size_t>(__builtin_popcount(mask)));
+  for (int i : order) {
+    if (i < 32 && (mask & (uint32_t{1} << i))) members.push_back(values[i]);
   }
   return cedar::Value::SetOf(std::move(members));
+}
+
+// The indices of `names` in the order of the names.
+template <typename Names, typename NameOf>
+std::vector<int> SortedOrder(const Names& names, NameOf name_of) {
+  std::vector<int> order(names.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::sort(order.begin(), order.end(),
+            [&](int a, int b) { return name_of(names[a]) < name_of(names[b]); });
+  return order;
+}
+
+ValueMemo& Memo() {
+  thread_local ValueMemo memo;
+  return memo;
+}
+
+cedar::Value MemoSetOfBits(char tag, const CompiledMandate& cm,
+                           const std::vector<cedar::Value>& values, const std::vector<int>& order,
+                           uint32_t mask) {
+  MemoKey key(cm.memo_id);
+  key.Append(&tag, 1);
+  key.Append(&mask, sizeof mask);
+  return Memo().Get(key.view(), [&] { return SetOfBits(values, order, mask); });
 }
 
 }  // namespace
@@ -91,41 +123,64 @@ Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args
   return cedar::Value::RecordOf(std::move(fields));
 }
 
+cedar::Value TaskInputsValue(const CompiledMandate& cm, const LiveTask& task,
+                             const TaskInputs& unpacked) {
+  MemoKey key(cm.memo_id);
+  key.Append("i", 1);
+  const std::string_view packed = task.inputs.bytes();
+  if (!key.Append(packed.data(), packed.size())) return InputsValue(*cm.mandate, unpacked);
+  return Memo().Get(key.view(), [&] { return InputsValue(*cm.mandate, unpacked); });
+}
+
 cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
                                const ToolCall& call, cedar::Value args, cedar::Value inputs,
                                int64_t now_us) {
   const Mandate& m = *cm.mandate;
   const Step& s = m.steps[step];
-  cedar::Record counts;
-  counts.reserve(m.steps.size());
-  for (size_t i = 0; i < m.steps.size(); ++i) {
-    counts.emplace_back(m.steps[i].id, cedar::Value::Long(task.progress.counts[i]));
-  }
-  const int last = task.progress.last_step;
+  // Every record is built in key order, so RecordOf keeps it as it is (no sort, no copy); the
+  // parts that depend on the progress alone come from the memo.
+  const TaskProgress& progress = task.progress;
+  MemoKey count_key(cm.memo_id);
+  count_key.Append("c", 1);
+  count_key.Append(progress.counts.data(), m.steps.size() * sizeof progress.counts[0]);
+  const cedar::Value& count = Memo().Get(count_key.view(), [&] {
+    cedar::Record counts;
+    counts.reserve(m.steps.size());
+    for (int i : cm.steps_by_id) {
+      counts.emplace_back(m.steps[i].id, cedar::Value::Long(progress.counts[i]));
+    }
+    return cedar::Value::RecordOf(std::move(counts));
+  });
+  const int last = progress.last_step;
   cedar::Value state =
       cedar::RecordBuilder()
-          .Add("steps_done", SetOfBits(cm.step_ids, task.progress.steps_done))
+          .Add("calls", cedar::Value::Long(progress.calls))
+          .Add("count", count)
+          .Add("labels_read",
+               MemoSetOfBits('l', cm, cm.label_names, cm.labels_by_name, progress.labels_read))
           .Add("last_step", last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))
-          .Add("calls", cedar::Value::Long(task.progress.calls))
-          .Add("labels_read", SetOfBits(cm.label_names, task.progress.labels_read))
-          .Add("count", cedar::Value::RecordOf(std::move(counts)))
+          .Add("steps_done",
+               MemoSetOfBits('s', cm, cm.step_ids, cm.steps_by_id, progress.steps_done))
           .Build();
   cedar::Value call_value = cedar::RecordBuilder()
-                                .Add("system", cedar::Value::String(std::string(call.system)))
                                 .Add("action", cedar::Value::String(std::string(call.action)))
                                 .Add("resource", cedar::Value::String(std::string(call.resource)))
+                                .Add("system", cedar::Value::String(std::string(call.system)))
                                 .Build();
   cedar::Request request;
   request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
-  request.action = cedar::EntityUid(std::string(kCedarActionType), s.id);
-  request.resource = cedar::EntityUid(std::string(kCedarSystemType), std::string(call.system));
+  request.action = cm.step_actions[step];
+  // The chain matched the call to this step, so the call's system is the step's.
+  request.resource = s.system == call.system ? cm.step_systems[step]
+                                             : cedar::EntityUid(std::string(kCedarSystemType),
+                                                                std::string(call.system));
   request.context = cedar::RecordBuilder()
                         .Add("args", std::move(args))
-                        .Add("inputs", std::move(inputs))
-                        .Add("task", std::move(state))
                         .Add("call", std::move(call_value))
-                        .Add("step", cm.step_values[step])
+                        .Add("inputs", std::move(inputs))
                         .Add("now", cedar::Value::Long(now_us / 1'000'000))
+                        .Add("step", cm.step_values[step])
+                        .Add("task", std::move(state))
                         .Build();
   return request;
 }
@@ -160,6 +215,8 @@ Decision CedarVerdict(const CompiledMandate& cm, const cedar::Response& r, int s
   return DenyDecision("policy", "policy.forbid", "forbidden by policy `" + id + "`", id);
 }
 
+namespace {
+
 void PrecomputeValues(CompiledMandate& cm) {
   for (const Step& s : cm.mandate->steps) {
     cm.step_ids.push_back(cedar::Value::String(s.id));
@@ -169,10 +226,34 @@ void PrecomputeValues(CompiledMandate& cm) {
                                  .Add("writes", StringSet(s.writes))
                                  .Build());
     cm.guard_ids.push_back("step." + s.id);
+    cm.step_actions.emplace_back(std::string(kCedarActionType), s.id);
+    cm.step_systems.emplace_back(std::string(kCedarSystemType), s.system);
   }
+  cm.steps_by_id =
+      SortedOrder(cm.mandate->steps, [](const Step& s) -> const std::string& { return s.id; });
+  cm.labels_by_name =
+      SortedOrder(cm.chain.labels(), [](const std::string& l) -> const std::string& { return l; });
   for (const std::string& label : cm.chain.labels()) {
     cm.label_names.push_back(cedar::Value::String(label));
   }
+}
+
+}  // namespace
+
+Result<CompiledMandate> CompileMandate(const std::shared_ptr<const Mandate>& m) {
+  const std::string what = "mandate `" + m->name + "` version `" + m->version + "`";
+  std::vector<Diagnostic> diagnostics;
+  auto cedar = CompileMandateCedar(*m, "", &diagnostics);
+  if (!cedar) {
+    return Err(InvalidArgument(
+        "mandate.cedar",
+        what + ": " + (diagnostics.empty() ? "cedar compilation failed" : diagnostics[0].message)));
+  }
+  auto authorizer = cedar::Authorizer::Build(cedar->policies);
+  if (!authorizer) return Err(authorizer.error().WithContext(what));
+  CompiledMandate cm(m, std::move(cedar), std::move(*authorizer));
+  PrecomputeValues(cm);
+  return cm;
 }
 
 }  // namespace mandate::authority

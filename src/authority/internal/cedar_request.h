@@ -25,6 +25,11 @@ std::optional<Decision> GrantDenial(const CompiledMandate& cm, const LiveTask& t
 // (`call.invalid_argument`).
 Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args);
 
+// `context.inputs` for `task` (InputsValue of its `unpacked` inputs), memoised per thread by the
+// task's packed inputs.
+cedar::Value TaskInputsValue(const CompiledMandate& cm, const LiveTask& task,
+                             const TaskInputs& unpacked);
+
 // The Cedar request for "this call as step `step`", shaped as src/mandate/cedar_gen.h says;
 // `inputs` is the task's bound inputs as a Cedar record (InputsValue).
 cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,

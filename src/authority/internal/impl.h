@@ -26,20 +26,34 @@ namespace mandate::authority {
 
 // One mandate version ready to decide with. Immutable after Open.
 struct CompiledMandate {
+  CompiledMandate(std::shared_ptr<const Mandate> m, std::shared_ptr<const MandateCedar> c,
+                  std::shared_ptr<const cedar::Authorizer> a)
+      : mandate(m),
+        chain(std::move(m)),
+        cedar(std::move(c)),
+        authorizer(std::move(a)),
+        memo_id(next_memo_id.fetch_add(1) + 1) {}
+
   std::shared_ptr<const Mandate> mandate;
   Chain chain;
   std::shared_ptr<const MandateCedar> cedar;
   std::shared_ptr<const cedar::Authorizer> authorizer;  // over cedar->policies
   cedar::Entities entities;                             // none: decisions read the context
   // Built once so a decision copies shared values instead of strings (see decide.cc).
-  std::vector<cedar::Value> step_ids;     // per step: its id as a Cedar string
-  std::vector<cedar::Value> step_values;  // per step: the `context.step` record
-  std::vector<cedar::Value> label_names;  // per label of chain.labels()
-  std::vector<std::string> guard_ids;     // per step: the policy id of its guard, `step.<id>`
+  std::vector<cedar::Value> step_ids;          // per step: its id as a Cedar string
+  std::vector<cedar::Value> step_values;       // per step: the `context.step` record
+  std::vector<cedar::Value> label_names;       // per label of chain.labels()
+  std::vector<std::string> guard_ids;          // per step: the policy id of its guard, `step.<id>`
+  std::vector<cedar::EntityUid> step_actions;  // per step: `Action::"<id>"`
+  std::vector<cedar::EntityUid> step_systems;  // per step: `System::"<its system>"`
+  std::vector<int> steps_by_id;                // step indices in the order of their ids
+  std::vector<int> labels_by_name;             // label indices in the order of their names
+  uint64_t memo_id;                            // process-unique: keys its values in a ValueMemo
+  static inline std::atomic<uint64_t> next_memo_id{0};
 };
 
-// Fills the precomputed values of `cm` from its mandate and chain.
-void PrecomputeValues(CompiledMandate& cm);
+// Compiles `m`'s Cedar, its authorizer and chain, and the values decisions reuse.
+Result<CompiledMandate> CompileMandate(const std::shared_ptr<const Mandate>& m);
 
 struct Authority::Impl {
   Deps deps;
@@ -55,9 +69,14 @@ struct Authority::Impl {
   StringInterner interned;  // agents and key thumbprints, shared by their tasks
   ApprovalBook approvals;
 
-  // Bound connections: connection id -> (task token, key thumbprint) verified with a proof.
+  // Bound connections: connection id -> the task token a proof was verified for, and its claims
+  // as the verifier's cache returned them (the same pointer back means the same token bytes).
+  struct BoundConnection {
+    std::string task_token;
+    std::shared_ptr<const credential::CredentialClaims> claims;
+  };
   std::mutex bound_mu;
-  std::unordered_map<uint64_t, std::pair<std::string, std::string>> bound;  // GUARDED_BY(bound_mu)
+  std::unordered_map<uint64_t, BoundConnection> bound;  // GUARDED_BY(bound_mu)
 
   std::mutex listeners_mu;
   std::map<uint64_t, std::function<void(const RevocationNotice&)>>

@@ -58,6 +58,7 @@ class PackedInputs {
   PackedInputs() = default;
   PackedInputs(const TaskInputs& inputs);  // NOLINT: assignable from the bound form
   TaskInputs Unpack() const;
+  std::string_view bytes() const { return bytes_; }
 
  private:
   std::string bytes_;

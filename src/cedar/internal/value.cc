@@ -21,27 +21,45 @@ Value Value::Entity(EntityUid uid) {
   return Value(Storage(std::make_shared<const EntityUid>(std::move(uid))));
 }
 
+// Both constructors skip the sort when the input is already canonical (callers that build
+// values per decision add members in order) and never allocate beside the result.
 Value Value::SetOf(std::vector<Value> elements) {
-  std::sort(elements.begin(), elements.end(),
-            [](const Value& a, const Value& b) { return Compare(a, b) < 0; });
-  elements.erase(std::unique(elements.begin(), elements.end()), elements.end());
+  const auto not_increasing = [](const Value& a, const Value& b) { return Compare(a, b) >= 0; };
+  if (std::adjacent_find(elements.begin(), elements.end(), not_increasing) != elements.end()) {
+    std::sort(elements.begin(), elements.end(),
+              [](const Value& a, const Value& b) { return Compare(a, b) < 0; });
+    elements.erase(std::unique(elements.begin(), elements.end()), elements.end());
+  }
   return Value(Storage(std::make_shared<const Set>(std::move(elements))));
 }
 
 Value Value::RecordOf(Record fields) {
-  std::stable_sort(fields.begin(), fields.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  // Keep the last of equal keys.
-  Record unique;
-  unique.reserve(fields.size());
-  for (auto& f : fields) {
-    if (!unique.empty() && unique.back().first == f.first) {
-      unique.back().second = std::move(f.second);
+  const auto not_increasing = [](const auto& a, const auto& b) { return !(a.first < b.first); };
+  if (std::adjacent_find(fields.begin(), fields.end(), not_increasing) != fields.end()) {
+    const auto key_less = [](const auto& a, const auto& b) { return a.first < b.first; };
+    if (fields.size() > 32) {
+      std::stable_sort(fields.begin(), fields.end(), key_less);
     } else {
-      unique.push_back(std::move(f));
+      // Insertion sort: stable and in place (std::stable_sort takes a temporary buffer).
+      for (size_t i = 1; i < fields.size(); ++i) {
+        for (size_t j = i; j > 0 && key_less(fields[j], fields[j - 1]); --j) {
+          std::swap(fields[j], fields[j - 1]);
+        }
+      }
     }
+    // Keep the last of equal keys, in place.
+    size_t kept = 0;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (kept > 0 && fields[kept - 1].first == fields[i].first) {
+        fields[kept - 1].second = std::move(fields[i].second);
+      } else {
+        if (kept != i) fields[kept] = std::move(fields[i]);
+        ++kept;
+      }
+    }
+    fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(kept), fields.end());
   }
-  return Value(Storage(std::make_shared<const Record>(std::move(unique))));
+  return Value(Storage(std::make_shared<const Record>(std::move(fields))));
 }
 
 const Value* Value::Field(std::string_view key) const {

@@ -133,6 +133,7 @@ std::string_view KindName(const Value& value);
 // Builds a context or attribute Record without JSON: RecordBuilder().Add("k", v).Build().
 class RecordBuilder {
  public:
+  RecordBuilder() { fields_.reserve(8); }  // one allocation for the usual few fields
   RecordBuilder& Add(std::string key, Value value) {
     fields_.emplace_back(std::move(key), std::move(value));
     return *this;

@@ -61,9 +61,14 @@ std::string InjectedHeaderValue(const InjectedCredential& credential, const std:
 }
 
 bool GatewayFilter::IsAgentCredentialHeader(std::string_view name) {
-  std::string lower = Lower(name);
-  return lower == "authorization" || lower == "proxy-authorization" || lower == "dpop" ||
-         lower == "cookie" || lower == "cookie2" || lower.rfind("x-mandate-", 0) == 0;
+  // Case-insensitive without a lowercase copy: this runs for every header of every call.
+  constexpr std::string_view kPrefix = "x-mandate-";
+  for (std::string_view exact :
+       {"authorization", "proxy-authorization", "dpop", "cookie", "cookie2"}) {
+    if (http::EqualsIgnoreCase(name, exact)) return true;
+  }
+  return name.size() >= kPrefix.size() &&
+         http::EqualsIgnoreCase(name.substr(0, kPrefix.size()), kPrefix);
 }
 
 GatewayFilter::GatewayFilter(RouteTable table, std::map<std::string, SystemRuntime> systems,
@@ -116,7 +121,7 @@ GatewayOutcome GatewayFilter::Refuse(int status, std::string code, std::string m
   return out;
 }
 
-GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
+GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool without_waiting) const {
   if (feed_ != nullptr) {
     if (Status ready = feed_->Ready(); !ready.ok()) {
       return Refuse(503, std::string(ready.reason()), ready.message(), nullptr);
@@ -154,7 +159,14 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
   ask.resource = match->resource;
   ask.args = std::move(match->args);
 
-  Decision decision = client_.Authorize(ask);
+  std::optional<Decision> decided =
+      without_waiting ? client_.TryAuthorizeWithoutWaiting(ask) : client_.Authorize(ask);
+  if (!decided) {
+    GatewayOutcome wait;
+    wait.must_wait = true;
+    return wait;
+  }
+  Decision decision = std::move(*decided);
   if (decision.verdict == Verdict::kAllow && feed_ != nullptr && !decision.task_id.empty() &&
       feed_->deny_set().IsTaskRevoked(decision.task_id)) {
     // The stream already told us; an authority replica that lags must not win.
@@ -187,15 +199,14 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request) const {
   out.decision = std::move(decision);
   out.upstream_url = runtime.upstream.upstream + match->upstream_target;
   const std::string_view connection = http::FindHeader(request.headers, "connection").value_or("");
-  std::string injected = Lower(runtime.upstream.credential.header);
+  const std::string& injected = runtime.upstream.credential.header;
   for (const auto& [name, value] : request.headers) {
-    std::string lower = Lower(name);
     // `Expect` too: the gateway already read the whole body, the upstream must not wait for 100.
-    if (IsAgentCredentialHeader(lower) || http::IsHopByHopHeader(lower, connection) ||
-        lower == "expect") {
+    if (IsAgentCredentialHeader(name) || http::IsHopByHopHeader(name, connection) ||
+        http::EqualsIgnoreCase(name, "expect")) {
       continue;
     }
-    if (!injected.empty() && lower == injected) continue;
+    if (!injected.empty() && http::EqualsIgnoreCase(name, injected)) continue;
     out.upstream_headers.emplace_back(name, value);
   }
   const InjectedCredential& cred = runtime.upstream.credential;

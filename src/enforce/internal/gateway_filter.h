@@ -26,6 +26,9 @@ struct GatewayRequest {
 };
 
 struct GatewayOutcome {
+  // Only from OnRequest(request, /*without_waiting=*/true): deciding needs the authority (or a
+  // key fetch); call OnRequest(request) again from a thread that may block.
+  bool must_wait = false;
   bool forward = false;
   // forward == true: the upstream request.
   std::string upstream_url;
@@ -50,7 +53,9 @@ class GatewayFilter {
   GatewayFilter(RouteTable table, std::map<std::string, SystemRuntime> systems,
                 std::string public_url, DecisionClient& client, const RevocationFeed* feed);
 
-  GatewayOutcome OnRequest(const GatewayRequest& request) const;
+  // `without_waiting`: for an event-loop thread; decides only what needs no network round trip
+  // (see DecisionClient::TryAuthorizeWithoutWaiting), else answers `must_wait`.
+  GatewayOutcome OnRequest(const GatewayRequest& request, bool without_waiting = false) const;
 
   // Replaces every appearance of the system's secret (raw, as bearer value, as basic-auth
   // base64) in an upstream response with `[redacted]` before the agent sees it.

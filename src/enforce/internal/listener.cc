@@ -57,21 +57,29 @@ http::Response MakeResponse(int status, const http::HeaderList& headers, std::st
 
 Status RunListener(const ListenerOptions& options, const std::atomic<bool>& stop,
                    const Handler& handler) {
+  boost::asio::thread_pool pool(static_cast<size_t>(std::max(1, options.handler_threads)));
+  Status status = RunAsyncListener(
+      options, stop, [&pool, &handler](const http::Request& request, http::Responder responder) {
+        // A Request is a view whose state lives until the responder answers (src/http/server.h).
+        boost::asio::post(pool, [&handler, request, r = std::move(responder)]() mutable {
+          r.Send(handler(request));
+        });
+      });
+  pool.join();
+  return status;
+}
+
+Status RunAsyncListener(const ListenerOptions& options, const std::atomic<bool>& stop,
+                        const http::AsyncHandler& handler) {
   auto endpoint = ParseListen(options.listen);
   if (!endpoint) return endpoint.error();
-  boost::asio::thread_pool pool(static_cast<size_t>(std::max(1, options.handler_threads)));
   http::Router router;
-  router.SetFallback([&pool, &handler](const http::Request& request, http::Responder responder) {
-    // A Request is a view whose state lives until the responder answers (src/http/server.h).
-    boost::asio::post(pool, [&handler, request, r = std::move(responder)]() mutable {
-      r.Send(handler(request));
-    });
-  });
+  router.SetFallback(handler);
   http::ServerOptions server_options;
   server_options.host = endpoint->host;
   server_options.port = endpoint->port;
   server_options.max_body_bytes = options.max_body_bytes;
-  server_options.threads = 2;
+  server_options.threads = std::max(1, options.server_threads);
   auto server = http::Server::Start(server_options, std::move(router));
   if (!server) return server.error();
   std::cout << options.banner << " listening on http://"
@@ -80,7 +88,6 @@ Status RunListener(const ListenerOptions& options, const std::atomic<bool>& stop
             << ":" << (*server)->port() << std::endl;
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   (*server)->Stop(std::chrono::milliseconds(2'000));
-  pool.join();
   return Status();
 }
 

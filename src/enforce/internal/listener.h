@@ -21,13 +21,20 @@ struct ListenerOptions {
   std::string listen;  // HOST:PORT, port 0 = any free port
   size_t max_body_bytes = 1 << 20;
   std::string banner;        // printed as `<banner> listening on http://HOST:PORT` once bound
-  int handler_threads = 64;  // requests decided and forwarded at once
+  int handler_threads = 64;  // RunListener: requests decided and forwarded at once
+  int server_threads = 2;    // threads reading and writing connections
 };
 
 // Serves until `stop` is true, then stops gracefully. Errors: `config.invalid` (listen is not
 // HOST:PORT with an IP host), `http.listen`.
 Status RunListener(const ListenerOptions& options, const std::atomic<bool>& stop,
                    const Handler& handler);
+
+// The same with the handler called on the server's own threads (`server_threads` of them): it
+// must not block, and answers through the Responder, from any thread. `handler_threads` is
+// unused here.
+Status RunAsyncListener(const ListenerOptions& options, const std::atomic<bool>& stop,
+                        const http::AsyncHandler& handler);
 
 // A reply assembled from a header list: `Content-Type` moves to the response's own field and
 // hop-by-hop headers (those `Connection` names included) are dropped.

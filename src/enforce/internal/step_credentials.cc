@@ -21,6 +21,16 @@ Decision FromStatus(const Status& status) {
   return Refusal(revoked ? "revocation" : "authentication", std::string(reason), status.message());
 }
 
+bool HasStepCredentialType(std::string_view token) {
+  auto decoded = credential::DecodeJws(token);
+  if (!decoded) return false;
+  const boost::json::value* typ = decoded->header.if_contains("typ");
+  if (typ == nullptr || !typ->is_string()) return false;
+  std::string value(typ->as_string());
+  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return value == credential::kStepCredentialType;
+}
+
 }  // namespace
 
 AuthorityKeys::AuthorityKeys(Fetch fetch, const Clock& clock, int64_t ttl_seconds,
@@ -52,6 +62,12 @@ std::shared_ptr<const credential::KeySet> AuthorityKeys::Current() {
   return keys_;
 }
 
+std::shared_ptr<const credential::KeySet> AuthorityKeys::CurrentIfFresh() {
+  std::lock_guard lock(mu_);
+  if (fetched_at_ == 0 || clock_.NowSeconds() >= fetched_at_ + ttl_seconds_) return nullptr;
+  return keys_;
+}
+
 bool AuthorityKeys::RefreshForUnknownKid() {
   std::lock_guard lock(mu_);
   return FetchLocked();
@@ -80,13 +96,14 @@ AuthorityKeys::Fetch JwksFetcher(std::string authority_url) {
 
 bool LooksLikeStepCredential(std::string_view token) {
   if (token.size() > credential::kMaxTokenBytes) return false;
-  auto decoded = credential::DecodeJws(token);
-  if (!decoded) return false;
-  const boost::json::value* typ = decoded->header.if_contains("typ");
-  if (typ == nullptr || !typ->is_string()) return false;
-  std::string value(typ->as_string());
-  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return value == credential::kStepCredentialType;
+  // An agent presents the same credential call after call: remember the last answer per thread
+  // (the exact bytes), so the header is decoded once, not per request.
+  thread_local std::string last_token;
+  thread_local bool last_answer = false;
+  if (!last_token.empty() && token == last_token) return last_answer;
+  last_answer = HasStepCredentialType(token);
+  last_token.assign(token);
+  return last_answer;
 }
 
 StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys& keys,
@@ -113,27 +130,37 @@ StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys&
 
 StepCredentialClient::~StepCredentialClient() = default;
 
-int64_t StepCredentialClient::local_decisions() const {
-  std::lock_guard lock(mu_);
-  return local_decisions_;
-}
+int64_t StepCredentialClient::local_decisions() const { return local_decisions_.load(); }
 
 Decision StepCredentialClient::Authorize(const AuthorizeRequest& request) {
   if (!LooksLikeStepCredential(request.agent.task_token)) return inner_.Authorize(request);
-  {
-    std::lock_guard lock(mu_);
-    ++local_decisions_;
-  }
-  return Verify(request);
+  ++local_decisions_;
+  return *Verify(request, true);
 }
 
-Decision StepCredentialClient::Verify(const AuthorizeRequest& request) const {
+std::optional<Decision> StepCredentialClient::TryAuthorizeWithoutWaiting(
+    const AuthorizeRequest& request) {
+  // The verifier asks AuthorityKeys::Current, which fetches only when the keys are stale: fresh
+  // now means no fetch (short of the ttl running out in the microseconds in between).
+  if (!LooksLikeStepCredential(request.agent.task_token) || !keys_.CurrentIfFresh()) {
+    return std::nullopt;
+  }
+  auto decision = Verify(request, false);
+  if (decision) ++local_decisions_;
+  return decision;
+}
+
+std::optional<Decision> StepCredentialClient::Verify(const AuthorizeRequest& request,
+                                                     bool may_wait) const {
   auto audience = audiences_.find(request.system);
   const std::string& aud = audience == audiences_.end() ? request.system : audience->second;
   const std::string& token = request.agent.task_token;
   auto claims = verifier_->VerifyStepCredential(token, aud);
-  if (!claims && claims.error().reason() == "jws.kid_unknown" && keys_.RefreshForUnknownKid()) {
-    claims = verifier_->VerifyStepCredential(token, aud);  // the authority rotated its key
+  if (!claims && claims.error().reason() == "jws.kid_unknown") {
+    if (!may_wait) return std::nullopt;  // the refetch below is a network call
+    if (keys_.RefreshForUnknownKid()) {
+      claims = verifier_->VerifyStepCredential(token, aud);  // the authority rotated its key
+    }
   }
   if (!claims) return FromStatus(claims.error());
   const credential::CredentialClaims& c = **claims;

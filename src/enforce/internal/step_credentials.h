@@ -15,6 +15,7 @@
 // Thread-safety: AuthorityKeys and StepCredentialClient are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +38,9 @@ class AuthorityKeys {
   // The keys to verify with; fetches first when never fetched or older than the ttl (at most
   // once per `min_refresh_seconds`). Never null (an empty set when nothing was ever fetched).
   std::shared_ptr<const credential::KeySet> Current();
+  // The keys when no fetch is due (fetched and within the ttl), else null: never blocks on the
+  // network.
+  std::shared_ptr<const credential::KeySet> CurrentIfFresh();
   // A token named a `kid` the cache lacks: refetch unless one ran within `min_refresh_seconds`.
   // True when a fetch ran and succeeded.
   bool RefreshForUnknownKid();
@@ -74,6 +78,8 @@ class StepCredentialClient final : public DecisionClient {
   ~StepCredentialClient() override;
 
   Decision Authorize(const AuthorizeRequest& request) override;
+  // Held step credentials while the cached keys are fresh and know the credential's `kid`.
+  std::optional<Decision> TryAuthorizeWithoutWaiting(const AuthorizeRequest& request) override;
   Result<std::vector<std::string>> AllowedActions(const AgentCredentials& agent,
                                                   std::string_view system) override {
     return inner_.AllowedActions(agent, system);
@@ -82,14 +88,14 @@ class StepCredentialClient final : public DecisionClient {
   int64_t local_decisions() const;
 
  private:
-  Decision Verify(const AuthorizeRequest& request) const;
+  // nullopt only when `may_wait` is false and deciding would need a JWKS fetch.
+  std::optional<Decision> Verify(const AuthorizeRequest& request, bool may_wait) const;
   DecisionClient& inner_;
   AuthorityKeys& keys_;
   std::map<std::string, std::string> audiences_;
   std::unique_ptr<credential::CredentialVerifier> verifier_;
   std::unique_ptr<credential::DpopVerifier> dpop_;
-  mutable std::mutex mu_;
-  int64_t local_decisions_ = 0;  // GUARDED_BY(mu_)
+  std::atomic<int64_t> local_decisions_{0};
 };
 
 }  // namespace mandate::enforce::internal

@@ -68,6 +68,28 @@ TEST_F(StepCredentialTest, AStepCredentialIsDecidedLocallyWithoutARoundTrip) {
   EXPECT_EQ(keys.fetches(), 1);
 }
 
+// What a server thread may decide inline: only what needs no JWKS fetch and no authority call.
+TEST_F(StepCredentialTest, DecidesWithoutWaitingOnlyWhatNeedsNoNetwork) {
+  std::string credential = *issuer->MintStepCredential(Claims());
+  EXPECT_FALSE(client.TryAuthorizeWithoutWaiting(Ask(credential)));  // keys never fetched
+  EXPECT_EQ(keys.fetches(), 0);
+  ASSERT_EQ(client.Authorize(Ask(credential)).verdict, Verdict::kAllow);
+  auto inline_decision = client.TryAuthorizeWithoutWaiting(Ask(credential));
+  ASSERT_TRUE(inline_decision);
+  EXPECT_EQ(inline_decision->verdict, Verdict::kAllow);
+  // Refusals are decided inline too: a proof for another URL.
+  AuthorizeRequest wrong = Ask(credential);
+  wrong.agent.url = "https://gw.example/tracker/issues/8";
+  ASSERT_TRUE(client.TryAuthorizeWithoutWaiting(wrong));
+  EXPECT_EQ(client.TryAuthorizeWithoutWaiting(wrong)->verdict, Verdict::kDeny);
+  // A task token is the authority's to decide.
+  EXPECT_FALSE(client.TryAuthorizeWithoutWaiting(Ask("eyJhbGciOiJFUzI1NiJ9.e30.sig")));
+  // Stale keys would need a fetch.
+  clock.AdvanceSeconds(301);
+  EXPECT_FALSE(client.TryAuthorizeWithoutWaiting(Ask(credential)));
+  EXPECT_TRUE(authority.asked.empty());
+}
+
 TEST_F(StepCredentialTest, ATaskTokenGoesToTheAuthority) {
   authority.answer.verdict = Verdict::kAllow;
   EXPECT_EQ(client.Authorize(Ask("eyJhbGciOiJFUzI1NiJ9.e30.sig")).verdict, Verdict::kAllow);

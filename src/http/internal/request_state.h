@@ -26,6 +26,7 @@ struct RequestState {
   const Route* route = nullptr;
   const std::vector<std::string>* params = nullptr;  // decoded, in route->param_names order
   ConnectionInfo* connection = nullptr;
+  boost::asio::io_context* io_context = nullptr;  // the connection's worker
 };
 
 // One async request's answer channel. Thread-safe: the first Respond/StartEvents wins.

@@ -284,6 +284,7 @@ class Session final : public SessionBase {
     state_.route = nullptr;
     state_.params = &params_;
     state_.connection = &info_;
+    state_.io_context = &worker_.ioc;
     if (state_.path.empty() || state_.path.front() != '/') {
       return SendError(400, "http.bad_request", "request-target must be a path");
     }

@@ -1,15 +1,16 @@
-// Minimal JSON appending for the minting fast path (no DOM, no allocation beyond the output).
-// Internal to src/credential. Thread-safety: stateless functions.
+// Minimal JSON appending for hot paths (minting credentials, audit records): no DOM, no
+// allocation beyond the output. Thread-safety: stateless functions.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace mandate::credential::internal {
+namespace mandate::json {
 
 // Appends `"text"` with JSON escaping of quotes, backslashes and control characters.
-inline void AppendJsonString(std::string& out, std::string_view text) {
+inline void AppendString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (char c : text) {
@@ -31,16 +32,23 @@ inline void AppendJsonString(std::string& out, std::string_view text) {
 // Appends `,"name":"value"` (or without the comma when `first`).
 inline void AppendMember(std::string& out, std::string_view name, std::string_view value) {
   if (out.back() != '{') out += ',';
-  AppendJsonString(out, name);
+  AppendString(out, name);
   out += ':';
-  AppendJsonString(out, value);
+  AppendString(out, value);
+}
+
+// Appends `value` in decimal.
+inline void AppendInt(std::string& out, int64_t value) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, static_cast<size_t>(end - digits));
 }
 
 inline void AppendMember(std::string& out, std::string_view name, int64_t value) {
   if (out.back() != '{') out += ',';
-  AppendJsonString(out, name);
+  AppendString(out, name);
   out += ':';
-  out += std::to_string(value);
+  AppendInt(out, value);
 }
 
-}  // namespace mandate::credential::internal
+}  // namespace mandate::json

@@ -1,0 +1,62 @@
+// Immutable Cedar values memoised by the exact bytes they are built from. A decision rebuilds
+// the same `context.task.count` record, step and label sets and `context.inputs` record for
+// every call of a task, and for every task at the same point of the same mandate; building them
+// is most of the allocations of a decision. Per thread (no lock), direct-mapped and bounded; a
+// hit compares the whole key, so it can never return another key's value.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "src/cedar/cedar.h"
+
+namespace mandate::authority {
+
+class ValueMemo {
+ public:
+  // The value for `key`, built by `build()` on a miss.
+  template <typename Build>
+  const cedar::Value& Get(std::string_view key, Build&& build) {
+    Slot& slot = slots_[std::hash<std::string_view>{}(key) % kSlots];
+    if (slot.key != key) {
+      slot.value = build();
+      slot.key.assign(key);
+    }
+    return slot.value;
+  }
+
+ private:
+  static constexpr size_t kSlots = 512;
+  struct Slot {
+    std::string key;  // empty: unused (every key starts with its mandate's memo id)
+    cedar::Value value;
+  };
+  std::array<Slot, kSlots> slots_;
+};
+
+// A memo key: a mandate's process-unique memo id (so values of two mandates, or of a mandate
+// compiled again after another was freed at the same address, never mix), then raw bytes.
+class MemoKey {
+ public:
+  explicit MemoKey(uint64_t memo_id) { Append(&memo_id, sizeof memo_id); }
+  // False when the bytes do not fit: the caller builds the value without the memo.
+  bool Append(const void* bytes, size_t n) {
+    if (n > sizeof buffer_ - size_) return fits_ = false;
+    std::memcpy(buffer_ + size_, bytes, n);
+    size_ += n;
+    return fits_;
+  }
+  bool fits() const { return fits_; }
+  std::string_view view() const { return {buffer_, size_}; }
+
+ private:
+  char buffer_[256];
+  size_t size_ = 0;
+  bool fits_ = true;
+};
+
+}  // namespace mandate::authority

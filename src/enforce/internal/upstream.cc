@@ -1,0 +1,316 @@
+#include "src/enforce/internal/upstream.h"
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "src/http/internal/client_connection.h"
+#include "src/http/internal/url.h"
+
+namespace mandate::enforce::internal {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+namespace {
+
+// One keep-alive connection, plain or TLS, bound to one io_context.
+struct Connection {
+  explicit Connection(asio::io_context& ioc) : ioc(ioc) {}
+  asio::io_context& ioc;
+  std::optional<beast::tcp_stream> tcp;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  SteadyTime idle_since{};
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
+  template <class F>
+  void WithStream(F&& f) {
+    if (tls) return f(*tls);
+    return f(*tcp);
+  }
+};
+
+// The idle connections of one io_context, owned by it: they close when it is destroyed, before
+// the reactor they are registered with. Touched only on that io_context's thread.
+class IdleConnections : public asio::execution_context::service {
+ public:
+  static inline asio::execution_context::id id;
+  explicit IdleConnections(asio::execution_context& context) : service(context) {}
+  std::map<std::string, std::deque<std::unique_ptr<Connection>>> idle;  // most recent last
+
+ private:
+  void shutdown() override { idle.clear(); }
+};
+
+Status ErrorStatus(const beast::error_code& ec, std::string_view what, const std::string& where) {
+  std::string text = std::string(what) + " " + where + ": ";
+  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+    return {StatusCode::kDeadlineExceeded, "http.client.timeout", text + "timed out"};
+  }
+  if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
+      ec == bhttp::error::buffer_overflow) {
+    return {StatusCode::kResourceExhausted, "http.client.too_large",
+            text + "response too large: " + ec.message()};
+  }
+  const bool connecting = what == "connect" || what == "resolve";
+  return {StatusCode::kUnavailable, connecting ? "http.client.connect" : "http.client.protocol",
+          text + ec.message()};
+}
+
+}  // namespace
+
+struct UpstreamClient::Shared {
+  // Names this client's idle lists; never reused, unlike an address.
+  const uint64_t id = [] {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1);
+  }();
+  http::ClientOptions options;
+  http::PoolOptions pool;
+  std::once_flag tls_once;
+  Result<std::shared_ptr<asio::ssl::context>> tls = nullptr;
+};
+
+namespace {
+
+// One upstream call, kept alive by the handlers of its pending operation.
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(std::shared_ptr<UpstreamClient::Shared> shared, asio::io_context& ioc,
+           http::internal::ParsedUrl url, bhttp::request<bhttp::string_body> request,
+           UpstreamClient::Done done)
+      : shared_owner_(std::move(shared)),
+        shared_(*shared_owner_),
+        ioc_(ioc),
+        url_(std::move(url)),
+        endpoint_key_(url_.endpoint.Key()),
+        // Per client too: another client's connections were made (verified) with other options.
+        pool_key_(std::to_string(shared_.id) + " " + endpoint_key_),
+        request_(std::move(request)),
+        done_(std::move(done)),
+        deadline_(std::chrono::steady_clock::now() + shared_.options.timeout) {}
+
+  void Start() {
+    conn_ = TakeIdle();
+    reused_ = conn_ != nullptr;
+    if (reused_) return Write();
+    Open();
+  }
+
+ private:
+  std::unique_ptr<Connection> TakeIdle() {
+    auto& list = asio::use_service<IdleConnections>(ioc_).idle[pool_key_];
+    const SteadyTime oldest_usable = std::chrono::steady_clock::now() - shared_.pool.max_idle_time;
+    while (!list.empty()) {
+      std::unique_ptr<Connection> conn = std::move(list.back());
+      list.pop_back();
+      if (conn->idle_since >= oldest_usable) return conn;
+    }
+    return nullptr;
+  }
+
+  void PutIdle(std::unique_ptr<Connection> conn) {
+    auto& list = asio::use_service<IdleConnections>(ioc_).idle[pool_key_];
+    if (list.size() >= shared_.pool.max_idle_per_upstream) list.pop_front();
+    conn->idle_since = std::chrono::steady_clock::now();
+    list.push_back(std::move(conn));
+  }
+
+  void Open() {
+    conn_ = std::make_unique<Connection>(ioc_);
+    const http::internal::Endpoint& endpoint = url_.endpoint;
+    if (endpoint.tls) {
+      std::call_once(shared_.tls_once, [this] {
+        shared_.tls = http::internal::MakeClientTlsContext(shared_.options);
+      });
+      if (!shared_.tls) return Finish(Err(shared_.tls.error()));
+      conn_->tls.emplace(ioc_, **shared_.tls);
+    } else {
+      conn_->tcp.emplace(ioc_);
+    }
+    conn_->lowest().expires_at(deadline_);
+    beast::error_code ec;
+    auto address = asio::ip::make_address(endpoint.host, ec);
+    if (!ec) {  // an IP: no resolver thread involved
+      conn_->lowest().async_connect(
+          tcp::endpoint(address, endpoint.port),
+          [self = shared_from_this()](beast::error_code e) { self->Connected(e); });
+      return;
+    }
+    resolver_.emplace(ioc_);
+    resolver_->async_resolve(
+        endpoint.host, std::to_string(endpoint.port),
+        [self = shared_from_this()](beast::error_code e, tcp::resolver::results_type results) {
+          if (e) return self->Finish(Err(ErrorStatus(e, "resolve", self->endpoint_key_)));
+          self->conn_->lowest().async_connect(
+              results, [self](beast::error_code e2, const tcp::endpoint&) { self->Connected(e2); });
+        });
+  }
+
+  void Connected(beast::error_code ec) {
+    if (ec) return Finish(Err(ErrorStatus(ec, "connect", endpoint_key_)));
+    beast::error_code ignored;
+    conn_->lowest().socket().set_option(tcp::no_delay(true), ignored);
+    if (!conn_->tls) return Write();
+    SSL* ssl = conn_->tls->native_handle();
+    const std::string& host = url_.endpoint.host;
+    asio::ip::make_address(host, ec);
+    if (ec) SSL_set_tlsext_host_name(ssl, host.c_str());  // SNI for names only
+    if (shared_.options.verify_peer) {
+      conn_->tls->set_verify_callback(asio::ssl::host_name_verification(host));
+    }
+    conn_->tls->async_handshake(
+        asio::ssl::stream_base::client, [self = shared_from_this()](beast::error_code e) {
+          if (e == beast::error::timeout) {
+            return self->Finish(Err(ErrorStatus(e, "tls handshake", self->endpoint_key_)));
+          }
+          if (e) {
+            return self->Finish(
+                Err(Status(StatusCode::kUnavailable, "http.client.tls",
+                           "tls handshake " + self->endpoint_key_ + ": " + e.message())));
+          }
+          self->Write();
+        });
+  }
+
+  void Write() {
+    conn_->lowest().expires_at(deadline_);
+    conn_->WithStream([this](auto& stream) {
+      bhttp::async_write(stream, request_,
+                         [self = shared_from_this()](beast::error_code ec, size_t) {
+                           if (ec) return self->Failed(ec, "write");
+                           self->Read();
+                         });
+    });
+  }
+
+  void Read() {
+    parser_.emplace();
+    parser_->eager(true);
+    parser_->body_limit(shared_.options.max_response_body);
+    parser_->header_limit(static_cast<uint32_t>(shared_.options.max_response_header));
+    if (request_.method() == bhttp::verb::head) parser_->skip(true);
+    conn_->WithStream([this](auto& stream) {
+      bhttp::async_read(stream, conn_->buffer, *parser_,
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->Failed(ec, "read");
+                          self->Answered();
+                        });
+    });
+  }
+
+  void Failed(beast::error_code ec, std::string_view what) {
+    const bool before_response = !parser_ || !parser_->got_some();
+    // A stale keep-alive connection the upstream closed while idle: once more on a fresh one.
+    if (reused_ && before_response && ec != beast::error::timeout) {
+      reused_ = false;
+      return Open();
+    }
+    Finish(Err(ErrorStatus(ec, what, endpoint_key_)));
+  }
+
+  void Answered() {
+    auto& message = parser_->get();
+    http::ClientResponse response;
+    response.status = static_cast<int>(message.result_int());
+    for (const auto& field : message.base()) {
+      response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    response.body = std::move(message.body());
+    if (message.keep_alive() && !parser_->need_eof()) PutIdle(std::move(conn_));
+    Finish(std::move(response));
+  }
+
+  void Finish(Result<http::ClientResponse> result) {
+    conn_.reset();
+    UpstreamClient::Done done = std::move(done_);
+    done(std::move(result));
+  }
+
+  std::shared_ptr<UpstreamClient::Shared> shared_owner_;
+  UpstreamClient::Shared& shared_;
+  asio::io_context& ioc_;
+  http::internal::ParsedUrl url_;
+  std::string endpoint_key_;  // for messages
+  std::string pool_key_;      // the idle list this exchange takes from and gives back to
+  bhttp::request<bhttp::string_body> request_;
+  UpstreamClient::Done done_;
+  SteadyTime deadline_;
+  std::unique_ptr<Connection> conn_;
+  bool reused_ = false;
+  std::optional<tcp::resolver> resolver_;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+};
+
+// The wire request, or `http.client.bad_header` (same rules as the blocking client).
+Result<bhttp::request<bhttp::string_body>> BuildRequest(const http::ClientRequest& request,
+                                                        const http::internal::ParsedUrl& url) {
+  bhttp::request<bhttp::string_body> req;
+  bhttp::verb verb = bhttp::string_to_verb(request.method);
+  if (verb == bhttp::verb::unknown) {
+    if (!http::IsValidHeader(request.method, "")) {
+      return Err(
+          InvalidArgument("http.client.bad_header", "invalid method `" + request.method + "`"));
+    }
+    req.method_string(request.method);
+  } else {
+    req.method(verb);
+  }
+  req.target(url.target);
+  req.version(11);
+  bool has_host = false;
+  for (const auto& [name, value] : request.headers) {
+    if (!http::IsValidHeader(name, value)) {
+      return Err(InvalidArgument("http.client.bad_header", "invalid header `" + name + "`"));
+    }
+    if (http::EqualsIgnoreCase(name, "host")) has_host = true;
+    if (http::EqualsIgnoreCase(name, "content-length") ||
+        http::EqualsIgnoreCase(name, "transfer-encoding")) {
+      continue;  // framing is ours
+    }
+    req.insert(name, value);
+  }
+  if (!has_host) req.set(bhttp::field::host, url.endpoint.HostHeader());
+  if (req.find(bhttp::field::user_agent) == req.end()) req.set(bhttp::field::user_agent, "mandate");
+  req.body() = request.body;
+  req.prepare_payload();
+  return req;
+}
+
+}  // namespace
+
+UpstreamClient::UpstreamClient(http::ClientOptions options, http::PoolOptions pool)
+    : shared_(std::make_shared<Shared>()) {
+  shared_->options = std::move(options);
+  shared_->pool = pool;
+}
+
+UpstreamClient::~UpstreamClient() = default;
+
+void UpstreamClient::Send(asio::io_context& ioc, http::ClientRequest request, Done done) {
+  auto url = http::internal::ParseUrl(request.url);
+  if (!url) return asio::dispatch(ioc, [done, e = url.error()] { done(Err(e)); });
+  auto wire = BuildRequest(request, *url);
+  if (!wire) return asio::dispatch(ioc, [done, e = wire.error()] { done(Err(e)); });
+  auto exchange =
+      std::make_shared<Exchange>(shared_, ioc, std::move(*url), std::move(*wire), std::move(done));
+  // Runs at once when called on `ioc`'s thread, else is queued there.
+  asio::dispatch(ioc, [exchange] { exchange->Start(); });
+}
+
+}  // namespace mandate::enforce::internal

@@ -1,0 +1,159 @@
+#include "src/enforce/internal/upstream.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "src/http/server.h"
+
+namespace mandate::enforce::internal {
+namespace {
+
+// An upstream answering with the id of the connection it came on, so reuse is visible.
+struct Upstream {
+  explicit Upstream(http::ServerOptions options = {}) : tls(options.tls.has_value()) {
+    http::Router router;
+    EXPECT_TRUE(router
+                    .Add("GET", "/conn",
+                         [](const http::Request& r) {
+                           return http::Response::Text(200, std::to_string(r.connection().id));
+                         })
+                    .ok());
+    EXPECT_TRUE(router
+                    .Add("GET", "/big",
+                         [](const http::Request&) {
+                           return http::Response::Text(200, std::string(1000, 'x'));
+                         })
+                    .ok());
+    EXPECT_TRUE(router
+                    .AddAsync("GET", "/slow",
+                              [this](const http::Request&, http::Responder r) {
+                                std::lock_guard lock(mu);
+                                held.push_back(std::move(r));  // answered when the test ends
+                              })
+                    .ok());
+    auto started = http::Server::Start(options, std::move(router));
+    if (!started) ADD_FAILURE() << started.error().ToString();
+    server = std::move(started.value());
+  }
+  ~Upstream() {
+    {
+      std::lock_guard lock(mu);
+      for (auto& r : held) r.Send(http::Response::NoContent());
+    }
+    server->Stop(std::chrono::milliseconds(500));
+  }
+  std::string Url(std::string_view path) const {
+    return (tls ? "https" : "http") + std::string("://127.0.0.1:") +
+           std::to_string(server->port()) + std::string(path);
+  }
+  bool tls;
+  std::unique_ptr<http::Server> server;
+  std::mutex mu;
+  std::vector<http::Responder> held;
+};
+
+// The reason of a failed exchange, as a string that outlives the Result ("" on success).
+std::string ReasonOf(const Result<http::ClientResponse>& r) {
+  return r ? std::string() : std::string(r.error().reason());
+}
+
+Result<http::ClientResponse> SendAndWait(UpstreamClient& client, boost::asio::io_context& ioc,
+                                         const std::string& url, http::HeaderList headers = {}) {
+  std::optional<Result<http::ClientResponse>> answer;
+  http::ClientRequest request;
+  request.url = url;
+  request.headers = std::move(headers);
+  client.Send(ioc, request, [&answer](Result<http::ClientResponse> r) { answer = std::move(r); });
+  ioc.restart();
+  while (!answer && ioc.run_one() > 0) {
+  }
+  if (!answer) return Err(Internal("test", "no answer"));
+  return std::move(*answer);
+}
+
+TEST(UpstreamClient, ReusesTheKeepAliveConnection) {
+  Upstream upstream;
+  boost::asio::io_context ioc;
+  UpstreamClient client({});
+  auto first = SendAndWait(client, ioc, upstream.Url("/conn"));
+  ASSERT_TRUE(first.has_value()) << first.error().ToString();
+  EXPECT_EQ(first->status, 200);
+  auto second = SendAndWait(client, ioc, upstream.Url("/conn"));
+  ASSERT_TRUE(second.has_value()) << second.error().ToString();
+  EXPECT_EQ(second->body, first->body);
+}
+
+TEST(UpstreamClient, RetriesOnceWhenTheUpstreamClosedTheIdleConnection) {
+  http::ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(50);
+  Upstream upstream(options);
+  boost::asio::io_context ioc;
+  UpstreamClient client({});
+  auto first = SendAndWait(client, ioc, upstream.Url("/conn"));
+  ASSERT_TRUE(first.has_value());
+  // The server's sweep closes the idle connection; the client only learns it on the next use.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  auto second = SendAndWait(client, ioc, upstream.Url("/conn"));
+  ASSERT_TRUE(second.has_value()) << second.error().ToString();
+  EXPECT_EQ(second->status, 200);
+  EXPECT_NE(second->body, first->body);
+}
+
+TEST(UpstreamClient, NamesWhatFailed) {
+  Upstream upstream;
+  boost::asio::io_context ioc;
+  http::ClientOptions options;
+  options.timeout = std::chrono::milliseconds(200);
+  options.max_response_body = 100;
+  UpstreamClient client(options);
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, upstream.Url("/big"))), "http.client.too_large");
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, upstream.Url("/slow"))), "http.client.timeout");
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, upstream.Url("/conn"), {{"X-Bad", "a\r\nb"}})),
+            "http.client.bad_header");
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, "ftp://127.0.0.1/")), "http.client.bad_url");
+  // A port nobody listens on: the upstream's own port once it is stopped.
+  const std::string gone = upstream.Url("/conn");
+  upstream.server->Stop(std::chrono::milliseconds(0));
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, gone)), "http.client.connect");
+}
+
+// Upstreams are often https: the certificate is verified (here against a self-signed one made
+// with the openssl CLI, valid for 127.0.0.1) and the TLS connection is kept alive too.
+TEST(UpstreamClient, SpeaksTlsAndVerifiesTheUpstream) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mandate-upstream-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string d = dir.string();
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                         "-days 1 -subj /CN=upstream -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                         d + "/key.pem -out " + d + "/cert.pem >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  http::ServerOptions options;
+  options.tls = http::TlsOptions{d + "/cert.pem", d + "/key.pem", "", http::ClientAuth::kNone};
+  {
+    Upstream upstream(options);
+    boost::asio::io_context ioc;
+    http::ClientOptions trusting;
+    trusting.ca_file = d + "/cert.pem";
+    UpstreamClient client(trusting);
+    auto first = SendAndWait(client, ioc, upstream.Url("/conn"));
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    auto second = SendAndWait(client, ioc, upstream.Url("/conn"));
+    ASSERT_TRUE(second.has_value()) << second.error().ToString();
+    EXPECT_EQ(second->body, first->body);
+    UpstreamClient default_trust({});  // the system store does not know this certificate
+    EXPECT_EQ(ReasonOf(SendAndWait(default_trust, ioc, upstream.Url("/conn"))), "http.client.tls");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mandate::enforce::internal
