@@ -8,6 +8,7 @@
 
 #include "src/authority/explain.h"
 #include "src/json/json.h"
+#include "src/json/writer.h"
 #include "src/server/internal_api.h"
 
 namespace mandate::server {
@@ -171,27 +172,40 @@ Result<std::unique_ptr<BodyCall>> ReadCall(const boost::json::object& body) {
   return out;
 }
 
-boost::json::object ReasonJson(const authority::Reason& r) {
-  boost::json::object o{{"check", r.check}, {"code", r.code}, {"message", r.message}};
-  if (!r.rule.empty()) o["rule"] = r.rule;
-  return o;
-}
-
+// Written without a DOM: every authorize answer builds one (json/writer.h escapes).
 std::string DecisionJson(const authority::Decision& d) {
-  boost::json::object o{{"decision", authority::OutcomeName(d.outcome)}, {"task_id", d.task_id}};
-  o["step"] = d.step.empty() ? boost::json::value(nullptr) : boost::json::value(d.step);
-  if (!d.credential.empty()) {
-    o["credential"] = d.credential;
-    o["credential_expires_at"] = d.credential_expires_at;
+  std::string out;
+  out.reserve(160 + d.credential.size());
+  out += '{';
+  json::AppendMember(out, "decision", authority::OutcomeName(d.outcome));
+  json::AppendMember(out, "task_id", d.task_id);
+  out += ",\"step\":";
+  if (d.step.empty()) {
+    out += "null";
+  } else {
+    json::AppendString(out, d.step);
   }
-  if (!d.approval_id.empty()) o["approval_id"] = d.approval_id;
-  if (d.task_revoked) o["task_revoked"] = true;
-  if (d.shadow) o["shadow"] = true;
-  boost::json::array reasons;
-  for (const auto& r : d.reasons) reasons.push_back(ReasonJson(r));
-  o["reasons"] = std::move(reasons);
-  o["audit_seq"] = d.audit_ticket;
-  return json::Serialize(o);
+  if (!d.credential.empty()) {
+    json::AppendMember(out, "credential", d.credential);
+    json::AppendMember(out, "credential_expires_at", d.credential_expires_at);
+  }
+  if (!d.approval_id.empty()) json::AppendMember(out, "approval_id", d.approval_id);
+  if (d.task_revoked) out += ",\"task_revoked\":true";
+  if (d.shadow) out += ",\"shadow\":true";
+  out += ",\"reasons\":[";
+  for (size_t i = 0; i < d.reasons.size(); ++i) {
+    const authority::Reason& r = d.reasons[i];
+    out += i == 0 ? "{" : ",{";
+    json::AppendMember(out, "check", r.check);
+    json::AppendMember(out, "code", r.code);
+    json::AppendMember(out, "message", r.message);
+    if (!r.rule.empty()) json::AppendMember(out, "rule", r.rule);
+    out += '}';
+  }
+  out += "],\"audit_seq\":";
+  json::AppendInt(out, static_cast<int64_t>(d.audit_ticket));
+  out += '}';
+  return out;
 }
 
 std::string TaskJson(const authority::TaskView& t) {
