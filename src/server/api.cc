@@ -101,18 +101,18 @@ void ForgetOnClose(const ApiContext& api, http::ConnectionInfo& connection) {
 Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
   TaskCaller c;
   if (auto token = Credential(req, "DPoP"); !token.empty()) {
-    c.token = std::string(token);
-    c.dpop = std::string(req.Header("dpop").value_or(""));
-    c.method = std::string(req.method());
+    c.token = token;
+    c.dpop = req.Header("dpop").value_or("");
+    c.method = req.method();
     c.url = RequestUrl(req);
     c.connection = req.connection().id;
     ForgetOnClose(api, req.connection());
     return c;
   }
   if (IsEnforcementPoint(req, api)) {
-    c.token = std::string(req.Header("x-mandate-task-token").value_or(""));
-    c.dpop = std::string(req.Header("x-mandate-dpop").value_or(""));
-    c.method = std::string(req.Header("x-mandate-method").value_or(""));
+    c.token = req.Header("x-mandate-task-token").value_or("");
+    c.dpop = req.Header("x-mandate-dpop").value_or("");
+    c.method = req.Header("x-mandate-method").value_or("");
     c.url = std::string(req.Header("x-mandate-url").value_or(""));
     if (!c.token.empty()) return c;
     return Err(Unauthenticated("authentication.task_token_missing",

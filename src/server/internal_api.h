@@ -42,11 +42,12 @@ authority::Decision Decide(ApiContext& api, std::string_view task_token,
 // ---- helpers shared by the route files (api.cc)
 // Who the task caller is and the proof it gave, for agent calls and for enforcement points
 // forwarding an agent's call (docs/api.md, "Who is calling").
+// The views point into the request: use it only while handling that request.
 struct TaskCaller {
-  std::string token;
-  std::string dpop;
-  std::string method;
-  std::string url;
+  std::string_view token;
+  std::string_view dpop;
+  std::string_view method;
+  std::string url;  // rebuilt from Host and path
   uint64_t connection = 0;
   authority::Proof proof() const { return {dpop, method, url, connection}; }
 };
