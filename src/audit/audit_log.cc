@@ -53,9 +53,12 @@ class GroupCommitLog final : public AuditLog {
     if (!failure_.ok()) return Err(failure_);
     Ticket ticket = ++assigned_;
     queue_.push_back({ticket, std::move(tail)});
-    bool wake = writer_idle_;
+    // Only an idle writer needs the syscall, and only once: the appenders that follow before
+    // it runs find it already woken.
+    const bool wake = writer_idle_;
+    writer_idle_ = false;
     lock.unlock();
-    if (wake) work_cv_.notify_one();  // only an idle writer needs the syscall
+    if (wake) work_cv_.notify_one();
     return ticket;
   }
 
