@@ -54,9 +54,12 @@ class GroupCommitLog final : public AuditLog {
     if (!failure_.ok()) return Err(failure_);
     Ticket ticket = ++assigned_;
     queue_.push_back({ticket, std::move(tail)});
-    bool wake = writer_idle_ && queue_.size() >= wake_at_;
+    // Only an idle writer needs the syscall, and only once: the appenders that follow before
+    // it runs find it already woken. A lingering writer waits for `wake_at_` records.
+    const bool wake = writer_idle_ && queue_.size() >= wake_at_;
+    if (wake) writer_idle_ = false;
     lock.unlock();
-    if (wake) work_cv_.notify_one();  // only an idle writer needs the syscall
+    if (wake) work_cv_.notify_one();
     return ticket;
   }
 
@@ -133,6 +136,7 @@ class GroupCommitLog final : public AuditLog {
     const auto linger = std::min<std::chrono::steady_clock::duration>(
         last_commit_, std::chrono::microseconds(options_.max_linger_micros));
     wake_at_ = want;
+    writer_idle_ = true;  // an Append that brings the queue to `want` wakes it
     work_cv_.wait_for(lock, linger, [&] { return queue_.size() >= want || stopping_; });
     wake_at_ = 1;
   }

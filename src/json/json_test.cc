@@ -1,4 +1,5 @@
 #include "src/json/json.h"
+#include "src/json/writer.h"
 
 #include <gtest/gtest.h>
 
@@ -45,6 +46,31 @@ TEST(JsonTest, RejectsTrailingDataAndGarbage) {
     ASSERT_FALSE(v.has_value()) << bad;
     EXPECT_EQ(v.error().reason(), "json.invalid") << bad;
   }
+}
+
+}  // namespace
+}  // namespace mandate::json
+
+namespace mandate::json {
+namespace {
+
+TEST(WriterTest, AppendStringRoundTripsEveryByteClass) {
+  const std::string text = std::string("plain \"quoted\" back\\slash\n\t\x01\x1f caf\xc3\xa9 ") +
+                           std::string(1, '\0') + "end";
+  std::string out;
+  AppendString(out, text);
+  auto parsed = Parse(out);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message() << " in " << out;
+  EXPECT_EQ(parsed->as_string(), text);
+  EXPECT_EQ(out.find('\n'), std::string::npos);  // control characters never appear raw
+}
+
+TEST(WriterTest, MembersAndNumbers) {
+  std::string out = "{";
+  AppendMember(out, "a", "x");
+  AppendMember(out, "n", int64_t{-42});
+  out += '}';
+  EXPECT_EQ(out, R"({"a":"x","n":-42})");
 }
 
 }  // namespace
