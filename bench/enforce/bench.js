@@ -158,7 +158,10 @@ systems:
   const run = (url, rate, extra) => new Promise((resolve) => {
     execFile(loadgen, ['--url', url, '--rate', String(rate), '--seconds', String(SECONDS),
       '--connections', '16', '--max-proofs', '10000', ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 },
-    (err, stdout) => resolve(JSON.parse(stdout.trim().split('\n').pop())));  // exit 3: counts tell
+    (err, stdout, stderr) => {  // exit 3: counts tell, and stderr says what the refusals were
+      if (stderr.trim()) console.error(stderr.trim());
+      resolve(JSON.parse(stdout.trim().split('\n').pop()));
+    });
   });
   const fmt = (r) => `p50 ${ms(r.p50_us)} ms p99 ${ms(r.p99_us)} ms (${r.rps}/s, ok ${r.ok}/${r.sent})` +
     (r.cpu ? `, CPU per request: ${r.cpu}` : '');

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <vector>
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   std::deque<std::pair<size_t, Clock::time_point>> waiting;  // due, no free connection yet
   std::vector<int64_t> latencies;
   latencies.reserve(total);
+  std::map<std::string, size_t> refused;  // "status reason" -> count, printed to stderr
   size_t next = 0, ok = 0;
   const auto start = Clock::now() + std::chrono::milliseconds(50);
   const auto deadline =
@@ -166,7 +168,11 @@ int main(int argc, char** argv) {
       latencies.push_back(
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - scheduled_at[c])
               .count());
-      if (conn.status() < 400) ++ok;
+      if (conn.status() < 400) {
+        ++ok;
+      } else {
+        ++refused[std::to_string(conn.status()) + " " + conn.reason()];
+      }
       if (!conn.keep_alive()) {
         if (!conn.Connect()) return 2;
         proven[c] = false;  // a new connection proves possession again
@@ -175,6 +181,8 @@ int main(int argc, char** argv) {
   }
   double elapsed = std::chrono::duration<double>(std::min(Clock::now(), deadline) - start).count();
   std::sort(latencies.begin(), latencies.end());
+  for (const auto& [what, n] : refused)
+    std::fprintf(stderr, "loadgen: %zu answered %s\n", n, what.c_str());
   auto pct = [&](double p) {
     return latencies.empty() ? 0
                              : latencies[std::min(latencies.size() - 1,

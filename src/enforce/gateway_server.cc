@@ -51,9 +51,13 @@ class GatewayHandler {
       return Continue(ioc, *request, std::move(outcome), std::move(responder));
     // A copy of the handler (three references): the server, which owns this one, may be gone
     // before the pool drains.
+    // The connection outlives the responder, which answers after Bind: still one handler of
+    // this connection at a time.
     boost::asio::post(decision_pool_,
-                      [h = *this, &ioc, request, r = std::move(responder)]() mutable {
-                        h.Continue(ioc, *request, h.filter_.OnRequest(*request), std::move(r));
+                      [h = *this, &ioc, &connection, request, r = std::move(responder)]() mutable {
+                        internal::GatewayOutcome decided = h.filter_.OnRequest(*request);
+                        if (h.bind_connections_) Bind(connection, *request, decided);
+                        h.Continue(ioc, *request, std::move(decided), std::move(r));
                       });
   }
 
