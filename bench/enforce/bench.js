@@ -20,13 +20,14 @@ const GATEWAYS = 10;
 // both); MANDATE_BENCH_RATES (comma-separated, 0 = saturation) overrides the rates.
 const PHASES = (process.env.MANDATE_BENCH_PHASES || 'gateway,revocation').split(',');
 const RATES = (process.env.MANDATE_BENCH_RATES || '1000,3000,0').split(',').map(Number);
-// MANDATE_BENCH_MODES: which of direct, authority (per call), held (step credential) to run.
+// MANDATE_BENCH_MODES: which of direct, held (step credential, a proof per request), bound (the
+// same, proven once per connection) and authority (task token, decided per call) to run.
 const PROBE_INTERVAL_US = Number(process.env.MANDATE_BENCH_PROBE_INTERVAL_US || 1000);
 // Server threads per gateway (`threads:`); 1 keeps 10 gateways + nginx + the load generator +
 // the authority from fighting over 2 cores.
 const GATEWAY_THREADS = Number(process.env.MANDATE_BENCH_GATEWAY_THREADS || 1);
 // Held runs before authority-per-call, so an overloaded authority's aftermath cannot slow it.
-const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,authority').split(',');
+const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,bound,authority').split(',');
 const children = [];
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
@@ -57,6 +58,18 @@ function start(cmd, args, pattern) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const ms = (us) => (us / 1000).toFixed(2);
+// CPU seconds a process (all its threads) has used, from /proc: robust where latency on a
+// shared machine is not, so each run also prints CPU microseconds per request.
+const TICKS = 100;  // USER_HZ
+function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;  // utime + stime
+  } catch { return NaN; }
+}
+function childPids(pid) {
+  try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
+}
 
 const SPIFFE_ID = 'spiffe://example.org/agents/bench';
 const MANDATE = `
@@ -93,7 +106,7 @@ events { worker_connections 1024; }
 http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
   server { listen 127.0.0.1:${upPort}; keepalive_requests 1000000;
     location / { return 200 "ok"; } } }`);
-  await start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx.err')]);
+  const nginx = await start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx.err')]);
   await new Promise((r) => setTimeout(r, 300));
 
   const authority = await startRealAuthority(bin, dir, { mandates: { 'bench.yaml': MANDATE }, quiet: true });
@@ -114,11 +127,13 @@ systems:
       - {method: GET, path: "/items/{id}", action: read_item, resource: "items/{id}", types: {id: long}}
 `;
   const gateways = [];
+  let gateway0Pid = 0;
   for (let i = 0; i < GATEWAYS; i++) {
     const file = path.join(dir, `gw${i}.yaml`);
     fs.writeFileSync(file, gatewayConfig);
     const g = await start(bin, ['gateway', '--config', file], /gateway listening on (http:\/\/[0-9.:]+)/);
     gateways.push(g.match[1]);
+    if (i === 0) gateway0Pid = g.child.pid;
   }
   const agent = await newAgent();
   const keyFile = path.join(dir, 'agent.jwk');
@@ -143,15 +158,27 @@ systems:
   const run = (url, rate, extra) => new Promise((resolve) => {
     execFile(loadgen, ['--url', url, '--rate', String(rate), '--seconds', String(SECONDS),
       '--connections', '16', '--max-proofs', '10000', ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 },
-    (err, stdout) => resolve(JSON.parse(stdout.trim().split('\n').pop())));  // exit 3: counts tell
+    (err, stdout, stderr) => {  // exit 3: counts tell, and stderr says what the refusals were
+      if (stderr.trim()) console.error(stderr.trim());
+      resolve(JSON.parse(stdout.trim().split('\n').pop()));
+    });
   });
-  const fmt = (r) => `p50 ${ms(r.p50_us)} ms p99 ${ms(r.p99_us)} ms (${r.rps}/s, ok ${r.ok}/${r.sent})`;
+  const fmt = (r) => `p50 ${ms(r.p50_us)} ms p99 ${ms(r.p99_us)} ms (${r.rps}/s, ok ${r.ok}/${r.sent})` +
+    (r.cpu ? `, CPU per request: ${r.cpu}` : '');
+  // Runs the load and notes the CPU each named process spent per answered request.
+  const measured = async (procs, promise) => {
+    const before = procs.map(([, pid]) => cpuSeconds(pid));
+    const r = await promise;
+    r.cpu = procs.map(([name, pid], i) => `${name} ${((cpuSeconds(pid) - before[i]) * 1e6 / Math.max(1, r.sent)).toFixed(0)} us`).join(', ');
+    return r;
+  };
+  const nginxWorkers = childPids(nginx.child.pid);
   const htu = 'http://gw.bench/bench/items/1';
   for (const rate of PHASES.includes('gateway') ? RATES : []) {
     const label = rate ? `${rate}/s` : 'saturation';
     let direct = null;
     if (MODES.includes('direct')) {
-      direct = await run(`http://127.0.0.1:${upPort}/items/1`, rate, []);
+      direct = await measured(nginxWorkers.map((pid) => ['nginx', pid]), run(`http://127.0.0.1:${upPort}/items/1`, rate, []));
       console.log(`${label}: direct ${fmt(direct)}`);
     }
     const overhead = (r) => {
@@ -163,15 +190,23 @@ systems:
     if (MODES.includes('held')) {
       // Held step credential: verified at the gateway (JWKS signature, DPoP, deny set), no round trip.
       const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
-      const local = await run(`${gateways[0]}/bench/items/1`, rate,
-        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu]);
+      const local = await measured([['gateway', gateway0Pid]], run(`${gateways[0]}/bench/items/1`, rate,
+        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu]));
       console.log(`${label}: gateway, held step credential ${fmt(local)}${overhead(local)}`);
+    }
+    if (MODES.includes('bound')) {
+      // The same held credential, proven once per keep-alive connection (bind_connections): the
+      // gateway checks the credential, scope, expiry and deny set per call, the proof per connection.
+      const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
+      const bound = await measured([['gateway', gateway0Pid]], run(`${gateways[0]}/bench/items/1`, rate,
+        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu, '--proof-once']));
+      console.log(`${label}: gateway, held step credential on a bound connection ${fmt(bound)}${overhead(bound)}`);
     }
     if (MODES.includes('authority')) {
       // Task token: the gateway asks the authority for every call (identity, policy, audit on).
       const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
-      const decided = await run(`${gateways[0]}/bench/items/1`, rate,
-        ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu]);
+      const decided = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]],
+        run(`${gateways[0]}/bench/items/1`, rate, ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu]));
       console.log(`${label}: gateway, authority per call ${fmt(decided)}${overhead(decided)}`);
     }
   }

@@ -9,13 +9,14 @@
 // to every figure (direct and gateway alike) and take CPU from what is measured.
 //
 // loadgen --url URL --rate R --seconds S --connections C [--task-token T --agent-key JWK
-//         --htu URL --max-proofs N]
+//         --htu URL --max-proofs N --proof-once]
 // prints one JSON line: {"rate":R,"sent":N,"ok":N,"rps":X,"p50_us":..,"p99_us":..,"max_us":..}
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <vector>
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--task-token", task_token);
   app.add_option("--agent-key", key_file, "private JWK: sign a DPoP proof per request");
   app.add_option("--htu", htu, "URL the proofs name (default --url)");
+  bool proof_once = false;
+  app.add_flag("--proof-once", proof_once,
+               "a proof only on each connection's first request (a gateway's bound connection)");
   size_t max_proofs = 0;
   app.add_option("--max-proofs", max_proofs,
                  "at saturation, proofs minted before the run (default 40,000 per second); the run "
@@ -78,8 +82,11 @@ int main(int argc, char** argv) {
   const std::string head = "GET " + target->target + " HTTP/1.1\r\nHost: " + target->host + ":" +
                            std::to_string(target->port) + "\r\n" +
                            (task_token.empty() ? "" : "Authorization: DPoP " + task_token + "\r\n");
-  auto request_for = [&](size_t i) {
-    return head + (proofs.empty() ? "" : "DPoP: " + proofs[i] + "\r\n") + "\r\n";
+  std::vector<bool> proven(static_cast<size_t>(connections), false);
+  auto request_for = [&](size_t i, size_t conn) {
+    const bool with_proof = !proofs.empty() && !(proof_once && proven[conn]);
+    proven[conn] = true;
+    return head + (with_proof ? "DPoP: " + proofs[i] + "\r\n" : "") + "\r\n";
   };
 
   std::vector<std::unique_ptr<RawConnection>> conns;
@@ -94,6 +101,7 @@ int main(int argc, char** argv) {
   std::deque<std::pair<size_t, Clock::time_point>> waiting;  // due, no free connection yet
   std::vector<int64_t> latencies;
   latencies.reserve(total);
+  std::map<std::string, size_t> refused;  // "status reason" -> count, printed to stderr
   size_t next = 0, ok = 0;
   const auto start = Clock::now() + std::chrono::milliseconds(50);
   const auto deadline =
@@ -129,7 +137,7 @@ int main(int argc, char** argv) {
         }
         if (job) {
           scheduled_at[c] = job->second;
-          if (!conn.Send(request_for(job->first))) {
+          if (!conn.Send(request_for(job->first, c))) {
             std::fprintf(stderr, "loadgen: send failed\n");
             return 2;
           }
@@ -160,12 +168,21 @@ int main(int argc, char** argv) {
       latencies.push_back(
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - scheduled_at[c])
               .count());
-      if (conn.status() < 400) ++ok;
-      if (!conn.keep_alive() && !conn.Connect()) return 2;
+      if (conn.status() < 400) {
+        ++ok;
+      } else {
+        ++refused[std::to_string(conn.status()) + " " + conn.reason()];
+      }
+      if (!conn.keep_alive()) {
+        if (!conn.Connect()) return 2;
+        proven[c] = false;  // a new connection proves possession again
+      }
     }
   }
   double elapsed = std::chrono::duration<double>(std::min(Clock::now(), deadline) - start).count();
   std::sort(latencies.begin(), latencies.end());
+  for (const auto& [what, n] : refused)
+    std::fprintf(stderr, "loadgen: %zu answered %s\n", n, what.c_str());
   auto pct = [&](double p) {
     return latencies.empty() ? 0
                              : latencies[std::min(latencies.size() - 1,

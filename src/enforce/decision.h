@@ -53,6 +53,9 @@ struct AgentCredentials {
   std::string dpop_proof;  // for `method` + `url` below; may be empty on a bound connection
   std::string method;      // the agent's original request method and URL (proof's htm / htu)
   std::string url;
+  // The enforcement point verified a proof for this same step credential earlier on this same
+  // keep-alive connection (the "bound connection" of docs/api.md): no proof is needed now.
+  bool proven_on_connection = false;
 };
 
 struct AuthorizeRequest {

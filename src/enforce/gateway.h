@@ -10,6 +10,7 @@
 //   revocation_grace_ms: 5000
 //   threads: 1                      # server threads (held step credentials are decided on them)
 //   decision_threads: 16            # concurrent authority round trips (task-token calls)
+//   bind_connections: true          # a proven held credential needs no new proof on its connection
 //   issuer: mandate                 # `iss` of step credentials verified locally
 //   systems:
 //     - name: tracker
@@ -81,6 +82,9 @@ struct GatewayConfig {
   int server_threads = 1;
   // Threads waiting on authority round trips (calls presenting a task token), one call each.
   int decision_threads = 16;
+  // A keep-alive connection that proved possession for a held step credential may present it
+  // again without a proof (the authority's "bound connection", docs/api.md).
+  bool bind_connections = true;
   std::vector<SystemRoutes> systems;                // routes per system
   std::map<std::string, SystemUpstream> upstreams;  // by system name
 };

@@ -115,11 +115,11 @@ Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_v
 
 Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
-  MANDATE_RETURN_IF_ERROR(
-      CheckKeys(root,
-                {"listen", "authority", "ep_token_file", "public_url", "issuer",
-                 "revocation_grace_ms", "max_body_bytes", "threads", "decision_threads", "systems"},
-                "top level"));
+  MANDATE_RETURN_IF_ERROR(CheckKeys(
+      root,
+      {"listen", "authority", "ep_token_file", "public_url", "issuer", "revocation_grace_ms",
+       "max_body_bytes", "threads", "decision_threads", "bind_connections", "systems"},
+      "top level"));
   GatewayConfig config;
   if (root["listen"]) config.listen = root["listen"].as<std::string>();
   auto authority = RequiredString(root, "authority", "top level");
@@ -145,6 +145,7 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
       return ConfigError(root[key], "`" + std::string(key) + "` must be 1-256");
     }
   }
+  if (root["bind_connections"]) config.bind_connections = root["bind_connections"].as<bool>();
   YAML::Node systems = root["systems"];
   if (!systems || !systems.IsSequence() || systems.size() == 0) {
     return ConfigError(root, "`systems` must be a non-empty list");

@@ -24,29 +24,58 @@ namespace {
 class GatewayHandler {
  public:
   GatewayHandler(const internal::GatewayFilter& filter, internal::UpstreamClient& upstream,
-                 boost::asio::thread_pool& decision_pool)
-      : filter_(filter), upstream_(upstream), decision_pool_(decision_pool) {}
+                 boost::asio::thread_pool& decision_pool, bool bind_connections)
+      : filter_(filter),
+        upstream_(upstream),
+        decision_pool_(decision_pool),
+        bind_connections_(bind_connections) {}
 
   void operator()(const http::Request& inbound, http::Responder responder) const {
     auto request = std::make_shared<internal::GatewayRequest>(
         internal::GatewayRequest{std::string(inbound.method()),
                                  std::string(inbound.target()),
                                  {},
-                                 std::string(inbound.body())});
+                                 std::string(inbound.body()),
+                                 ""});
     for (const auto& [name, value] : inbound.Headers()) request->headers.emplace_back(name, value);
+    // The connection's slot holds the step credential it proved (see Bind); only this
+    // connection's handlers touch it, one at a time.
+    http::ConnectionInfo& connection = inbound.connection();
+    if (bind_connections_ && connection.user_data) {
+      request->bound_credential = *std::static_pointer_cast<std::string>(connection.user_data);
+    }
     boost::asio::io_context& ioc = inbound.io_context();
     internal::GatewayOutcome outcome = filter_.OnRequest(*request, /*without_waiting=*/true);
+    if (bind_connections_) Bind(connection, *request, outcome);
     if (!outcome.must_wait)
       return Continue(ioc, *request, std::move(outcome), std::move(responder));
     // A copy of the handler (three references): the server, which owns this one, may be gone
     // before the pool drains.
+    // The connection outlives the responder, which answers after Bind: still one handler of
+    // this connection at a time.
     boost::asio::post(decision_pool_,
-                      [h = *this, &ioc, request, r = std::move(responder)]() mutable {
-                        h.Continue(ioc, *request, h.filter_.OnRequest(*request), std::move(r));
+                      [h = *this, &ioc, &connection, request, r = std::move(responder)]() mutable {
+                        internal::GatewayOutcome decided = h.filter_.OnRequest(*request);
+                        if (h.bind_connections_) Bind(connection, *request, decided);
+                        h.Continue(ioc, *request, std::move(decided), std::move(r));
                       });
   }
 
  private:
+  // A held step credential just verified WITH a proof: later calls on this keep-alive connection
+  // may present it without one (docs/api.md's bound connection; the deny set, expiry and scope
+  // are still checked on every call).
+  static void Bind(http::ConnectionInfo& connection, const internal::GatewayRequest& request,
+                   const internal::GatewayOutcome& outcome) {
+    if (!outcome.forward || outcome.decision.credential.empty() ||
+        !http::FindHeader(request.headers, "dpop")) {
+      return;
+    }
+    auto auth = http::FindHeader(request.headers, "authorization");
+    if (!auth || !auth->ends_with(outcome.decision.credential)) return;
+    connection.user_data = std::make_shared<std::string>(outcome.decision.credential);
+  }
+
   void Continue(boost::asio::io_context& ioc, internal::GatewayRequest& request,
                 internal::GatewayOutcome outcome, http::Responder responder) const {
     if (!outcome.forward) {
@@ -83,6 +112,7 @@ class GatewayHandler {
   const internal::GatewayFilter& filter_;
   internal::UpstreamClient& upstream_;
   boost::asio::thread_pool& decision_pool_;
+  bool bind_connections_;
 };
 
 }  // namespace
@@ -126,8 +156,8 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
   listener.server_threads = config.server_threads;
   // Authority round trips wait here, one per thread; the server threads never block.
   boost::asio::thread_pool decision_pool(static_cast<size_t>(config.decision_threads));
-  Status status =
-      internal::RunAsyncListener(listener, stop, GatewayHandler(filter, upstream, decision_pool));
+  Status status = internal::RunAsyncListener(
+      listener, stop, GatewayHandler(filter, upstream, decision_pool, config.bind_connections));
   decision_pool.join();
   return status;
 }

@@ -178,6 +178,31 @@ systems:
     const first = await stepCredential(7);
     const second = await stepCredential(7);
     const third = await stepCredential(7);
+    // Bound connection: on ONE keep-alive connection a held credential proven once needs no new
+    // proof (this is the gateway's first held credential: decided on the decision pool, keys not
+    // fetched yet); a fresh connection without a proof is refused.
+    {
+      const u = new URL(gw.url);
+      const keep = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = async (connection, withProof) => {
+        const headers = { authorization: 'DPoP ' + first };
+        if (withProof) headers.dpop = await agent.proof('GET', 'http://gateway.test/tracker/issues/7', first);
+        return new Promise((resolve, reject) => {
+          http.get({ host: u.hostname, port: u.port, path: '/tracker/issues/7', headers, agent: connection }, (r) => {
+            let text = '';
+            r.on('data', (d) => { text += d; });
+            r.on('end', () => { seenByAgent.push(text); resolve({ status: r.statusCode, text }); });
+          }).on('error', reject);
+        });
+      };
+      assert.equal((await get(keep, true)).status, 200);
+      assert.equal((await get(keep, false)).status, 200, 'same connection, proof omitted');
+      const fresh = await get(new http.Agent({ keepAlive: false }), false);
+      assert.equal(fresh.status, 401);
+      assert.equal(JSON.parse(fresh.text).error.code, 'dpop.missing');
+      keep.destroy();
+      console.log('bound connection: a proven held credential needs no new proof on its connection only');
+    }
     const local = await call('GET', '/tracker/issues/7', { token: first });
     assert.equal(local.status, 200, local.text);
     assert.equal(upstream.seen.at(-1).headers['x-api-key'], SECRET);

@@ -141,7 +141,11 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool with
                   nullptr);
   }
   if (auto proof = http::FindHeader(request.headers, "dpop")) ask.agent.dpop_proof = *proof;
-  if (ask.agent.dpop_proof.empty()) {  // refused here: no round trip for what cannot pass
+  ask.agent.proven_on_connection = ask.agent.dpop_proof.empty() &&
+                                   !request.bound_credential.empty() &&
+                                   request.bound_credential == ask.agent.task_token;
+  if (ask.agent.dpop_proof.empty() && !ask.agent.proven_on_connection) {
+    // Refused here: no round trip for what cannot pass.
     return Refuse(401, "dpop.missing", "send a `DPoP` proof of the task's key with the credential",
                   nullptr);
   }

@@ -23,6 +23,9 @@ struct GatewayRequest {
   std::string target;  // origin-form, as received
   http::HeaderList headers;
   std::string body;
+  // The step credential whose proof the gateway verified earlier on this keep-alive connection
+  // (empty: none). Presenting exactly it again, the agent may omit the proof.
+  std::string bound_credential;
 };
 
 struct GatewayOutcome {

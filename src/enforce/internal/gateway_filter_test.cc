@@ -39,6 +39,7 @@ class GatewayFilterTest : public ::testing::Test {
              {"Connection", "keep-alive, X-Hop"},
              {"X-Hop", "1"},
              {"Accept", "application/json"}},
+            "",
             ""};
   }
   FakeDecisionClient client;
@@ -110,7 +111,24 @@ TEST_F(GatewayFilterTest, RefusalsBeforeAsking) {
   GatewayOutcome unproven = filter.OnRequest(no_proof);
   EXPECT_EQ(unproven.status, 401);
   EXPECT_EQ(unproven.decision.PrimaryCode(), "dpop.missing");
+  // A connection bound to ANOTHER credential does not excuse the missing proof.
+  no_proof.bound_credential = "some-other-credential";
+  EXPECT_EQ(filter.OnRequest(no_proof).decision.PrimaryCode(), "dpop.missing");
   EXPECT_TRUE(client.asked.empty());
+}
+
+TEST_F(GatewayFilterTest, ABoundConnectionMayOmitTheProofForItsCredential) {
+  GatewayFilter filter = Make(InjectedCredential::Kind::kHeader);
+  client.answer.verdict = Verdict::kAllow;
+  GatewayRequest request = Request();
+  auto auth = http::FindHeader(request.headers, "authorization");
+  ASSERT_TRUE(auth);
+  request.bound_credential = std::string(auth->substr(5));  // after `DPoP `
+  request.headers.erase(request.headers.begin() + 2);       // the DPoP proof
+  EXPECT_TRUE(filter.OnRequest(request).forward);
+  ASSERT_EQ(client.asked.size(), 1u);
+  EXPECT_TRUE(client.asked[0].agent.proven_on_connection);
+  EXPECT_TRUE(client.asked[0].agent.dpop_proof.empty());
 }
 
 TEST_F(GatewayFilterTest, AuthorityFailureFailsClosed) {

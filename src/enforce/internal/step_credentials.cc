@@ -170,12 +170,15 @@ std::optional<Decision> StepCredentialClient::Verify(const AuthorizeRequest& req
                        request.action + "` on `" + request.resource + "`");
   }
   if (request.agent.dpop_proof.empty()) {
-    return Refusal("authentication", "dpop.missing",
-                   "a step credential needs a `DPoP` proof of the agent's key");
+    if (!request.agent.proven_on_connection) {
+      return Refusal("authentication", "dpop.missing",
+                     "a step credential needs a `DPoP` proof of the agent's key");
+    }
+  } else {
+    auto proof = dpop_->Verify(
+        {request.agent.dpop_proof, request.agent.method, request.agent.url, token, c.jkt});
+    if (!proof) return FromStatus(proof.error());
   }
-  auto proof = dpop_->Verify(
-      {request.agent.dpop_proof, request.agent.method, request.agent.url, token, c.jkt});
-  if (!proof) return FromStatus(proof.error());
   Decision d;
   d.verdict = Verdict::kAllow;
   d.task_id = c.task_id;

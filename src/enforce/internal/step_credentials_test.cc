@@ -107,6 +107,23 @@ TEST_F(StepCredentialTest, ARevokedTaskIsDeniedAtOnceEvenWhenCached) {
   EXPECT_EQ(d.reasons.front().check, "revocation");
 }
 
+// A bound connection (the gateway verified a proof for this credential on it before) may omit
+// the proof; scope, expiry and the deny set are still checked on every call.
+TEST_F(StepCredentialTest, AProvenConnectionNeedsNoNewProofButIsStillChecked) {
+  std::string credential = *issuer->MintStepCredential(Claims());
+  AuthorizeRequest unproven = Ask(credential);
+  unproven.agent.dpop_proof.clear();
+  EXPECT_EQ(client.Authorize(unproven).PrimaryCode(), "dpop.missing");
+  AuthorizeRequest bound = unproven;
+  bound.agent.proven_on_connection = true;
+  EXPECT_EQ(client.Authorize(bound).verdict, Verdict::kAllow);
+  AuthorizeRequest other_action = bound;
+  other_action.action = "close_issue";
+  EXPECT_EQ(client.Authorize(other_action).PrimaryCode(), "credential.scope_mismatch");
+  ASSERT_TRUE(feed.OnEvent("revocation", "1", R"({"id":1,"scope":"task","value":"t_1"})").ok());
+  EXPECT_EQ(client.Authorize(bound).PrimaryCode(), "revocation.task_revoked");
+}
+
 TEST_F(StepCredentialTest, ARevokedCredentialIdIsDenied) {
   CredentialClaims c = Claims();
   c.jti = "j-42";
