@@ -143,7 +143,7 @@ cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, 
   MemoKey count_key(cm.memo_id);
   count_key.Append("c", 1);
   count_key.Append(progress.counts.data(), m.steps.size() * sizeof progress.counts[0]);
-  const cedar::Value& count = Memo().Get(count_key.view(), [&] {
+  cedar::Value count = Memo().Get(count_key.view(), [&] {
     cedar::Record counts;
     counts.reserve(m.steps.size());
     for (int i : cm.steps_by_id) {
@@ -155,7 +155,7 @@ cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, 
   cedar::Value state =
       cedar::RecordBuilder()
           .Add("calls", cedar::Value::Long(progress.calls))
-          .Add("count", count)
+          .Add("count", std::move(count))
           .Add("labels_read",
                MemoSetOfBits('l', cm, cm.label_names, cm.labels_by_name, progress.labels_read))
           .Add("last_step", last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))

@@ -18,9 +18,10 @@ namespace mandate::authority {
 
 class ValueMemo {
  public:
-  // The value for `key`, built by `build()` on a miss.
+  // The value for `key`, built by `build()` on a miss. A copy (one shared pointer): a later Get
+  // may reuse the slot.
   template <typename Build>
-  const cedar::Value& Get(std::string_view key, Build&& build) {
+  cedar::Value Get(std::string_view key, Build&& build) {
     Slot& slot = slots_[std::hash<std::string_view>{}(key) % kSlots];
     if (slot.key != key) {
       slot.value = build();
