@@ -2,7 +2,6 @@
 #include "src/authority/internal/audit_records.h"
 #include "src/authority/internal/cedar_request.h"
 #include "src/authority/internal/impl.h"
-#include "src/authority/internal/persist.h"
 #include "src/json/json.h"
 
 namespace mandate::authority {

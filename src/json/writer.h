@@ -33,14 +33,6 @@ inline void AppendString(std::string& out, std::string_view text) {
   out += '"';
 }
 
-// Appends `,"name":"value"` (or without the comma when `first`).
-inline void AppendMember(std::string& out, std::string_view name, std::string_view value) {
-  if (out.back() != '{') out += ',';
-  AppendString(out, name);
-  out += ':';
-  AppendString(out, value);
-}
-
 // Appends `value` in decimal.
 inline void AppendInt(std::string& out, int64_t value) {
   char digits[24];
@@ -48,11 +40,36 @@ inline void AppendInt(std::string& out, int64_t value) {
   out.append(digits, static_cast<size_t>(end - digits));
 }
 
-inline void AppendMember(std::string& out, std::string_view name, int64_t value) {
-  if (out.back() != '{') out += ',';
+// Appends `,"name":` — without the comma at the start of `out` or of an object.
+inline void AppendKey(std::string& out, std::string_view name) {
+  if (!out.empty() && out.back() != '{') out += ',';
   AppendString(out, name);
   out += ':';
+}
+
+// Appends `,"name":"value"` / `,"name":value` (comma as AppendKey).
+inline void AppendMember(std::string& out, std::string_view name, std::string_view value) {
+  AppendKey(out, name);
+  AppendString(out, value);
+}
+inline void AppendMember(std::string& out, std::string_view name, int64_t value) {
+  AppendKey(out, name);
   AppendInt(out, value);
+}
+
+// Appends `,"name":[...]` with `append_element(out, element)` for each of `elements`.
+template <typename Elements, typename AppendElement>
+void AppendArrayMember(std::string& out, std::string_view name, const Elements& elements,
+                       AppendElement append_element) {
+  AppendKey(out, name);
+  out += '[';
+  bool first = true;
+  for (const auto& e : elements) {
+    if (!first) out += ',';
+    first = false;
+    append_element(out, e);
+  }
+  out += ']';
 }
 
 }  // namespace mandate::json

@@ -4,11 +4,7 @@
 #include <sodium.h>
 
 #include <array>
-#include <boost/json/array.hpp>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-#include <cstdio>
 
 #include "src/json/json.h"
 #include "src/json/writer.h"
@@ -68,18 +64,6 @@ Sha256& ThreadSha256() {
   return sha;
 }
 
-void AppendStrings(std::string& out, std::string_view name,
-                   const std::vector<std::string>& values) {
-  out += ',';
-  json::AppendString(out, name);
-  out += ":[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    json::AppendString(out, values[i]);
-  }
-  out += ']';
-}
-
 }  // namespace
 
 std::string_view RecordKindName(RecordKind kind) { return kKinds.at(static_cast<size_t>(kind)); }
@@ -93,7 +77,6 @@ std::string CanonicalTail(const Record& r) {
   // fixed order.
   std::string tail;
   tail.reserve(512 + r.resource.size() + r.detail.size());
-  tail += '{';  // stands for the body's opening brace, which comes before chain and sequence
   json::AppendMember(tail, "time", r.time_micros);
   json::AppendMember(tail, "kind", RecordKindName(r.kind));
   json::AppendMember(tail, "agent", r.agent);
@@ -105,25 +88,27 @@ std::string CanonicalTail(const Record& r) {
   json::AppendMember(tail, "resource", r.resource);
   json::AppendMember(tail, "args_digest", r.args_digest);
   json::AppendMember(tail, "decision", r.decision);
-  AppendStrings(tail, "reasons", r.reasons);
-  AppendStrings(tail, "policy_ids", r.policy_ids);
-  tail += ",\"detail\":";
+  json::AppendArrayMember(tail, "reasons", r.reasons, json::AppendString);
+  json::AppendArrayMember(tail, "policy_ids", r.policy_ids, json::AppendString);
+  json::AppendKey(tail, "detail");
   tail += r.detail.empty() ? std::string_view("null") : std::string_view(r.detail);
   tail += '}';
-  tail.erase(0, 1);
   return tail;
 }
 
 std::string BodyPrefix(std::string_view chain) {
-  return "{\"chain\":" + boost::json::serialize(boost::json::string_view(chain)) + ",\"sequence\":";
+  std::string prefix = "{";
+  json::AppendMember(prefix, "chain", chain);
+  json::AppendKey(prefix, "sequence");
+  return prefix;
 }
 
 void AppendBody(std::string_view prefix, int64_t sequence, std::string_view tail,
                 std::string& body) {
-  char digits[24];
-  const int n = std::snprintf(digits, sizeof digits, "%lld", static_cast<long long>(sequence));
-  body.reserve(body.size() + prefix.size() + static_cast<size_t>(n) + 1 + tail.size());
-  body.append(prefix).append(digits, static_cast<size_t>(n)).append(1, ',').append(tail);
+  body.reserve(body.size() + prefix.size() + 21 + tail.size());
+  body.append(prefix);
+  json::AppendInt(body, sequence);
+  body.append(1, ',').append(tail);
 }
 
 std::string CanonicalBody(std::string_view chain, int64_t sequence, const Record& r) {

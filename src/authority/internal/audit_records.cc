@@ -2,27 +2,12 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <span>
 
 #include "src/json/json.h"
 #include "src/json/writer.h"
 
 namespace mandate::authority {
-
-namespace {
-
-template <typename Numbers>
-void AppendNumbers(std::string& out, std::string_view name, const Numbers& numbers, size_t n) {
-  out += ',';
-  json::AppendString(out, name);
-  out += ":[";
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0) out += ',';
-    json::AppendInt(out, numbers[i]);
-  }
-  out += ']';
-}
-
-}  // namespace
 
 void AppendProgressJson(std::string& out, const TaskProgress& p, size_t steps) {
   out += '{';
@@ -30,11 +15,13 @@ void AppendProgressJson(std::string& out, const TaskProgress& p, size_t steps) {
   json::AppendMember(out, "steps_done", p.steps_done);
   json::AppendMember(out, "labels_read", p.labels_read);
   json::AppendMember(out, "last_step", p.last_step);
-  AppendNumbers(out, "counts", p.counts, std::min(steps, p.counts.size()));
+  const auto number = [](std::string& o, uint16_t n) { json::AppendInt(o, n); };
+  json::AppendArrayMember(out, "counts",
+                          std::span(p.counts).first(std::min(steps, p.counts.size())), number);
   // Loops past the last one entered are at 0, which ProgressFromJson restores by default.
   size_t loops_used = p.loop_iterations.size();
   while (loops_used > 0 && p.loop_iterations[loops_used - 1] == 0) --loops_used;
-  AppendNumbers(out, "loops", p.loop_iterations, loops_used);
+  json::AppendArrayMember(out, "loops", std::span(p.loop_iterations).first(loops_used), number);
   out += '}';
 }
 
@@ -82,21 +69,16 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {
   // Written as text: a DOM per decision showed up in profiles.
   std::string detail = "{";
-  auto member = [&](std::string_view name) {
-    if (detail.size() > 1) detail += ',';
-    json::AppendString(detail, name);
-    detail += ':';
-  };
   if (call.mandate) {
     json::AppendMember(detail, "mandate", call.mandate->name);
     json::AppendMember(detail, "version", call.mandate->version);
   }
   if (d.task_revoked) {
-    member("task_revoked");
+    json::AppendKey(detail, "task_revoked");
     detail += "true";
   }
   if (call.progress != nullptr && call.mandate != nullptr) {
-    member("progress");
+    json::AppendKey(detail, "progress");
     AppendProgressJson(detail, *call.progress, call.mandate->steps.size());
   }
   detail += '}';
