@@ -57,21 +57,6 @@ class IdleConnections : public asio::execution_context::service {
   void shutdown() override { idle.clear(); }
 };
 
-Status ErrorStatus(const beast::error_code& ec, std::string_view what, const std::string& where) {
-  std::string text = std::string(what) + " " + where + ": ";
-  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
-    return {StatusCode::kDeadlineExceeded, "http.client.timeout", text + "timed out"};
-  }
-  if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
-      ec == bhttp::error::buffer_overflow) {
-    return {StatusCode::kResourceExhausted, "http.client.too_large",
-            text + "response too large: " + ec.message()};
-  }
-  const bool connecting = what == "connect" || what == "resolve";
-  return {StatusCode::kUnavailable, connecting ? "http.client.connect" : "http.client.protocol",
-          text + ec.message()};
-}
-
 }  // namespace
 
 struct UpstreamClient::Shared {
@@ -156,14 +141,16 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     resolver_->async_resolve(
         endpoint.host, std::to_string(endpoint.port),
         [self = shared_from_this()](beast::error_code e, tcp::resolver::results_type results) {
-          if (e) return self->Finish(Err(ErrorStatus(e, "resolve", self->endpoint_key_)));
+          if (e)
+            return self->Finish(
+                Err(http::internal::ClientErrorStatus(e, "resolve", self->endpoint_key_)));
           self->conn_->lowest().async_connect(
               results, [self](beast::error_code e2, const tcp::endpoint&) { self->Connected(e2); });
         });
   }
 
   void Connected(beast::error_code ec) {
-    if (ec) return Finish(Err(ErrorStatus(ec, "connect", endpoint_key_)));
+    if (ec) return Finish(Err(http::internal::ClientErrorStatus(ec, "connect", endpoint_key_)));
     beast::error_code ignored;
     conn_->lowest().socket().set_option(tcp::no_delay(true), ignored);
     if (!conn_->tls) return Write();
@@ -177,7 +164,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     conn_->tls->async_handshake(
         asio::ssl::stream_base::client, [self = shared_from_this()](beast::error_code e) {
           if (e == beast::error::timeout) {
-            return self->Finish(Err(ErrorStatus(e, "tls handshake", self->endpoint_key_)));
+            return self->Finish(
+                Err(http::internal::ClientErrorStatus(e, "tls handshake", self->endpoint_key_)));
           }
           if (e) {
             return self->Finish(
@@ -221,7 +209,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       reused_ = false;
       return Open();
     }
-    Finish(Err(ErrorStatus(ec, what, endpoint_key_)));
+    Finish(Err(http::internal::ClientErrorStatus(ec, what, endpoint_key_)));
   }
 
   void Answered() {

@@ -22,16 +22,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 Status ErrorStatus(const beast::error_code& ec, std::string_view what, const Endpoint& endpoint) {
-  std::string where = std::string(what) + " " + endpoint.Key() + ": ";
-  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
-    return {StatusCode::kDeadlineExceeded, "http.client.timeout", where + "timed out"};
-  }
-  if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
-      ec == bhttp::error::buffer_overflow) {
-    return {StatusCode::kResourceExhausted, "http.client.too_large",
-            where + "response too large: " + ec.message()};
-  }
-  return {StatusCode::kUnavailable, "http.client.protocol", where + ec.message()};
+  return ClientErrorStatus(ec, what, endpoint.Key());
 }
 
 // Copies a Beast response head into the public type.
@@ -45,6 +36,22 @@ void CopyHead(const bhttp::response_header<Fields>& head, ClientResponse& out) {
 }
 
 }  // namespace
+
+Status ClientErrorStatus(const boost::system::error_code& ec, std::string_view what,
+                         std::string_view endpoint) {
+  std::string text = std::string(what) + " " + std::string(endpoint) + ": ";
+  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+    return {StatusCode::kDeadlineExceeded, "http.client.timeout", text + "timed out"};
+  }
+  if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit ||
+      ec == bhttp::error::buffer_overflow) {
+    return {StatusCode::kResourceExhausted, "http.client.too_large",
+            text + "response too large: " + ec.message()};
+  }
+  const bool connecting = what == "connect" || what == "resolve";
+  return {StatusCode::kUnavailable, connecting ? "http.client.connect" : "http.client.protocol",
+          text + ec.message()};
+}
 
 Result<std::shared_ptr<asio::ssl::context>> MakeClientTlsContext(const ClientOptions& options) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -182,13 +189,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const Endpoint& endpoint,
   }
   impl->lowest().expires_at(deadline);
   ec = impl->Run([&](auto handler) { impl->lowest().async_connect(endpoints, handler); });
-  if (ec) {
-    Status status = ErrorStatus(ec, "connect", endpoint);
-    if (status.reason() == "http.client.protocol") {
-      status = Status(StatusCode::kUnavailable, "http.client.connect", status.message());
-    }
-    return Err(status);
-  }
+  if (ec) return Err(ErrorStatus(ec, "connect", endpoint));
   impl->lowest().socket().set_option(tcp::no_delay(true), ec);
   if (endpoint.tls) {
     SSL* ssl = impl->tls->native_handle();

@@ -2,6 +2,7 @@
 // Thread-safety: not thread-safe, except Cancel(), which any thread may call.
 #pragma once
 
+#include <boost/system/error_code.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -19,6 +20,13 @@ class context;
 namespace mandate::http::internal {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
+
+// The client's Status for a failed socket operation `what` ("resolve", "connect", "write",
+// "read", ...) on `endpoint`: `http.client.timeout`, `http.client.too_large`,
+// `http.client.connect` (resolving or connecting) or `http.client.protocol`. Shared by the
+// blocking client and the gateway's non-blocking one.
+Status ClientErrorStatus(const boost::system::error_code& ec, std::string_view what,
+                         std::string_view endpoint);
 
 // TLS settings built once from ClientOptions (trust store, client certificate).
 [[nodiscard]] Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(
