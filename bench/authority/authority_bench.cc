@@ -22,7 +22,8 @@
 // round the tasks complete and as many new ones start, so the live count stays put.
 //
 // Usage: authority_bench [--tasks 10,10000,1000000] [--decisions 100000] [--threads 2]
-//                        [--mandate examples/mandates/invoice-processing.yaml]
+//                        [--mandate examples/mandates/invoice-processing.yaml] [--mode
+//                        ep|agent|both]
 #include <malloc.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -211,7 +212,8 @@ void Round(bench::World& world, const std::vector<authority::StartedTask>& windo
                             round.durable_ns.end());
 }
 
-void RunSize(size_t tasks, int64_t decisions, int threads, const std::string& mandate_file) {
+void RunSize(size_t tasks, int64_t decisions, int threads, const std::string& mandate_file,
+             const std::vector<bool>& modes) {
   std::string pattern =
       (std::filesystem::temp_directory_path() / "authority-bench-XXXXXX").string();
   const std::string dir = mkdtemp(pattern.data());
@@ -238,7 +240,7 @@ void RunSize(size_t tasks, int64_t decisions, int threads, const std::string& ma
     std::fflush(stdout);
 
     uint64_t next_connection = 0;
-    for (bool mint : {false, true}) {
+    for (bool mint : modes) {
       Figures figures;
       while (figures.decisions < decisions) {
         Round(**world, *window, chain, mint, threads, next_connection, figures);
@@ -281,10 +283,17 @@ int main(int argc, char** argv) {
   app.add_option("--decisions", decisions, "timed decisions per size and mode (at least)");
   app.add_option("--threads", threads, "deciding threads");
   app.add_option("--mandate", mandate_file, "the mandate (YAML)");
+  std::string mode = "both";
+  app.add_option("--mode", mode,
+                 "which callers: ep (enforcement point), agent, or both (for profiling one)")
+      ->check(CLI::IsMember({"ep", "agent", "both"}));
   CLI11_PARSE(app, argc, argv);
+  std::vector<bool> modes;
+  if (mode != "agent") modes.push_back(false);
+  if (mode != "ep") modes.push_back(true);
   if (sodium_init() < 0) return 1;
   std::printf("mandate %s, %d deciding threads, %u cores\n", mandate_file.c_str(), threads,
               std::thread::hardware_concurrency());
-  for (size_t n : sizes) RunSize(n, decisions, threads, mandate_file);
+  for (size_t n : sizes) RunSize(n, decisions, threads, mandate_file, modes);
   return 0;
 }
