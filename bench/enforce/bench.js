@@ -28,6 +28,9 @@ const PROBE_INTERVAL_US = Number(process.env.MANDATE_BENCH_PROBE_INTERVAL_US || 
 const GATEWAY_THREADS = Number(process.env.MANDATE_BENCH_GATEWAY_THREADS || 1);
 // Held runs before authority-per-call, so an overloaded authority's aftermath cannot slow it.
 const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,bound,authority').split(',');
+// MANDATE_BENCH_TIMELINE_DIR: each run also writes `<rate>-<mode>.txt` there, one line per
+// answered request (`scheduled_us latency_us`), to see whether the tail is a few stalls or spread.
+const TIMELINE_DIR = process.env.MANDATE_BENCH_TIMELINE_DIR || '';
 const children = [];
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
@@ -155,9 +158,10 @@ systems:
   console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway; load generator: one thread, 16 connections`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
   // 60 s step credential) fresh on a slow machine: the run ends when they are used up.
-  const run = (url, rate, extra) => new Promise((resolve) => {
+  const run = (url, rate, extra, name) => new Promise((resolve) => {
+    const timeline = TIMELINE_DIR ? ['--timeline', path.join(TIMELINE_DIR, `${rate}-${name}.txt`)] : [];
     execFile(loadgen, ['--url', url, '--rate', String(rate), '--seconds', String(SECONDS),
-      '--connections', '16', '--max-proofs', '10000', ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 },
+      '--connections', '16', '--max-proofs', '10000', ...timeline, ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 },
     (err, stdout, stderr) => {  // exit 3: counts tell, and stderr says what the refusals were
       if (stderr.trim()) console.error(stderr.trim());
       resolve(JSON.parse(stdout.trim().split('\n').pop()));
@@ -178,7 +182,7 @@ systems:
     const label = rate ? `${rate}/s` : 'saturation';
     let direct = null;
     if (MODES.includes('direct')) {
-      direct = await measured(nginxWorkers.map((pid) => ['nginx', pid]), run(`http://127.0.0.1:${upPort}/items/1`, rate, []));
+      direct = await measured(nginxWorkers.map((pid) => ['nginx', pid]), run(`http://127.0.0.1:${upPort}/items/1`, rate, [], 'direct'));
       console.log(`${label}: direct ${fmt(direct)}`);
     }
     const overhead = (r) => {
@@ -191,7 +195,7 @@ systems:
       // Held step credential: verified at the gateway (JWKS signature, DPoP, deny set), no round trip.
       const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
       const local = await measured([['gateway', gateway0Pid]], run(`${gateways[0]}/bench/items/1`, rate,
-        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu]));
+        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu], 'held'));
       console.log(`${label}: gateway, held step credential ${fmt(local)}${overhead(local)}`);
     }
     if (MODES.includes('bound')) {
@@ -199,14 +203,14 @@ systems:
       // gateway checks the credential, scope, expiry and deny set per call, the proof per connection.
       const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
       const bound = await measured([['gateway', gateway0Pid]], run(`${gateways[0]}/bench/items/1`, rate,
-        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu, '--proof-once']));
+        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu, '--proof-once'], 'bound'));
       console.log(`${label}: gateway, held step credential on a bound connection ${fmt(bound)}${overhead(bound)}`);
     }
     if (MODES.includes('authority')) {
       // Task token: the gateway asks the authority for every call (identity, policy, audit on).
       const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
       const decided = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]],
-        run(`${gateways[0]}/bench/items/1`, rate, ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu]));
+        run(`${gateways[0]}/bench/items/1`, rate, ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu], 'authority'));
       console.log(`${label}: gateway, authority per call ${fmt(decided)}${overhead(decided)}`);
     }
   }

@@ -8,6 +8,7 @@
 //   authority: http://127.0.0.1:7070
 //   ep_token_file: /etc/mandate/ep.token
 //   revocation_grace_ms: 5000
+//   audit_grace_ms: 5000            # local decisions not in the audit trail by then: refuse
 //   threads: 1                      # server threads (held step credentials are decided on them)
 //   decision_threads: 16            # concurrent authority round trips (task-token calls)
 //   bind_connections: true          # a proven held credential needs no new proof on its connection
@@ -77,6 +78,10 @@ struct GatewayConfig {
   std::string public_url;     // the gateway's URL as agents see it (DPoP `htu`); default from Host
   std::string issuer = "mandate";  // `iss` of step credentials (the authority's --issuer)
   int64_t revocation_grace_ms = 5000;
+  // The gateway's own decisions (held step credentials, its refusals) are delivered to the
+  // authority's audit trail in batches; once the oldest undelivered one is older than this,
+  // every call is refused with 503 `audit.unavailable` until they are delivered.
+  int64_t audit_grace_ms = 5000;
   size_t max_body_bytes = 1 << 20;
   // Server threads: each reads, decides held step credentials and forwards without blocking.
   int server_threads = 1;
