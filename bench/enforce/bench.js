@@ -155,6 +155,9 @@ systems:
   console.log(`# mandate bench/enforce ${new Date().toISOString()}  load average ${load}  ${os.cpus().length} cpus`);
   console.log('# upstream: nginx `return 200`; authority: mandate serve (JWT-SVID task, DPoP per call, chain +');
   console.log('#   Cedar guard, durable SQLite audit record before every answer); gateway injects X-Api-Key;');
+  console.log('#   held/bound: identity (signature, DPoP or bound connection), scope, expiry and deny set per call at');
+  console.log('#   the gateway, and an audit record per call, batched to the authority\'s hash-chained trail');
+  console.log('#   (POST /v1/ep/audit, durable before the gateway forgets it; the authority\'s CPU is shown)');
   console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway; load generator: one thread, 16 connections`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
   // 60 s step credential) fresh on a slow machine: the run ends when they are used up.
@@ -194,7 +197,7 @@ systems:
     if (MODES.includes('held')) {
       // Held step credential: verified at the gateway (JWKS signature, DPoP, deny set), no round trip.
       const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
-      const local = await measured([['gateway', gateway0Pid]], run(`${gateways[0]}/bench/items/1`, rate,
+      const local = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]], run(`${gateways[0]}/bench/items/1`, rate,
         ['--task-token', credential, '--agent-key', keyFile, '--htu', htu], 'held'));
       console.log(`${label}: gateway, held step credential ${fmt(local)}${overhead(local)}`);
     }
@@ -202,7 +205,7 @@ systems:
       // The same held credential, proven once per keep-alive connection (bind_connections): the
       // gateway checks the credential, scope, expiry and deny set per call, the proof per connection.
       const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
-      const bound = await measured([['gateway', gateway0Pid]], run(`${gateways[0]}/bench/items/1`, rate,
+      const bound = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]], run(`${gateways[0]}/bench/items/1`, rate,
         ['--task-token', credential, '--agent-key', keyFile, '--htu', htu, '--proof-once'], 'bound'));
       console.log(`${label}: gateway, held step credential on a bound connection ${fmt(bound)}${overhead(bound)}`);
     }
