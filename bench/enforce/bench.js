@@ -26,6 +26,8 @@ const PROBE_INTERVAL_US = Number(process.env.MANDATE_BENCH_PROBE_INTERVAL_US || 
 // Server threads per gateway (`threads:`); 1 keeps 10 gateways + nginx + the load generator +
 // the authority from fighting over 2 cores.
 const GATEWAY_THREADS = Number(process.env.MANDATE_BENCH_GATEWAY_THREADS || 1);
+// The gateways' `upstream_spin_us` (MANDATE_BENCH_UPSTREAM_SPIN_US, default 0).
+const UPSTREAM_SPIN_US = Number(process.env.MANDATE_BENCH_UPSTREAM_SPIN_US || 0);
 // Held runs before authority-per-call, so an overloaded authority's aftermath cannot slow it.
 const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,bound,authority').split(',');
 // MANDATE_BENCH_TIMELINE_DIR: each run also writes `<rate>-<mode>.txt` there, one line per
@@ -69,6 +71,16 @@ function cpuSeconds(pid) {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / TICKS;  // utime + stime
   } catch { return NaN; }
+}
+function wakeUps(pid) {
+  let sum = 0;
+  try {
+    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+      const m = fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8').match(/^voluntary_ctxt_switches:\s+(\d+)/m);
+      if (m) sum += Number(m[1]);
+    }
+  } catch { return NaN; }
+  return sum;
 }
 function childPids(pid) {
   try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
@@ -121,6 +133,7 @@ authority: ${authority.url}
 ep_token_file: ${authority.epTokenFile}
 public_url: http://gw.bench
 threads: ${GATEWAY_THREADS}
+upstream_spin_us: ${UPSTREAM_SPIN_US}
 systems:
   - name: bench
     upstream: http://127.0.0.1:${upPort}
@@ -158,7 +171,7 @@ systems:
   console.log('#   held/bound: identity (signature, DPoP or bound connection), scope, expiry and deny set per call at');
   console.log('#   the gateway, and an audit record per call, batched to the authority\'s hash-chained trail');
   console.log('#   (POST /v1/ep/audit, durable before the gateway forgets it; the authority\'s CPU is shown)');
-  console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway; load generator: one thread, 16 connections`);
+  console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}; load generator: one thread, 16 connections`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
   // 60 s step credential) fresh on a slow machine: the run ends when they are used up.
   const run = (url, rate, extra, name) => new Promise((resolve) => {
@@ -171,12 +184,16 @@ systems:
     });
   });
   const fmt = (r) => `p50 ${ms(r.p50_us)} ms p99 ${ms(r.p99_us)} ms (${r.rps}/s, ok ${r.ok}/${r.sent})` +
-    (r.cpu ? `, CPU per request: ${r.cpu}` : '');
+    (r.cpu ? `, per request: ${r.cpu}` : '');
   // Runs the load and notes the CPU each named process spent per answered request.
+  // Also the times its threads went to sleep and had to be woken (voluntary context switches):
+  // each wake-up can wait for a core on a busy machine, which is what a tail is made of.
   const measured = async (procs, promise) => {
-    const before = procs.map(([, pid]) => cpuSeconds(pid));
+    const before = procs.map(([, pid]) => [cpuSeconds(pid), wakeUps(pid)]);
     const r = await promise;
-    r.cpu = procs.map(([name, pid], i) => `${name} ${((cpuSeconds(pid) - before[i]) * 1e6 / Math.max(1, r.sent)).toFixed(0)} us`).join(', ');
+    const n = Math.max(1, r.sent);
+    r.cpu = procs.map(([name, pid], i) => `${name} ${((cpuSeconds(pid) - before[i][0]) * 1e6 / n).toFixed(0)} us ` +
+      `(${((wakeUps(pid) - before[i][1]) / n).toFixed(2)} wake-ups)`).join(', ');
     return r;
   };
   const nginxWorkers = childPids(nginx.child.pid);

@@ -12,6 +12,7 @@
 //   threads: 1                      # server threads (held step credentials are decided on them)
 //   decision_threads: 16            # concurrent authority round trips (task-token calls)
 //   bind_connections: true          # a proven held credential needs no new proof on its connection
+//   upstream_spin_us: 0             # watch for the upstream's answer this long before sleeping
 //   issuer: mandate                 # `iss` of step credentials verified locally
 //   systems:
 //     - name: tracker
@@ -90,6 +91,9 @@ struct GatewayConfig {
   // A keep-alive connection that proved possession for a held step credential may present it
   // again without a proof (the authority's "bound connection", docs/api.md).
   bool bind_connections = true;
+  // Microseconds a server thread watches an upstream connection for the answer before sleeping
+  // (0: never). Saves a wake-up per call when the upstream answers that fast, for that CPU.
+  int64_t upstream_spin_us = 0;
   std::vector<SystemRoutes> systems;                // routes per system
   std::map<std::string, SystemUpstream> upstreams;  // by system name
 };

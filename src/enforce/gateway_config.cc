@@ -115,11 +115,12 @@ Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_v
 
 Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
-  MANDATE_RETURN_IF_ERROR(CheckKeys(root,
-                                    {"listen", "authority", "ep_token_file", "public_url", "issuer",
-                                     "revocation_grace_ms", "audit_grace_ms", "max_body_bytes",
-                                     "threads", "decision_threads", "bind_connections", "systems"},
-                                    "top level"));
+  MANDATE_RETURN_IF_ERROR(
+      CheckKeys(root,
+                {"listen", "authority", "ep_token_file", "public_url", "issuer",
+                 "revocation_grace_ms", "audit_grace_ms", "max_body_bytes", "threads",
+                 "decision_threads", "bind_connections", "upstream_spin_us", "systems"},
+                "top level"));
   GatewayConfig config;
   if (root["listen"]) config.listen = root["listen"].as<std::string>();
   auto authority = RequiredString(root, "authority", "top level");
@@ -146,6 +147,12 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
     }
   }
   if (root["bind_connections"]) config.bind_connections = root["bind_connections"].as<bool>();
+  if (root["upstream_spin_us"]) {
+    config.upstream_spin_us = root["upstream_spin_us"].as<int64_t>();
+    if (config.upstream_spin_us < 0 || config.upstream_spin_us > 1000) {
+      return ConfigError(root["upstream_spin_us"], "`upstream_spin_us` must be 0-1000");
+    }
+  }
   YAML::Node systems = root["systems"];
   if (!systems || !systems.IsSequence() || systems.size() == 0) {
     return ConfigError(root, "`systems` must be a non-empty list");

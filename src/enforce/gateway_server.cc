@@ -183,7 +183,8 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
                                  decisions, &feed, &audit);
   http::ClientOptions upstream_options;
   upstream_options.max_response_body = 64 << 20;
-  internal::UpstreamClient upstream(upstream_options);
+  internal::UpstreamClient upstream(upstream_options, {},
+                                    std::chrono::microseconds(config.upstream_spin_us));
 
   internal::ListenerOptions listener{config.listen, config.max_body_bytes, "gateway"};
   listener.server_threads = config.server_threads;

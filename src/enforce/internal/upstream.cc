@@ -67,6 +67,7 @@ struct UpstreamClient::Shared {
   }();
   http::ClientOptions options;
   http::PoolOptions pool;
+  std::chrono::microseconds spin{0};
   std::once_flag tls_once;
   Result<std::shared_ptr<asio::ssl::context>> tls = nullptr;
 };
@@ -182,9 +183,22 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       bhttp::async_write(stream, request_,
                          [self = shared_from_this()](beast::error_code ec, size_t) {
                            if (ec) return self->Failed(ec, "write");
-                           self->Read();
+                           self->AwaitAnswer();
                          });
     });
+  }
+
+  // Watches for the first answer byte for up to `spin` (see UpstreamClient), then reads: with
+  // bytes already there, the read completes without the reactor putting the thread to sleep.
+  void AwaitAnswer() {
+    if (shared_.spin.count() > 0) {
+      const auto until = std::chrono::steady_clock::now() + shared_.spin;
+      beast::error_code ec;
+      auto& socket = conn_->lowest().socket();
+      while (socket.available(ec) == 0 && !ec && std::chrono::steady_clock::now() < until) {
+      }
+    }
+    Read();
   }
 
   void Read() {
@@ -282,10 +296,12 @@ Result<bhttp::request<bhttp::string_body>> BuildRequest(const http::ClientReques
 
 }  // namespace
 
-UpstreamClient::UpstreamClient(http::ClientOptions options, http::PoolOptions pool)
+UpstreamClient::UpstreamClient(http::ClientOptions options, http::PoolOptions pool,
+                               std::chrono::microseconds spin)
     : shared_(std::make_shared<Shared>()) {
   shared_->options = std::move(options);
   shared_->pool = pool;
+  shared_->spin = spin;
 }
 
 UpstreamClient::~UpstreamClient() = default;
