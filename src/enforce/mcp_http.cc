@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "src/enforce/authority_client.h"
+#include "src/enforce/internal/decision_audit.h"
 #include "src/enforce/internal/gateway_filter.h"
 #include "src/enforce/internal/listener.h"
 #include "src/enforce/internal/mcp_governor.h"
@@ -169,7 +170,11 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
   internal::StepCredentialClient decisions(
       remote, keys, &feed, options.issuer,
       {{options.system, options.audience.empty() ? options.system : options.audience}}, clock);
-  McpGovernor governor(decisions, &feed, options.system, options.resource);
+  // Calls decided here (held step credentials) go to the authority's audit trail in batches.
+  internal::DecisionAudit audit(internal::HttpAuditSink(options.authority, *ep_token), clock,
+                                {.enforcement_point = "mcp-proxy"});
+  internal::AuditedDecisionClient audited(decisions, audit);
+  McpGovernor governor(audited, &feed, options.system, options.resource);
   http::ClientOptions client_options;
   client_options.timeout = std::chrono::milliseconds(120'000);  // long-running tools
   client_options.max_response_body = 64 << 20;

@@ -251,4 +251,43 @@ void DecisionAudit::Run() {
   PublishOldestLocked();
 }
 
+Decision AuditedDecisionClient::Recorded(const AuthorizeRequest& request, Decision decision) {
+  if (decision.recorded_by_authority) return decision;
+  LocalDecisionRecord record;
+  record.agent = decision.agent;
+  record.task = decision.task_id;
+  record.step = decision.step;
+  record.system = request.system;
+  record.action = request.action;
+  record.resource = request.resource;
+  record.decision = decision.verdict == Verdict::kAllow   ? "allow"
+                    : decision.verdict == Verdict::kError ? "error"
+                                                          : "deny";
+  if (decision.verdict != Verdict::kAllow) {
+    record.reason = decision.PrimaryCode() + ": " + decision.PrimaryMessage();
+  }
+  record.credential = decision.credential_id;
+  record.proof = decision.proof;
+  record.args = request.args;
+  audit_.Record(std::move(record));
+  return decision;
+}
+
+Decision AuditedDecisionClient::Authorize(const AuthorizeRequest& request) {
+  if (Status ready = audit_.Ready(); !ready.ok()) {
+    return Recorded(request, ErrorDecision(std::string(ready.reason()), ready.message()));
+  }
+  return Recorded(request, inner_.Authorize(request));
+}
+
+std::optional<Decision> AuditedDecisionClient::TryAuthorizeWithoutWaiting(
+    const AuthorizeRequest& request) {
+  if (Status ready = audit_.Ready(); !ready.ok()) {
+    return Recorded(request, ErrorDecision(std::string(ready.reason()), ready.message()));
+  }
+  std::optional<Decision> decision = inner_.TryAuthorizeWithoutWaiting(request);
+  if (!decision) return std::nullopt;
+  return Recorded(request, std::move(*decision));
+}
+
 }  // namespace mandate::enforce::internal

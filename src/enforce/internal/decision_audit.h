@@ -26,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "src/enforce/decision.h"
 #include "src/util/clock.h"
 #include "src/util/status.h"
 
@@ -121,6 +122,27 @@ class DecisionAudit {
   std::atomic<int64_t> delivered_{0};
   std::atomic<int64_t> failed_batches_{0};
   std::thread sender_;
+};
+
+// A DecisionClient decorator for enforcement points whose only local decisions are the wrapped
+// client's (the HTTP MCP proxy over a StepCredentialClient): refuses with kError
+// `audit.unavailable` while `audit` is not Ready, and records every decision the authority did
+// not record itself. (The gateway records in its handler instead: it also refuses on its own.)
+class AuditedDecisionClient final : public DecisionClient {
+ public:
+  AuditedDecisionClient(DecisionClient& inner, DecisionAudit& audit)
+      : inner_(inner), audit_(audit) {}
+  Decision Authorize(const AuthorizeRequest& request) override;
+  std::optional<Decision> TryAuthorizeWithoutWaiting(const AuthorizeRequest& request) override;
+  Result<std::vector<std::string>> AllowedActions(const AgentCredentials& agent,
+                                                  std::string_view system) override {
+    return inner_.AllowedActions(agent, system);
+  }
+
+ private:
+  Decision Recorded(const AuthorizeRequest& request, Decision decision);
+  DecisionClient& inner_;
+  DecisionAudit& audit_;
 };
 
 }  // namespace mandate::enforce::internal

@@ -1,5 +1,7 @@
 #include "src/enforce/internal/decision_audit.h"
 
+#include "src/enforce/internal/fake_decision_client.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -186,6 +188,44 @@ TEST(DecisionAudit, StoppingDeliversWhatIsQueued) {
     audit.Record(Allowed(2));
   }
   EXPECT_EQ(authority.Records().size(), 2u);
+}
+
+TEST(AuditedDecisionClient, RecordsOnlyWhatTheAuthorityDidNotAndClosesWithTheAudit) {
+  FakeAuthority authority;
+  FakeClock clock;
+  DecisionAudit audit(authority.Sink(), clock, Fast());
+  FakeDecisionClient inner;
+  AuditedDecisionClient client(inner, audit);
+  AuthorizeRequest ask;
+  ask.system = "files";
+  ask.action = "read_file";
+  ask.resource = "files/a";
+  ask.args = {{"path", "a"}};
+  inner.answer.verdict = Verdict::kAllow;
+  inner.answer.recorded_by_authority = true;  // the authority decided (and recorded) it
+  EXPECT_EQ(client.Authorize(ask).verdict, Verdict::kAllow);
+  inner.answer.recorded_by_authority = false;  // decided locally from a held credential
+  inner.answer.agent = "spiffe://example.org/agent";
+  inner.answer.proof = "dpop";
+  EXPECT_EQ(client.Authorize(ask).verdict, Verdict::kAllow);
+  ASSERT_TRUE(audit.Flush(5000));
+  ASSERT_EQ(authority.Records().size(), 1u);
+  const auto& r = authority.batches.back().at("records").as_array().back().as_object();
+  EXPECT_EQ(r.at("action").as_string(), "read_file");
+  EXPECT_EQ(r.at("agent").as_string(), "spiffe://example.org/agent");
+  EXPECT_EQ(r.at("args_digest").as_string(), ArgumentsDigest({{"path", "a"}}));
+
+  authority.down = true;
+  audit.Record(Allowed(1));
+  EXPECT_FALSE(audit.Flush(100));
+  clock.AdvanceMicros(2'000'000);
+  const size_t asked = inner.asked.size();
+  Decision refused = client.Authorize(ask);
+  EXPECT_EQ(refused.verdict, Verdict::kError);
+  EXPECT_EQ(refused.PrimaryCode(), "audit.unavailable");
+  EXPECT_EQ(inner.asked.size(), asked);  // not even asked
+  authority.down = false;
+  ASSERT_TRUE(audit.Flush(5000));
 }
 
 }  // namespace
