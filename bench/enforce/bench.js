@@ -33,6 +33,10 @@ const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,bound,authority')
 // MANDATE_BENCH_TIMELINE_DIR: each run also writes `<rate>-<mode>.txt` there, one line per
 // answered request (`scheduled_us latency_us`), to see whether the tail is a few stalls or spread.
 const TIMELINE_DIR = process.env.MANDATE_BENCH_TIMELINE_DIR || '';
+// MANDATE_BENCH_REPEAT=N runs the fixed-rate phase N times (each round with its own direct run
+// as the peer) and ends with how many rounds met the 3k/s target per mode: one run's p99 on a
+// shared 2-core machine is one draw from a wide distribution.
+const REPEAT = Math.max(1, Number(process.env.MANDATE_BENCH_REPEAT || 1));
 const children = [];
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
@@ -198,16 +202,19 @@ systems:
   };
   const nginxWorkers = childPids(nginx.child.pid);
   const htu = 'http://gw.bench/bench/items/1';
-  for (const rate of PHASES.includes('gateway') ? RATES : []) {
+  const rounds = {};  // "3000/s bound" -> p99 overheads (us), one per round, null when not all ok
+  for (let round = 0; round < REPEAT; round++) for (const rate of PHASES.includes('gateway') ? RATES : []) {
     const label = rate ? `${rate}/s` : 'saturation';
+    if (REPEAT > 1) console.log(`# round ${round + 1} of ${REPEAT}, load average ${os.loadavg()[0].toFixed(1)}`);
     let direct = null;
     if (MODES.includes('direct')) {
       direct = await measured(nginxWorkers.map((pid) => ['nginx', pid]), run(`http://127.0.0.1:${upPort}/items/1`, rate, [], 'direct'));
       console.log(`${label}: direct ${fmt(direct)}`);
     }
-    const overhead = (r) => {
+    const overhead = (r, mode) => {
       if (!direct) return '';
       const p99 = r.p99_us - direct.p99_us;
+      (rounds[`${label} ${mode}`] ||= []).push(r.ok === r.sent ? p99 : null);
       const verdict = rate === 3000 ? ` (target <= +0.30 ms: ${p99 <= 300 && r.ok === r.sent ? 'met' : 'missed'})` : '';
       return `: overhead p50 +${ms(r.p50_us - direct.p50_us)} ms, p99 +${ms(p99)} ms${verdict}`;
     };
@@ -216,7 +223,7 @@ systems:
       const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
       const local = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]], run(`${gateways[0]}/bench/items/1`, rate,
         ['--task-token', credential, '--agent-key', keyFile, '--htu', htu], 'held'));
-      console.log(`${label}: gateway, held step credential ${fmt(local)}${overhead(local)}`);
+      console.log(`${label}: gateway, held step credential ${fmt(local)}${overhead(local, 'held')}`);
     }
     if (MODES.includes('bound')) {
       // The same held credential, proven once per keep-alive connection (bind_connections): the
@@ -224,17 +231,25 @@ systems:
       const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
       const bound = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]], run(`${gateways[0]}/bench/items/1`, rate,
         ['--task-token', credential, '--agent-key', keyFile, '--htu', htu, '--proof-once'], 'bound'));
-      console.log(`${label}: gateway, held step credential on a bound connection ${fmt(bound)}${overhead(bound)}`);
+      console.log(`${label}: gateway, held step credential on a bound connection ${fmt(bound)}${overhead(bound, 'bound')}`);
     }
     if (MODES.includes('authority')) {
       // Task token: the gateway asks the authority for every call (identity, policy, audit on).
       const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
       const decided = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]],
         run(`${gateways[0]}/bench/items/1`, rate, ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu], 'authority'));
-      console.log(`${label}: gateway, authority per call ${fmt(decided)}${overhead(decided)}`);
+      console.log(`${label}: gateway, authority per call ${fmt(decided)}${overhead(decided, 'authority')}`);
     }
   }
 
+  if (REPEAT > 1) {
+    for (const [what, p99s] of Object.entries(rounds)) {
+      if (!what.startsWith('3000/s')) continue;
+      const met = p99s.filter((p) => p !== null && p <= 300).length;
+      console.log(`${what}: target (+0.30 ms p99) met in ${met} of ${p99s.length} rounds; p99 overheads ` +
+        p99s.map((p) => (p === null ? 'not all ok' : `+${ms(p)}`)).join(', ') + ' ms');
+    }
+  }
   if (!PHASES.includes('revocation')) { for (const c of children) c.kill('SIGTERM'); process.exit(0); }
   console.log(`# revocation propagation: revoke call -> first 403 at each of ${GATEWAYS} gateways, ${REVOCATIONS} revocations`);
   console.log(`#   probe: enforce_revocation_probe, one thread, a keep-alive connection per gateway, each gateway`);
