@@ -106,9 +106,9 @@ void DecisionAudit::Record(LocalDecisionRecord record) {
   }
   queue_.push_back(std::move(record));
   PublishOldestLocked();
-  // Only a full batch wakes the sender early: a wake-up per call is what a busy machine's tail
-  // is made of.
-  if (queue_.size() == options_.max_batch) wake_.notify_one();
+  // The first record wakes an idle sender (which then waits out the flush interval), a full
+  // batch wakes it early; never a wake-up per call: that is what a busy machine's tail is made of.
+  if (queue_.size() == 1 || queue_.size() == options_.max_batch) wake_.notify_one();
 }
 
 bool DecisionAudit::Flush(int64_t timeout_ms) {
@@ -168,6 +168,9 @@ void DecisionAudit::Run() {
   int64_t stop_deadline = 0;
   bool failing = false;
   while (true) {
+    // Nothing queued: sleep until the first record (an idle enforcement point never wakes).
+    wake_.wait(lock,
+               [&] { return stopping_ || flush_requested_ || !queue_.empty() || overflowed_ > 0; });
     const auto wait =
         std::chrono::milliseconds(backoff_ms > 0 ? backoff_ms : options_.flush_interval_ms);
     wake_.wait_for(lock, wait, [&] {
