@@ -5,6 +5,7 @@
 // enforcement point forgets a record only when the trail holds it. Resent batches (an answer
 // lost on the way back) are recognised by (instance, sequence) and not appended twice while
 // this process runs. The records carry no task progress, so restart replay never applies them.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <mutex>
