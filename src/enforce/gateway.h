@@ -1,7 +1,9 @@
 // `mandate gateway`: an HTTP reverse proxy in front of tool APIs. Per system it maps requests to
 // actions with the route table, asks the authority for each call, strips the agent's own
 // credentials, injects the system's real credential only into allowed requests, and answers
-// refusals with 403 JSON naming the reason. The agent never holds the upstream secret.
+// refusals with 403 JSON naming the reason. The agent never holds the upstream secret. Calls it
+// decides itself (held step credentials, its own refusals) go to the authority's audit trail in
+// batches (src/enforce/internal/decision_audit.h); it refuses everything once they fall behind.
 //
 // Configuration (YAML), see docs/enforcement.md:
 //   listen: 127.0.0.1:8080          # port 0 picks a free port (printed at start)

@@ -1,5 +1,6 @@
 // The transport of `mandate gateway`: the listener hands each request to the GatewayFilter,
 // allowed ones are forwarded with the non-blocking UpstreamClient, and answers are scrubbed.
+// What the authority did not decide is queued for its audit trail (DecisionAudit).
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <iostream>
