@@ -98,7 +98,7 @@ authority: ${authority.url}
 ep_token_file: ${authority.epTokenFile}
 public_url: http://gateway.test
 revocation_grace_ms: 1000
-audit_grace_ms: 500
+audit_grace_ms: 1500
 systems:
   - name: tracker
     upstream: ${upstream.url}

@@ -153,7 +153,7 @@ TEST(DecisionAudit, BatchesAreBoundedAndAFullBatchIsSentWithoutWaiting) {
   options.max_batch = 4;
   DecisionAudit audit(authority.Sink(), clock, options);
   for (int i = 1; i <= 9; ++i) audit.Record(Allowed(i));
-  for (int i = 0; i < 500 && audit.delivered() < 8; ++i) {
+  for (int i = 0; i < 2500 && audit.delivered() < 8; ++i) {  // at most 5 s
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   EXPECT_EQ(audit.delivered(), 8);  // two full batches; the ninth waits for the interval
