@@ -39,9 +39,24 @@ std::string RandomInstance() {
 
 std::string ArgumentsDigest(const boost::json::object& args) {
   const std::string canonical = json::Serialize(args);
+  // One fetched algorithm and one context per thread: EVP_Digest with EVP_sha256() looks the
+  // algorithm up and allocates a context on every call, more work than hashing a small object.
+  struct Sha256 {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Sha256() {
+      EVP_MD_CTX_free(ctx);
+      EVP_MD_free(md);
+    }
+  };
+  thread_local Sha256 sha;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  EVP_Digest(canonical.data(), canonical.size(), digest, &size, EVP_sha256(), nullptr);
+  if (sha.md == nullptr || sha.ctx == nullptr || EVP_DigestInit_ex(sha.ctx, sha.md, nullptr) != 1 ||
+      EVP_DigestUpdate(sha.ctx, canonical.data(), canonical.size()) != 1 ||
+      EVP_DigestFinal_ex(sha.ctx, digest, &size) != 1) {
+    EVP_Digest(canonical.data(), canonical.size(), digest, &size, EVP_sha256(), nullptr);
+  }
   return Hex(digest, size);
 }
 
