@@ -248,6 +248,14 @@ systems:
       assert.match(r.args_digest, /^[0-9a-f]{64}$/);
     }
     assert.deepEqual(allows.map((r) => r.detail.proof).sort(), ['bound_connection', 'dpop', 'dpop', 'dpop']);
+    // The arguments' digest is the authority's own: its record of minting the credential for
+    // `{id: 7}` carries the same digest as the gateway's records of using it.
+    const all = (await (await fetch(authority.url + '/v1/audit?limit=10000', { headers: { authorization: 'Bearer ' + authority.adminToken } })).text())
+      .trim().split('\n').map((l) => JSON.parse(l).record);
+    const minted = all.filter((r) => r.kind === 'decision' && r.decision === 'allow' && r.resource === 'issues/7' &&
+      !(r.detail && r.detail.decided_by));
+    assert.ok(minted.length >= 3, 'the authority recorded the mints');
+    for (const r of allows) assert.ok(minted.some((m) => m.args_digest === r.args_digest), r.args_digest);
     const refusedCodes = records.filter((r) => r.decision === 'deny').map((r) => r.reasons[0].split(':')[0]);
     assert.ok(records.every((r) => r.decision === 'allow' || r.decision === 'deny'), JSON.stringify(records));
     for (const code of ['route.unknown', 'route.target_invalid', 'authentication.missing', 'dpop.missing', 'credential.scope_mismatch']) {

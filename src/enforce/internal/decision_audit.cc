@@ -3,12 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
 
 #include "src/http/client.h"
-#include "src/json/json.h"
 #include "src/json/writer.h"
 
 namespace mandate::enforce::internal {
@@ -38,7 +38,8 @@ std::string RandomInstance() {
 }  // namespace
 
 std::string ArgumentsDigest(const boost::json::object& args) {
-  const std::string canonical = json::Serialize(args);
+  // What json::Serialize writes for the same object, without copying it into a value first.
+  const std::string canonical = boost::json::serialize(args);
   // One fetched algorithm and one context per thread: EVP_Digest with EVP_sha256() looks the
   // algorithm up and allocates a context on every call, more work than hashing a small object.
   struct Sha256 {
