@@ -109,7 +109,7 @@ class GatewayHandler {
       std::cerr << "mandate gateway: " << request.method << " "
                 << request.target.substr(0, request.target.find('?')) << " -> " << outcome.status
                 << " " << outcome.decision.PrimaryCode() << "\n";
-      return responder.Send(internal::MakeResponse(outcome.status, outcome.reply_headers,
+      return responder.Send(internal::MakeResponse(outcome.status, std::move(outcome.reply_headers),
                                                    std::move(outcome.reply_body)));
     }
     http::ClientRequest forward;
@@ -131,7 +131,7 @@ class GatewayHandler {
                 502, "upstream.unavailable", "the upstream of `" + system + "` did not answer"));
           }
           filter->ScrubResponse(system, response->headers, response->body);
-          r->Send(internal::MakeResponse(response->status, response->headers,
+          r->Send(internal::MakeResponse(response->status, std::move(response->headers),
                                          std::move(response->body)));
         });
   }

@@ -139,8 +139,8 @@ struct Proxy {
     if (!response) {
       return JsonRpcError(502, internal::kInternalError, "the MCP server did not answer");
     }
-    http::Response reply =
-        internal::MakeResponse(response->status, response->headers, std::move(response->body));
+    http::Response reply = internal::MakeResponse(response->status, std::move(response->headers),
+                                                  std::move(response->body));
     if (outcome.tools_list_id) {
       if (reply.content_type.find("text/event-stream") != std::string::npos) {
         reply.body = FilterSseStream(reply.body, *outcome.tools_list_id, outcome.allowed_tools);
