@@ -5,10 +5,10 @@
 // hit compares the whole key, so it can never return another key's value.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,6 +22,7 @@ class ValueMemo {
   // may reuse the slot.
   template <typename Build>
   cedar::Value Get(std::string_view key, Build&& build) {
+    if (!slots_) slots_ = std::make_unique<Slot[]>(kSlots);  // only threads that decide pay
     Slot& slot = slots_[std::hash<std::string_view>{}(key) % kSlots];
     if (slot.key != key) {
       slot.value = build();
@@ -31,12 +32,14 @@ class ValueMemo {
   }
 
  private:
-  static constexpr size_t kSlots = 512;
+  // About four values per task (counts, labels read, steps done, inputs): room for a thousand
+  // tasks in flight on one thread, each task's values found again at its next call.
+  static constexpr size_t kSlots = 4096;
   struct Slot {
     std::string key;  // empty: unused (every key starts with its mandate's memo id)
     cedar::Value value;
   };
-  std::array<Slot, kSlots> slots_;
+  std::unique_ptr<Slot[]> slots_;
 };
 
 // A memo key: a mandate's process-unique memo id (so values of two mandates, or of a mandate
