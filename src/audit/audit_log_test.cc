@@ -1,7 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <boost/json/parse.hpp>
+#include <csignal>
+#include <filesystem>
 #include <thread>
 
 #include "src/audit/audit.h"
@@ -12,9 +15,10 @@ namespace mandate::audit {
 namespace {
 
 using test_support::Decision;
+using test_support::LogPath;
 using test_support::OpenDir;
-using test_support::Sql;
 using test_support::TempDir;
+using test_support::WriteLog;
 
 TEST(AuditLog, AppendAssignsSequencesAndWaitDurableCommits) {
   std::string dir = TempDir();
@@ -102,10 +106,17 @@ TEST(AuditLog, StoreFailureClosesTheLog) {
   auto log = AuditLog::Open(*store, clock);
   ASSERT_TRUE(log.has_value());
   ASSERT_TRUE((*log)->WaitDurable(*(*log)->Append(Decision(1))).ok());
-  Sql(dir, "DROP TABLE audit");  // the store can no longer write the trail
+  // The store can no longer write the trail: the process may not grow files (EFBIG).
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  signal(SIGXFSZ, SIG_IGN);
+  rlimit full = saved;
+  full.rlim_cur = std::filesystem::file_size(LogPath(dir));
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &full), 0);
   auto ticket = (*log)->Append(Decision(2));
   ASSERT_TRUE(ticket.has_value());
   Status waited = (*log)->WaitDurable(*ticket);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
   EXPECT_FALSE(waited.ok());
   EXPECT_EQ(waited.reason(), "store.io");
   EXPECT_NE(waited.message().find("audit chain `main`"), std::string::npos) << waited.message();
@@ -124,7 +135,10 @@ TEST(AuditLog, OpenRefusesAChainWhoseHeadRecordIsGone) {
     auto log = AuditLog::Open(*store, clock);
     for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->Append(Decision(i)).has_value());
   }
-  Sql(dir, "DELETE FROM audit WHERE sequence = 5");
+  auto rows = *store->ReadAudit("main", 1, 10);
+  rows.pop_back();  // the record at the head
+  WriteLog(dir, rows);
+  store = OpenDir(dir);  // as the next process would
   auto reopened = AuditLog::Open(*store, clock);
   ASSERT_FALSE(reopened.has_value());
   EXPECT_EQ(reopened.error().reason(), "audit.truncated");
