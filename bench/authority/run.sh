@@ -11,17 +11,18 @@
 #            MEASURED ceiling: http_bench_server `verify` (same HTTP stack and thread count,
 #            it only reads the request and verifies one Ed25519 signature) under the same wrk.
 # Usage: bench/authority/run.sh [BUILD_DIR] [SERVER_THREADS]
-#   env: DURATION (wrk, default 5s), TASKS (in-process sizes, default 10,10000,1000000),
+#   env: MANDATE_BIN (another mandate binary to measure, e.g. an older build), DURATION (wrk, default 5s), TASKS (in-process sizes, default 10,10000,1000000),
 #        DECISIONS (in-process, per size and mode, default 50000), SKIP_INPROCESS=1, SKIP_HTTP=1,
 #        PROFILE=bound|fresh: `perf record -g` the server during that run into PROFILE_OUT
-#        (default /tmp/authority.perf.data)
+#        (default /tmp/authority.perf.data); with PROFILE_EVENTS=<perf events> `perf stat` them
+#        instead (e.g. 'syscalls:sys_enter_*,context-switches'; default out /tmp/authority.perf.txt)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-rel}
 threads=${2:-2}
 duration=${DURATION:-5s}
 bin() { find "$build" -name "$1" -type f -perm -u+x | head -1; }
-mandate=$(bin mandate); bench=$(bin authority_bench); agent=$(bin authority_http_agent)
+mandate=${MANDATE_BIN:-$(bin mandate)}; bench=$(bin authority_bench); agent=$(bin authority_http_agent)
 ceiling_server=$(bin http_bench_server)
 for b in mandate bench agent ceiling_server; do
   [ -n "${!b}" ] || { echo "$b not built in $build (Release)" >&2; exit 1; }
@@ -69,7 +70,11 @@ server_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$serve_pid/stat
 run_wrk() { # URL SCRIPT [MODE DATA]
   local perf_pid=""
   if [ -n "${PROFILE:-}" ] && [ "${PROFILE}" = "${3:-}" ] && [ "$1" = "$server" ]; then
-    perf record -g -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.data}" 2>/dev/null &
+    if [ -n "${PROFILE_EVENTS:-}" ]; then  # counts instead of samples, e.g. syscalls:sys_enter_*
+      perf stat -e "$PROFILE_EVENTS" -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.txt}" &
+    else
+      perf record -g -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.data}" 2>/dev/null &
+    fi
     perf_pid=$!
     sleep 1  # perf attaches to every thread before the run starts
   fi
