@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "src/audit/audit.h"
@@ -99,12 +100,27 @@ TEST(AuditLog, ConcurrentAppendersLoseNothingAndKeepTheChain) {
   EXPECT_TRUE(report->problem.ok()) << report->problem.ToString();
 }
 
-TEST(AuditLog, StoreFailureClosesTheLog) {
-  std::string dir = TempDir();
-  auto store = OpenDir(dir);
-  SystemClock clock;
-  auto log = AuditLog::Open(*store, clock);
-  ASSERT_TRUE(log.has_value());
+// A log on a fresh store in a temp dir.
+class FreshLog : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto log = AuditLog::Open(*store_, clock_);
+    ASSERT_TRUE(log.has_value()) << log.error().ToString();
+    log_ = std::move(*log);
+  }
+  std::string dir_ = TempDir();
+  std::unique_ptr<store::Store> store_ = OpenDir(dir_);
+  SystemClock clock_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(FreshLog, StoreFailureClosesTheLog) {
+  std::string& dir = dir_;
+  auto* log = &log_;
+  Status heard;  // what the commit listener (the HTTP server's responder) is told
+  (*log)->SetCommitListener([&](int64_t, const Status& failure) {
+    if (!failure.ok()) heard = failure;
+  });
   ASSERT_TRUE((*log)->WaitDurable(*(*log)->Append(Decision(1))).ok());
   // The store can no longer write the trail: the process may not grow files (EFBIG).
   rlimit saved{};
@@ -125,6 +141,7 @@ TEST(AuditLog, StoreFailureClosesTheLog) {
   EXPECT_EQ(refused.error().reason(), "store.io");
   EXPECT_FALSE((*log)->Flush().ok());
   EXPECT_EQ((*log)->durable_sequence(), 1);
+  EXPECT_EQ(heard.reason(), "store.io");
 }
 
 TEST(AuditLog, OpenRefusesAChainWhoseHeadRecordIsGone) {
@@ -163,6 +180,40 @@ TEST(AuditLog, ChainsAreSeparate) {
     EXPECT_TRUE(report->problem.ok()) << report->problem.ToString();
     EXPECT_EQ(report->records, 1);
   }
+}
+
+// The HTTP server's pattern: append, hand the answer over, CommitQueued on the same thread; the
+// listener hears each commit, in order, on the committing thread.
+TEST_F(FreshLog, CommitQueuedCommitsOnTheCallerAndTheListenerHearsEachCommit) {
+  auto* log = &log_;
+  std::mutex mu;
+  std::vector<int64_t> heard;
+  std::vector<std::thread::id> threads;
+  (*log)->SetCommitListener([&](int64_t durable, const Status& failure) {
+    EXPECT_TRUE(failure.ok()) << failure.ToString();
+    std::lock_guard lock(mu);
+    heard.push_back(durable);
+    threads.push_back(std::this_thread::get_id());
+  });
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(*(*log)->Append(Decision(i)), i);
+    (*log)->CommitQueued();
+    EXPECT_EQ((*log)->durable_sequence(), i) << "committed before CommitQueued returned";
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard, (std::vector<int64_t>{1, 2, 3}));
+  for (auto id : threads) EXPECT_EQ(id, std::this_thread::get_id());
+}
+
+// A record nobody waits for (no WaitDurable, no CommitQueued) is committed in the background.
+TEST_F(FreshLog, ARecordNobodyWaitsForIsCommittedInTheBackground) {
+  auto* log = &log_;
+  ASSERT_TRUE((*log)->Append(Decision(1)).has_value());
+  for (int i = 0; i < 500 && (*log)->durable_sequence() < 1; ++i) {  // bounded: 5 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ((*log)->durable_sequence(), 1);
+  EXPECT_EQ((*log)->WaitDurable(7).reason(), "audit.unknown_ticket");
 }
 
 TEST(ArgumentsDigest, IsSha256Hex) {
