@@ -23,6 +23,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,17 @@ struct Record {
   std::string detail;
 };
 
+// The same record with borrowed members: what Append serialises. The decision path fills one
+// from strings it already holds, so it copies none of them before they are written.
+struct RecordView {
+  RecordKind kind = RecordKind::kDecision;
+  int64_t time_micros = 0;  // 0: Append stamps it from the clock
+  std::string_view agent, principal, task, step, system, action, resource, args_digest, decision;
+  std::span<const std::string> reasons, policy_ids;
+  std::string_view detail;  // JSON text; empty: null
+};
+RecordView View(const Record& record);
+
 // SHA-256 (lowercase hex) of `bytes`: the digest of a call's canonical arguments.
 std::string ArgumentsDigest(std::string_view bytes);
 
@@ -87,8 +99,10 @@ class AuditLog {
                                                               AuditOptions options = {});
   virtual ~AuditLog() = default;  // commits everything appended, then stops the writer
 
-  // Enqueues `record` and returns its ticket; the store's error once the log has failed.
-  [[nodiscard]] virtual Result<Ticket> Append(Record record) = 0;
+  // Enqueues `record` (serialised before it returns, so the view may dangle afterwards) and
+  // returns its ticket; the store's error once the log has failed.
+  [[nodiscard]] virtual Result<Ticket> Append(const RecordView& record) = 0;
+  [[nodiscard]] Result<Ticket> Append(const Record& record) { return Append(View(record)); }
   // Blocks until the record with `ticket` is committed, or returns the store's error.
   [[nodiscard]] virtual Status WaitDurable(Ticket ticket) = 0;
   // Blocks until every record appended before the call is committed.

@@ -49,7 +49,9 @@ class GroupCommitLog final : public AuditLog {
     background_.join();
   }
 
-  Result<Ticket> Append(Record record) override {
+  using AuditLog::Append;
+  Result<Ticket> Append(const RecordView& view) override {
+    RecordView record = view;
     if (record.time_micros == 0) record.time_micros = clock_.NowMicros();
     // Serialised here, outside the lock and in parallel with other appenders: the commit is
     // the one serial stage of every acknowledged decision, so it only joins and hashes.

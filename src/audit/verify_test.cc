@@ -60,6 +60,25 @@ class VerifyTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
 };
 
+// Reasons and resources carry what callers sent: control characters must be written in the
+// canonical form that verification re-serialises (a newline once made every such record fail).
+TEST(VerifyControlCharactersTest, RecordsWithControlCharactersVerify) {
+  SystemClock clock;
+  const std::string dir = TempDir();
+  auto store = OpenDir(dir);
+  auto log = AuditLog::Open(*store, clock);
+  ASSERT_TRUE(log.has_value());
+  Record r = Decision(1);
+  r.resource = "line one\nline two\ttab\rreturn\bbell\ffeed\x01\x1f \"quoted\" back\\slash";
+  r.reasons = {"guard.unsatisfied: multi\nline"};
+  ASSERT_TRUE((*log)->Append(r).has_value());
+  ASSERT_TRUE((*log)->Flush().ok());
+  auto report = Verify(*store, "main");
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  EXPECT_TRUE(report->problem.ok()) << report->problem.ToString();
+  EXPECT_EQ(report->records, 1);
+}
+
 TEST_F(VerifyTest, IntactChainPasses) {
   VerifyReport report = Check();
   EXPECT_TRUE(report.problem.ok()) << report.problem.ToString();

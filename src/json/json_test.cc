@@ -65,6 +65,23 @@ TEST(WriterTest, AppendStringRoundTripsEveryByteClass) {
   EXPECT_EQ(out.find('\n'), std::string::npos);  // control characters never appear raw
 }
 
+// The audit chain hashes what AppendString writes and `audit verify` re-serialises it with
+// Boost.JSON: the two must agree on every byte, wherever it sits in the word-at-a-time scan.
+TEST(WriterTest, AppendStringMatchesTheCanonicalSerialiser) {
+  for (int byte = 0; byte < 256; ++byte) {
+    for (size_t at = 0; at < 17; ++at) {
+      std::string text = "abcdefghijklmnopq";
+      text[at] = static_cast<char>(byte);
+      if (byte >= 0x80) text.insert(at + 1, "\x80");  // a complete two-byte UTF-8 sequence
+      if (byte >= 0x80 && byte < 0xc2) continue;      // not a UTF-8 lead byte
+      if (byte >= 0xe0) continue;                     // lead bytes of longer sequences
+      std::string out;
+      AppendString(out, text);
+      EXPECT_EQ(out, Serialize(boost::json::value(text))) << "byte " << byte << " at " << at;
+    }
+  }
+}
+
 TEST(WriterTest, MembersAndNumbers) {
   std::string out = "{";
   AppendMember(out, "a", "x");

@@ -4,32 +4,62 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace mandate::json {
 
-// Appends `"text"` with JSON escaping of quotes, backslashes and control characters. Runs that
-// need no escaping (nearly everything) are appended whole.
+namespace internal {
+// The length of the leading run of `text` that JSON writes as it is (no quote, backslash or
+// control character), eight bytes at a time: audit records and credentials are mostly such runs.
+inline size_t PlainPrefix(std::string_view text) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    // A byte below 0x20 (its top three bits clear, ASCII only), a quote or a backslash.
+    const uint64_t control = (w - 0x2020202020202020ull) & ~w & kHigh;
+    if (control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) break;
+  }
+  for (; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u == '"' || u == '\\') break;
+  }
+  return i;
+}
+}  // namespace internal
+
+// Appends `"text"` with JSON escaping of quotes, backslashes and control characters, exactly as
+// Boost.JSON serialises a string (the canonical form of audit records). Runs that need no
+// escaping (nearly everything) are appended whole.
 inline void AppendString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  size_t run = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u >= 0x20 && u != '"' && u != '\\') continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    if (u == '"' || u == '\\') {
-      out += '\\';
-      out += static_cast<char>(u);
+  while (!text.empty()) {
+    const size_t run = internal::PlainPrefix(text);
+    out.append(text.data(), run);
+    if (run == text.size()) break;
+    const auto u = static_cast<unsigned char>(text[run]);
+    // The short escapes Boost.JSON writes: `audit verify` re-serialises records with it.
+    const char short_escape = u == '"' || u == '\\' ? static_cast<char>(u)
+                              : u == '\b'           ? 'b'
+                              : u == '\t'           ? 't'
+                              : u == '\n'           ? 'n'
+                              : u == '\f'           ? 'f'
+                              : u == '\r'           ? 'r'
+                                                    : 0;
+    if (short_escape != 0) {
+      const char escaped[2] = {'\\', short_escape};
+      out.append(escaped, 2);
     } else {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
+      const char escaped[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+      out.append(escaped, 6);
     }
+    text.remove_prefix(run + 1);
   }
-  out.append(text.data() + run, text.size() - run);
   out += '"';
 }
 

@@ -21,7 +21,10 @@ using std::chrono::milliseconds;
 // An audit log whose commits and failure the test drives by hand.
 class ManualLog final : public audit::AuditLog {
  public:
-  Result<audit::Ticket> Append(audit::Record) override { return Err(Internal("test", "unused")); }
+  using audit::AuditLog::Append;
+  Result<audit::Ticket> Append(const audit::RecordView&) override {
+    return Err(Internal("test", "unused"));
+  }
   Status WaitDurable(audit::Ticket ticket) override {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return durable_ >= ticket || !failure_.ok(); });

@@ -23,8 +23,9 @@ class MeteredAuditLog final : public audit::AuditLog {
                   std::atomic<int64_t>& last_ticket)
       : inner_(inner), appended_(appended), last_ticket_(last_ticket) {}
 
-  Result<audit::Ticket> Append(audit::Record record) override {
-    auto ticket = inner_.Append(std::move(record));
+  using audit::AuditLog::Append;
+  Result<audit::Ticket> Append(const audit::RecordView& record) override {
+    auto ticket = inner_.Append(record);
     if (ticket) {
       appended_.Increment();
       int64_t seen = last_ticket_.load(std::memory_order_relaxed);

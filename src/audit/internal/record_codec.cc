@@ -70,9 +70,26 @@ std::string_view RecordKindName(RecordKind kind) { return kKinds.at(static_cast<
 
 std::string ArgumentsDigest(std::string_view bytes) { return ThreadSha256().Hex(bytes, {}); }
 
+RecordView View(const Record& r) {
+  return {.kind = r.kind,
+          .time_micros = r.time_micros,
+          .agent = r.agent,
+          .principal = r.principal,
+          .task = r.task,
+          .step = r.step,
+          .system = r.system,
+          .action = r.action,
+          .resource = r.resource,
+          .args_digest = r.args_digest,
+          .decision = r.decision,
+          .reasons = r.reasons,
+          .policy_ids = r.policy_ids,
+          .detail = r.detail};
+}
+
 namespace internal {
 
-std::string CanonicalTail(const Record& r) {
+std::string CanonicalTail(const RecordView& r) {
   // Written directly (no DOM: building one per record showed up in profiles), members in this
   // fixed order.
   std::string tail;
@@ -113,7 +130,7 @@ void AppendBody(std::string_view prefix, int64_t sequence, std::string_view tail
 
 std::string CanonicalBody(std::string_view chain, int64_t sequence, const Record& r) {
   std::string body;
-  AppendBody(BodyPrefix(chain), sequence, CanonicalTail(r), body);
+  AppendBody(BodyPrefix(chain), sequence, CanonicalTail(View(r)), body);
   return body;
 }
 

@@ -22,7 +22,7 @@ std::string CanonicalBody(std::string_view chain, int64_t sequence, const Record
 // parallel) and the single writer thread only joins: CanonicalTail is every member after
 // `sequence` and the closing brace (`"time":...,"detail":...}`); BodyPrefix is
 // `{"chain":<chain>,"sequence":`; then body = prefix + decimal(sequence) + "," + tail.
-std::string CanonicalTail(const Record& record);
+std::string CanonicalTail(const RecordView& record);
 std::string BodyPrefix(std::string_view chain);
 void AppendBody(std::string_view prefix, int64_t sequence, std::string_view tail,
                 std::string& body);

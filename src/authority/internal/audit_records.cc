@@ -67,8 +67,11 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
 }
 
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {
-  // Written as text: a DOM per decision showed up in profiles.
-  std::string detail = "{";
+  // Written as text (a DOM per decision showed up in profiles), into a buffer this thread
+  // keeps, and handed over as views: the record's members are serialised straight from the
+  // strings the call already holds.
+  thread_local std::string detail;
+  detail.assign(1, '{');
   if (call.mandate) {
     json::AppendMember(detail, "mandate", call.mandate->name);
     json::AppendMember(detail, "version", call.mandate->version);
@@ -82,27 +85,29 @@ uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, cons
     AppendProgressJson(detail, *call.progress, call.mandate->steps.size());
   }
   detail += '}';
-  audit::Record r{.kind = audit::RecordKind::kDecision,
-                  .time_micros = 0,
-                  .agent = std::string(call.agent),
-                  .principal = !call.principal.empty() ? std::string(call.principal)
-                               : call.mandate          ? call.mandate->owner
-                                                       : "",
-                  .task = std::string(call.task_id),
-                  .step = d.step,
-                  .system = std::string(call.call.system),
-                  .action = std::string(call.call.action),
-                  .resource = std::string(call.call.resource),
-                  .args_digest = std::string(call.args_digest),
-                  .decision = d.shadow ? "shadow_allow" : std::string(OutcomeName(d.outcome)),
-                  .reasons = {},
-                  .policy_ids = {},
-                  .detail = std::move(detail)};
+  std::vector<std::string> reasons, policy_ids;  // empty, and never allocated, for an allow
   for (const Reason& reason : d.reasons) {
-    r.reasons.push_back(reason.code + ": " + reason.message);
-    if (!reason.rule.empty()) r.policy_ids.push_back(reason.rule);
+    reasons.push_back(reason.code + ": " + reason.message);
+    if (!reason.rule.empty()) policy_ids.push_back(reason.rule);
   }
-  auto ticket = impl.deps.audit->Append(std::move(r));
+  const audit::RecordView r{
+      .kind = audit::RecordKind::kDecision,
+      .time_micros = 0,
+      .agent = call.agent,
+      .principal = !call.principal.empty() ? call.principal
+                   : call.mandate          ? std::string_view(call.mandate->owner)
+                                           : std::string_view(),
+      .task = call.task_id,
+      .step = d.step,
+      .system = call.call.system,
+      .action = call.call.action,
+      .resource = call.call.resource,
+      .args_digest = call.args_digest,
+      .decision = d.shadow ? std::string_view("shadow_allow") : OutcomeName(d.outcome),
+      .reasons = reasons,
+      .policy_ids = policy_ids,
+      .detail = detail};
+  auto ticket = impl.deps.audit->Append(r);
   // A failed append leaves ticket 0; WaitDurable(0) then reports the log's failure.
   return ticket ? static_cast<uint64_t>(*ticket) : 0;
 }

@@ -107,8 +107,8 @@ struct Expr {
   Var var = Var::kPrincipal;
   SlotId slot = SlotId::kPrincipal;
   ExtFn fn = ExtFn::kIp;
-  Value literal;
-  std::string name;                // attribute, entity type, or function name as written
+  Value literal;     // kLiteral; for a kSet of literals only, its value (set when built)
+  std::string name;  // attribute, entity type, or function name as written
   std::vector<std::string> names;  // record keys
   std::vector<PatternElem> pattern;
   std::vector<ExprPtr> args;

@@ -159,6 +159,7 @@ EvalResult Evaluator::Eval(const Expr& e) {
       return Value::Bool(v.as_set().empty());
     }
     case ExprKind::kSet: {
+      if (e.literal.is_set()) return e.literal;  // literals only: built once (MakeExpr)
       std::vector<Value> elems;
       elems.reserve(e.args.size());
       for (const ExprPtr& a : e.args) {
@@ -186,6 +187,8 @@ const Value* Evaluator::Ref(const Expr& e) {
   switch (e.kind) {
     case ExprKind::kLiteral:
       return &e.literal;
+    case ExprKind::kSet:
+      return e.literal.is_set() ? &e.literal : nullptr;
     case ExprKind::kVar:
       return e.var == Var::kContext ? &request_.context : nullptr;
     case ExprKind::kGetAttr: {

@@ -10,6 +10,16 @@ ExprPtr MakeExpr(Expr e) {
   uint32_t d = 0;
   for (const ExprPtr& a : e.args) d = std::max(d, a->depth);
   e.depth = d + 1;
+  // A set written with literals only (`["EUR", "USD"]`) is the same value on every evaluation:
+  // built once here rather than per request. The node stays a kSet for printing and checking.
+  if (e.kind == ExprKind::kSet && std::all_of(e.args.begin(), e.args.end(), [](const ExprPtr& a) {
+        return a->kind == ExprKind::kLiteral;
+      })) {
+    std::vector<Value> elements;
+    elements.reserve(e.args.size());
+    for (const ExprPtr& a : e.args) elements.push_back(a->literal);
+    e.literal = Value::SetOf(std::move(elements));
+  }
   return std::make_shared<const Expr>(std::move(e));
 }
 
