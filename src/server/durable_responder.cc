@@ -32,14 +32,20 @@ void DurableResponder::Submit(uint64_t ticket, http::Responder responder, http::
       lock.unlock();
       return Refuse(responder, why);
     }
-    if (ticket > durable_)
-      waiting_.push_back({ticket, std::move(responder), std::move(response)});
-    else
-      queued = false;
+    queued = ticket > durable_;
+    if (queued) waiting_.push_back({ticket, std::move(responder), std::move(response)});
   }
   if (!queued) return responder.Send(std::move(response));  // a commit covered it already
-  // Commits on this thread unless another commit runs; either way OnCommit answers it.
-  log_.CommitQueued();
+  // Commits on this thread, once the worker has handled every request ready now (one commit
+  // for all their decisions), unless another commit runs; either way OnCommit answers it.
+  thread_local std::vector<DurableResponder*> deferred;  // responders with a commit posted
+  if (std::find(deferred.begin(), deferred.end(), this) != deferred.end()) return;
+  deferred.push_back(this);
+  auto commit = [this] {
+    std::erase(deferred, this);
+    log_.CommitQueued();
+  };
+  if (!http::DeferOnWorker(commit)) commit();
 }
 
 void DurableResponder::OnCommit(int64_t durable, const Status& failure) {
