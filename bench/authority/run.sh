@@ -94,11 +94,8 @@ cpu0=$(server_cpu)
 bound_rate=$(run_wrk "$server" bench/authority/authorize.lua bound "$tmp/bound")
 bound_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
 cpu1=$(server_cpu)
-fresh_rate=$(run_wrk "$server" bench/authority/authorize.lua fresh "$tmp/fresh")
-fresh_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
-cpu2=$(server_cpu)
-# The ceiling is measured twice, before and after (b)'s neighbour runs, and averaged: on a
-# shared machine one 5-second run of it moves by a fifth. Its CPU per call too.
+# The measured ceiling runs just before and just after (b), and the two are averaged: on a
+# shared machine one 5-second run of it moves by a fifth. Its CPU per call is kept too.
 ceiling() {
   run_wrk "http://127.0.0.1:$(cat "$tmp/ceiling.port")" bench/authority/authorize.lua fresh \
     "$tmp/fresh"
@@ -107,6 +104,10 @@ vcpu0=$(server_cpu "$ceiling_pid")
 verify_rate1=$(ceiling)
 verify_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
 vcpu1=$(server_cpu "$ceiling_pid")
+cpu1b=$(server_cpu)
+fresh_rate=$(run_wrk "$server" bench/authority/authorize.lua fresh "$tmp/fresh")
+fresh_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
+cpu2=$(server_cpu)
 verify_rate2=$(ceiling)
 verify_rate=$(awk -v a="$verify_rate1" -v b="$verify_rate2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
 per_core=$("$agent" ceiling --seconds 2)
@@ -122,10 +123,10 @@ awk -v m="$fresh_rate" -v c="$per_core" -v t="$threads" \
   'BEGIN { printf "    Ed25519 verify ceiling: %.0f/s per core x %d = %.0f/s; ratio: %.2f (target 0.8)\n", c, t, c * t, m / (c * t) }'
 awk -v m="$fresh_rate" -v v="$verify_rate" -v t="$threads" \
   'BEGIN { printf "    measured ceiling (HTTP server verifying one Ed25519 signature per call, %d threads, same wrk): %.0f/s; ratio: %.2f (target 0.8)\n", t, v, m / v }'
-awk -v a="$cpu1" -v b="$cpu2" -v r="$fresh_requests" \
+awk -v a="$cpu1b" -v b="$cpu2" -v r="$fresh_requests" \
   'BEGIN { printf "    server CPU per call: %.1f us\n", (b - a) * 1e6 / r }'
-echo "    (measured ceiling runs: $verify_rate1/s, $verify_rate2/s)"
-awk -v a="$cpu1" -v b="$cpu2" -v r="$fresh_requests" -v c="$vcpu0" -v d="$vcpu1" \
+echo "    (measured ceiling before and after (b): $verify_rate1/s, $verify_rate2/s)"
+awk -v a="$cpu1b" -v b="$cpu2" -v r="$fresh_requests" -v c="$vcpu0" -v d="$vcpu1" \
   -v n="$verify_requests" 'BEGIN { m = (b - a) * 1e6 / r; v = (d - c) * 1e6 / n;
     printf "    ceiling server CPU per call: %.1f us; CPU ratio ceiling/authorize: %.2f (the rate ratio when both are CPU-bound)\n", v, v / m }'
 echo "uptime: $(uptime)"
