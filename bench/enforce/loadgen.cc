@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
   bool proof_once = false;
   app.add_flag("--proof-once", proof_once,
                "a proof only on each connection's first request (a gateway's bound connection)");
+  std::string timeline_file;
+  app.add_option(
+      "--timeline", timeline_file,
+      "write `scheduled_us latency_us` per answered request (where the tail comes from)");
   size_t max_proofs = 0;
   app.add_option("--max-proofs", max_proofs,
                  "at saturation, proofs minted before the run (default 40,000 per second); the run "
@@ -101,7 +105,8 @@ int main(int argc, char** argv) {
   std::deque<std::pair<size_t, Clock::time_point>> waiting;  // due, no free connection yet
   std::vector<int64_t> latencies;
   latencies.reserve(total);
-  std::map<std::string, size_t> refused;  // "status reason" -> count, printed to stderr
+  std::vector<std::pair<int64_t, int64_t>> timeline;  // (scheduled, latency) in us since start
+  std::map<std::string, size_t> refused;              // "status reason" -> count, printed to stderr
   size_t next = 0, ok = 0;
   const auto start = Clock::now() + std::chrono::milliseconds(50);
   const auto deadline =
@@ -168,6 +173,11 @@ int main(int argc, char** argv) {
       latencies.push_back(
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - scheduled_at[c])
               .count());
+      if (!timeline_file.empty()) {
+        timeline.emplace_back(
+            std::chrono::duration_cast<std::chrono::microseconds>(scheduled_at[c] - start).count(),
+            latencies.back());
+      }
       if (conn.status() < 400) {
         ++ok;
       } else {
@@ -180,6 +190,14 @@ int main(int argc, char** argv) {
     }
   }
   double elapsed = std::chrono::duration<double>(std::min(Clock::now(), deadline) - start).count();
+  if (!timeline_file.empty()) {
+    if (FILE* out = std::fopen(timeline_file.c_str(), "w")) {
+      for (const auto& [at, latency] : timeline)
+        std::fprintf(out, "%lld %lld\n", static_cast<long long>(at),
+                     static_cast<long long>(latency));
+      std::fclose(out);
+    }
+  }
   std::sort(latencies.begin(), latencies.end());
   for (const auto& [what, n] : refused)
     std::fprintf(stderr, "loadgen: %zu answered %s\n", n, what.c_str());

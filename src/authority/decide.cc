@@ -70,7 +70,8 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
           DenyDecision("deadline", "deadline.idle", "the task was idle past its timeout"));
     }
     const ChainCall chain_call{call.system, call.action, call.resource};
-    const TaskInputs inputs = task->inputs.Unpack();
+    thread_local TaskInputs inputs;  // its strings keep their storage from call to call
+    task->inputs.UnpackInto(inputs);
     const ChainMatch match = cm.chain.Match(task->progress, chain_call, inputs);
     std::optional<cedar::Value> inputs_value;  // built for the first candidate that needs Cedar
     Decision d;
@@ -132,16 +133,16 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
       task->last_call_us = now;
       task->dirty = true;
       const Step& step = *record.step;
-      credential::CredentialClaims step_claims;
-      step_claims.agent = task->agent;
-      step_claims.audience = m.systems[m.SystemIndex(step.system)].audience;
-      step_claims.action = std::string(call.action);
-      step_claims.resource = std::string(call.resource);
-      step_claims.task_id = task_id;
-      step_claims.step = step.id;
-      step_claims.jkt = task->jkt;
-      step_claims.actor_chain = task->actors;
       if (call.mint_credential) {
+        credential::CredentialClaims step_claims;
+        step_claims.agent = task->agent;
+        step_claims.audience = m.systems[m.SystemIndex(step.system)].audience;
+        step_claims.action = std::string(call.action);
+        step_claims.resource = std::string(call.resource);
+        step_claims.task_id = task_id;
+        step_claims.step = step.id;
+        step_claims.jkt = task->jkt;
+        step_claims.actor_chain = task->actors;
         const int64_t ttl =
             step.credential_ttl_seconds.value_or(m.limits.step_credential_ttl_seconds);
         auto minted = impl.issuer->MintStepCredential(std::move(step_claims), ttl);

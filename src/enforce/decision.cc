@@ -123,6 +123,7 @@ Decision ParseAuthorizeResponse(int http_status, std::string_view body) {
                            StringMember(ro, "message"), StringMember(ro, "rule")});
     }
   }
+  d.recorded_by_authority = true;
   return d;
 }
 

@@ -37,6 +37,15 @@ struct Decision {
   std::string approval_id;  // on pending
   bool task_revoked = false;
   std::vector<Reason> reasons;
+  // Set for a well-formed authority answer: the authority appended the audit record itself.
+  // Anything else an enforcement point answers (a held step credential decided locally, its
+  // own refusals) it must record itself (src/enforce/internal/decision_audit.h).
+  bool recorded_by_authority = false;
+  // Decided locally from a step credential: its `sub` and `jti`, and how possession was shown
+  // (`dpop` or `bound_connection`), for that record.
+  std::string agent;
+  std::string credential_id;
+  std::string proof;
 
   // The first reason's code, or a code naming the verdict when the authority gave none.
   std::string PrimaryCode() const;

@@ -1,16 +1,20 @@
 // `mandate gateway`: an HTTP reverse proxy in front of tool APIs. Per system it maps requests to
 // actions with the route table, asks the authority for each call, strips the agent's own
 // credentials, injects the system's real credential only into allowed requests, and answers
-// refusals with 403 JSON naming the reason. The agent never holds the upstream secret.
+// refusals with 403 JSON naming the reason. The agent never holds the upstream secret. Calls it
+// decides itself (held step credentials, its own refusals) go to the authority's audit trail in
+// batches (src/enforce/internal/decision_audit.h); it refuses everything once they fall behind.
 //
 // Configuration (YAML), see docs/enforcement.md:
 //   listen: 127.0.0.1:8080          # port 0 picks a free port (printed at start)
 //   authority: http://127.0.0.1:7070
 //   ep_token_file: /etc/mandate/ep.token
 //   revocation_grace_ms: 5000
+//   audit_grace_ms: 5000            # local decisions not in the audit trail by then: refuse
 //   threads: 1                      # server threads (held step credentials are decided on them)
 //   decision_threads: 16            # concurrent authority round trips (task-token calls)
 //   bind_connections: true          # a proven held credential needs no new proof on its connection
+//   upstream_spin_us: 0             # watch for the upstream's answer this long before sleeping
 //   issuer: mandate                 # `iss` of step credentials verified locally
 //   systems:
 //     - name: tracker
@@ -77,6 +81,10 @@ struct GatewayConfig {
   std::string public_url;     // the gateway's URL as agents see it (DPoP `htu`); default from Host
   std::string issuer = "mandate";  // `iss` of step credentials (the authority's --issuer)
   int64_t revocation_grace_ms = 5000;
+  // The gateway's own decisions (held step credentials, its refusals) are delivered to the
+  // authority's audit trail in batches; once the oldest undelivered one is older than this,
+  // every call is refused with 503 `audit.unavailable` until they are delivered.
+  int64_t audit_grace_ms = 5000;
   size_t max_body_bytes = 1 << 20;
   // Server threads: each reads, decides held step credentials and forwards without blocking.
   int server_threads = 1;
@@ -85,6 +93,9 @@ struct GatewayConfig {
   // A keep-alive connection that proved possession for a held step credential may present it
   // again without a proof (the authority's "bound connection", docs/api.md).
   bool bind_connections = true;
+  // Microseconds a server thread watches an upstream connection for the answer before sleeping
+  // (0: never). Saves a wake-up per call when the upstream answers that fast, for that CPU.
+  int64_t upstream_spin_us = 0;
   std::vector<SystemRoutes> systems;                // routes per system
   std::map<std::string, SystemUpstream> upstreams;  // by system name
 };

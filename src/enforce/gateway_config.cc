@@ -115,11 +115,12 @@ Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_v
 
 Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
-  MANDATE_RETURN_IF_ERROR(CheckKeys(
-      root,
-      {"listen", "authority", "ep_token_file", "public_url", "issuer", "revocation_grace_ms",
-       "max_body_bytes", "threads", "decision_threads", "bind_connections", "systems"},
-      "top level"));
+  MANDATE_RETURN_IF_ERROR(
+      CheckKeys(root,
+                {"listen", "authority", "ep_token_file", "public_url", "issuer",
+                 "revocation_grace_ms", "audit_grace_ms", "max_body_bytes", "threads",
+                 "decision_threads", "bind_connections", "upstream_spin_us", "systems"},
+                "top level"));
   GatewayConfig config;
   if (root["listen"]) config.listen = root["listen"].as<std::string>();
   auto authority = RequiredString(root, "authority", "top level");
@@ -130,11 +131,11 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   config.ep_token_file = *ep;
   if (root["public_url"]) config.public_url = root["public_url"].as<std::string>();
   if (root["issuer"]) config.issuer = root["issuer"].as<std::string>();
-  if (root["revocation_grace_ms"]) {
-    config.revocation_grace_ms = root["revocation_grace_ms"].as<int64_t>();
-    if (config.revocation_grace_ms < 0) {
-      return ConfigError(root["revocation_grace_ms"], "`revocation_grace_ms` must be >= 0");
-    }
+  for (auto [key, field] : {std::pair{"revocation_grace_ms", &config.revocation_grace_ms},
+                            std::pair{"audit_grace_ms", &config.audit_grace_ms}}) {
+    if (!root[key]) continue;
+    *field = root[key].as<int64_t>();
+    if (*field < 0) return ConfigError(root[key], "`" + std::string(key) + "` must be >= 0");
   }
   if (root["max_body_bytes"]) config.max_body_bytes = root["max_body_bytes"].as<size_t>();
   for (auto [key, field] : {std::pair{"threads", &config.server_threads},
@@ -146,6 +147,12 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
     }
   }
   if (root["bind_connections"]) config.bind_connections = root["bind_connections"].as<bool>();
+  if (root["upstream_spin_us"]) {
+    config.upstream_spin_us = root["upstream_spin_us"].as<int64_t>();
+    if (config.upstream_spin_us < 0 || config.upstream_spin_us > 1000) {
+      return ConfigError(root["upstream_spin_us"], "`upstream_spin_us` must be 0-1000");
+    }
+  }
   YAML::Node systems = root["systems"];
   if (!systems || !systems.IsSequence() || systems.size() == 0) {
     return ConfigError(root, "`systems` must be a non-empty list");

@@ -14,6 +14,8 @@ listen: 127.0.0.1:0
 authority: http://127.0.0.1:7070
 ep_token_file: /tmp/ep.token
 revocation_grace_ms: 2000
+audit_grace_ms: 3000
+upstream_spin_us: 40
 systems:
   - name: tracker
     upstream: http://127.0.0.1:9000/
@@ -34,6 +36,8 @@ TEST(GatewayConfig, ParsesSystemsRoutesAndCredentials) {
   ASSERT_TRUE(config) << config.error().ToString();
   EXPECT_EQ(config->listen, "127.0.0.1:0");
   EXPECT_EQ(config->revocation_grace_ms, 2000);
+  EXPECT_EQ(config->audit_grace_ms, 3000);
+  EXPECT_EQ(config->upstream_spin_us, 40);
   ASSERT_EQ(config->systems.size(), 2u);
   EXPECT_EQ(config->systems[0].routes[0].method, "GET");
   EXPECT_EQ(config->systems[0].routes[0].arg_types.at("id"), ArgType::kLong);
@@ -51,6 +55,19 @@ TEST(GatewayConfig, RejectsUnknownKeysWithTheLine) {
   EXPECT_EQ(config.error().reason(), "config.invalid");
   EXPECT_NE(config.error().message().find("line 3"), std::string::npos) << config.error().message();
   EXPECT_NE(config.error().message().find("`listen_addr`"), std::string::npos);
+}
+
+TEST(GatewayConfig, RejectsOutOfRangeGraceAndSpin) {
+  const std::string base =
+      "authority: http://a\nep_token_file: x\nsystems: [{name: s, upstream: "
+      "http://127.0.0.1:1, routes: []}]\n";
+  for (const char* bad :
+       {"audit_grace_ms: -1\n", "upstream_spin_us: 1001\n", "upstream_spin_us: -5\n"}) {
+    auto config = ParseGatewayConfig(base + bad);
+    ASSERT_FALSE(config) << bad;
+    EXPECT_EQ(config.error().reason(), "config.invalid");
+  }
+  ASSERT_TRUE(ParseGatewayConfig(base)) << ParseGatewayConfig(base).error().ToString();
 }
 
 TEST(GatewayConfig, RejectsBrokenDocuments) {

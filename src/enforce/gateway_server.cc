@@ -1,11 +1,13 @@
 // The transport of `mandate gateway`: the listener hands each request to the GatewayFilter,
 // allowed ones are forwarded with the non-blocking UpstreamClient, and answers are scrubbed.
+// What the authority did not decide is queued for its audit trail (DecisionAudit).
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <iostream>
 
 #include "src/enforce/authority_client.h"
 #include "src/enforce/gateway.h"
+#include "src/enforce/internal/decision_audit.h"
 #include "src/enforce/internal/gateway_filter.h"
 #include "src/enforce/internal/listener.h"
 #include "src/enforce/internal/revocation_stream.h"
@@ -24,10 +26,12 @@ namespace {
 class GatewayHandler {
  public:
   GatewayHandler(const internal::GatewayFilter& filter, internal::UpstreamClient& upstream,
-                 boost::asio::thread_pool& decision_pool, bool bind_connections)
+                 boost::asio::thread_pool& decision_pool, internal::DecisionAudit& audit,
+                 bool bind_connections)
       : filter_(filter),
         upstream_(upstream),
         decision_pool_(decision_pool),
+        audit_(audit),
         bind_connections_(bind_connections) {}
 
   void operator()(const http::Request& inbound, http::Responder responder) const {
@@ -76,13 +80,36 @@ class GatewayHandler {
     connection.user_data = std::make_shared<std::string>(outcome.decision.credential);
   }
 
+  // What the authority did not decide (and so did not record), the gateway records: queued for
+  // the authority's audit trail, no I/O here.
+  void RecordLocally(internal::GatewayOutcome& outcome) const {
+    const Decision& d = outcome.decision;
+    if (d.recorded_by_authority) return;
+    internal::LocalDecisionRecord record;
+    record.agent = d.agent;
+    record.task = d.task_id;
+    record.step = d.step;
+    record.system = outcome.system;
+    record.action = outcome.action;
+    record.resource = outcome.resource;
+    // A 4xx refusal was decided (deny); a 5xx one could not be (error: stream lost, audit
+    // behind, authority unreachable).
+    record.decision = outcome.forward ? "allow" : outcome.status >= 500 ? "error" : "deny";
+    if (!outcome.forward) record.reason = d.PrimaryCode() + ": " + d.PrimaryMessage();
+    record.credential = d.credential_id;
+    record.proof = d.proof;
+    record.args = std::move(outcome.args);
+    audit_.Record(std::move(record));
+  }
+
   void Continue(boost::asio::io_context& ioc, internal::GatewayRequest& request,
                 internal::GatewayOutcome outcome, http::Responder responder) const {
+    RecordLocally(outcome);
     if (!outcome.forward) {
       std::cerr << "mandate gateway: " << request.method << " "
                 << request.target.substr(0, request.target.find('?')) << " -> " << outcome.status
                 << " " << outcome.decision.PrimaryCode() << "\n";
-      return responder.Send(internal::MakeResponse(outcome.status, outcome.reply_headers,
+      return responder.Send(internal::MakeResponse(outcome.status, std::move(outcome.reply_headers),
                                                    std::move(outcome.reply_body)));
     }
     http::ClientRequest forward;
@@ -104,7 +131,7 @@ class GatewayHandler {
                 502, "upstream.unavailable", "the upstream of `" + system + "` did not answer"));
           }
           filter->ScrubResponse(system, response->headers, response->body);
-          r->Send(internal::MakeResponse(response->status, response->headers,
+          r->Send(internal::MakeResponse(response->status, std::move(response->headers),
                                          std::move(response->body)));
         });
   }
@@ -112,6 +139,7 @@ class GatewayHandler {
   const internal::GatewayFilter& filter_;
   internal::UpstreamClient& upstream_;
   boost::asio::thread_pool& decision_pool_;
+  internal::DecisionAudit& audit_;
   bool bind_connections_;
 };
 
@@ -146,18 +174,26 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
   for (const auto& [name, upstream] : config.upstreams) audiences[name] = upstream.audience;
   internal::StepCredentialClient decisions(remote, keys, &feed, config.issuer, std::move(audiences),
                                            clock);
+  // Before the filter, which gates every call on it; destroyed after the listener stopped, so
+  // every answered call's record is queued (and then delivered, within the grace period).
+  internal::DecisionAuditOptions audit_options;
+  audit_options.grace_ms = config.audit_grace_ms;
+  internal::DecisionAudit audit(internal::HttpAuditSink(config.authority, *ep_token), clock,
+                                audit_options);
   internal::GatewayFilter filter(std::move(*table), std::move(systems), config.public_url,
-                                 decisions, &feed);
+                                 decisions, &feed, &audit);
   http::ClientOptions upstream_options;
   upstream_options.max_response_body = 64 << 20;
-  internal::UpstreamClient upstream(upstream_options);
+  internal::UpstreamClient upstream(upstream_options, {},
+                                    std::chrono::microseconds(config.upstream_spin_us));
 
   internal::ListenerOptions listener{config.listen, config.max_body_bytes, "gateway"};
   listener.server_threads = config.server_threads;
   // Authority round trips wait here, one per thread; the server threads never block.
   boost::asio::thread_pool decision_pool(static_cast<size_t>(config.decision_threads));
   Status status = internal::RunAsyncListener(
-      listener, stop, GatewayHandler(filter, upstream, decision_pool, config.bind_connections));
+      listener, stop,
+      GatewayHandler(filter, upstream, decision_pool, audit, config.bind_connections));
   decision_pool.join();
   return status;
 }

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "src/enforce/authority_client.h"
+#include "src/enforce/internal/decision_audit.h"
 #include "src/enforce/internal/gateway_filter.h"
 #include "src/enforce/internal/listener.h"
 #include "src/enforce/internal/mcp_governor.h"
@@ -138,8 +139,8 @@ struct Proxy {
     if (!response) {
       return JsonRpcError(502, internal::kInternalError, "the MCP server did not answer");
     }
-    http::Response reply =
-        internal::MakeResponse(response->status, response->headers, std::move(response->body));
+    http::Response reply = internal::MakeResponse(response->status, std::move(response->headers),
+                                                  std::move(response->body));
     if (outcome.tools_list_id) {
       if (reply.content_type.find("text/event-stream") != std::string::npos) {
         reply.body = FilterSseStream(reply.body, *outcome.tools_list_id, outcome.allowed_tools);
@@ -169,7 +170,13 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
   internal::StepCredentialClient decisions(
       remote, keys, &feed, options.issuer,
       {{options.system, options.audience.empty() ? options.system : options.audience}}, clock);
-  McpGovernor governor(decisions, &feed, options.system, options.resource);
+  // Calls decided here (held step credentials) go to the authority's audit trail in batches.
+  internal::DecisionAuditOptions audit_options;
+  audit_options.enforcement_point = "mcp-proxy";
+  internal::DecisionAudit audit(internal::HttpAuditSink(options.authority, *ep_token), clock,
+                                audit_options);
+  internal::AuditedDecisionClient audited(decisions, audit);
+  McpGovernor governor(audited, &feed, options.system, options.resource);
   http::ClientOptions client_options;
   client_options.timeout = std::chrono::milliseconds(120'000);  // long-running tools
   client_options.max_response_body = 64 << 20;

@@ -135,5 +135,6 @@ Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
 }
 
 std::string Serialize(const boost::json::value& value) { return boost::json::serialize(value); }
+std::string Serialize(const boost::json::object& object) { return boost::json::serialize(object); }
 
 }  // namespace mandate::json

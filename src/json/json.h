@@ -27,5 +27,7 @@ struct Limits {
 
 // Compact serialization (boost::json::serialize), here so callers need one header.
 std::string Serialize(const boost::json::value& value);
+// The same for an object, without first copying it into a value.
+std::string Serialize(const boost::json::object& object);
 
 }  // namespace mandate::json

@@ -37,9 +37,15 @@ inline size_t PlainPrefix(std::string_view text) {
 // escaping (nearly everything) are appended whole.
 inline void AppendString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  size_t run = internal::PlainPrefix(text);
+  if (run == text.size()) {  // nearly always: one append, both quotes included
+    const size_t at = out.size();
+    out.append(text.size() + 2, '"');
+    if (!text.empty()) std::memcpy(out.data() + at + 1, text.data(), text.size());
+    return;
+  }
   out += '"';
-  while (!text.empty()) {
-    const size_t run = internal::PlainPrefix(text);
+  while (true) {
     out.append(text.data(), run);
     if (run == text.size()) break;
     const auto u = static_cast<unsigned char>(text[run]);
@@ -59,6 +65,7 @@ inline void AppendString(std::string& out, std::string_view text) {
       out.append(escaped, 6);
     }
     text.remove_prefix(run + 1);
+    run = internal::PlainPrefix(text);
   }
   out += '"';
 }
@@ -72,9 +79,19 @@ inline void AppendInt(std::string& out, int64_t value) {
 
 // Appends `,"name":` — without the comma at the start of `out` or of an object.
 inline void AppendKey(std::string& out, std::string_view name) {
-  if (!out.empty() && out.back() != '{') out += ',';
-  AppendString(out, name);
-  out += ':';
+  const bool comma = !out.empty() && out.back() != '{';
+  if (internal::PlainPrefix(name) != name.size()) {
+    if (comma) out += ',';
+    AppendString(out, name);
+    out += ':';
+    return;
+  }
+  // Member names are plain words: one append writes `,"name":`.
+  const size_t at = out.size() + (comma ? 1 : 0);
+  out.append(name.size() + 3 + (comma ? 1 : 0), '"');
+  if (comma) out[at - 1] = ',';
+  std::memcpy(out.data() + at + 1, name.data(), name.size());
+  out.back() = ':';
 }
 
 // Appends `,"name":"value"` / `,"name":value` (comma as AppendKey).

@@ -563,6 +563,7 @@ Status AddApiRoutes(http::Router& router, ApiContext& api) {
   MANDATE_RETURN_IF_ERROR(router.Add(
       "GET", "/healthz", [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
   MANDATE_RETURN_IF_ERROR(AddDelegationRoutes(router, api));
+  MANDATE_RETURN_IF_ERROR(AddEnforcementAuditRoutes(router, api));
   return AddCheckRoutes(router, api);
 }
 

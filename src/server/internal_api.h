@@ -30,6 +30,7 @@ struct ApiContext {
   std::shared_ptr<const Governance> governance;         // never null once serving
   std::shared_ptr<WebhookNotifier> webhooks = nullptr;  // set by AddDelegationRoutes
   std::shared_ptr<ApprovalWaiters> approval_waiters = nullptr;
+  audit::AuditLog* audit = nullptr;  // enforcement points' records (ep_audit_api.cc); may be null
 };
 
 // The credential after `<scheme> ` in an Authorization header value (case-insensitive scheme),
@@ -77,6 +78,8 @@ void NotifyDecision(ApiContext& api, const authority::Decision& d);
 
 // Adds every route of docs/api.md to `router`. `api` must outlive the server.
 [[nodiscard]] Status AddApiRoutes(http::Router& router, ApiContext& api);
+// `POST /v1/ep/audit`: enforcement points' own decisions into the audit trail (ep_audit_api.cc).
+[[nodiscard]] Status AddEnforcementAuditRoutes(http::Router& router, ApiContext& api);
 // `/v1/check` for nginx auth_request and Envoy ext_authz (check.cc).
 [[nodiscard]] Status AddCheckRoutes(http::Router& router, ApiContext& api);
 

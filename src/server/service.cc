@@ -245,6 +245,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
                .audit_chain = "main",
                .metrics = &impl->metrics,
                .governance = governance};
+  impl->api.audit = impl->metered_audit.get();
   if (!options.check_routes.empty()) {
     auto routes = enforce::LoadRouteTableFile(options.check_routes);
     if (!routes) return Err(routes.error());

@@ -98,6 +98,7 @@ authority: ${authority.url}
 ep_token_file: ${authority.epTokenFile}
 public_url: http://gateway.test
 revocation_grace_ms: 1000
+audit_grace_ms: 1500
 systems:
   - name: tracker
     upstream: ${upstream.url}
@@ -219,6 +220,99 @@ systems:
     assert.equal(wrongScope.status, 403);
     assert.equal(wrongScope.json.error.code, 'credential.scope_mismatch');
     console.log('step credential: verified at the gateway against the JWKS, no round trip (authority frozen)');
+
+    // Audit: what the gateway decided itself (held credentials, its own refusals) reaches the
+    // authority's hash-chained trail, marked `decided_by: gateway`; the frozen call too, once
+    // the authority runs again. The authority-decided calls are not recorded twice.
+    const gatewayRecords = async (want) => {
+      let records = [];
+      for (let i = 0; i < 100; i++) {
+        const r = await fetch(authority.url + '/v1/audit?limit=10000', { headers: { authorization: 'Bearer ' + authority.adminToken } });
+        records = (await r.text()).trim().split('\n').map((l) => JSON.parse(l).record)
+          .filter((rec) => rec.detail && rec.detail.decided_by === 'gateway');
+        if (want(records)) return records;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      return records;
+    };
+    const heldAllows = (records) => records.filter((r) => r.decision === 'allow');
+    // The wrong-scope refusal was the last call: once it is in, every earlier one is.
+    let records = await gatewayRecords((rs) => rs.some((r) => r.reasons.some((x) => x.startsWith('credential.scope_mismatch'))));
+    const allows = heldAllows(records);
+    assert.equal(allows.length, 4, JSON.stringify(records));  // proof, bound, local, frozen
+    for (const r of allows) {
+      assert.equal(r.task, task.taskId);
+      assert.equal(r.agent, SPIFFE_ID);
+      assert.equal(r.step, 'read');
+      assert.equal(r.resource, 'issues/7');
+      assert.match(r.args_digest, /^[0-9a-f]{64}$/);
+    }
+    assert.deepEqual(allows.map((r) => r.detail.proof).sort(), ['bound_connection', 'dpop', 'dpop', 'dpop']);
+    // The arguments' digest is the authority's own: its record of minting the credential for
+    // `{id: 7}` carries the same digest as the gateway's records of using it.
+    const all = (await (await fetch(authority.url + '/v1/audit?limit=10000', { headers: { authorization: 'Bearer ' + authority.adminToken } })).text())
+      .trim().split('\n').map((l) => JSON.parse(l).record);
+    const minted = all.filter((r) => r.kind === 'decision' && r.decision === 'allow' && r.resource === 'issues/7' &&
+      !(r.detail && r.detail.decided_by));
+    assert.ok(minted.length >= 3, 'the authority recorded the mints');
+    for (const r of allows) assert.ok(minted.some((m) => m.args_digest === r.args_digest), r.args_digest);
+    const refusedCodes = records.filter((r) => r.decision === 'deny').map((r) => r.reasons[0].split(':')[0]);
+    assert.ok(records.every((r) => r.decision === 'allow' || r.decision === 'deny'), JSON.stringify(records));
+    for (const code of ['route.unknown', 'route.target_invalid', 'authentication.missing', 'dpop.missing', 'credential.scope_mismatch']) {
+      assert.ok(refusedCodes.includes(code), `${code} recorded: ${refusedCodes}`);
+    }
+    assert.ok(!refusedCodes.includes('guard.unsatisfied'), 'the authority recorded its own refusal, the gateway did not');
+    console.log(`audit: ${records.length} decisions the gateway took itself are in the authority's trail`);
+
+    // The delivery endpoint itself: enforcement-point token only, strict, and a resent batch
+    // (its answer lost) is not appended twice.
+    const epToken = fs.readFileSync(authority.epTokenFile, 'utf8').trim();
+    const deliver = async (body, token = epToken) => {
+      const r = await fetch(authority.url + '/v1/ep/audit', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body),
+        headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' } });
+      return { status: r.status, json: await r.json() };
+    };
+    const one = { time_micros: Date.now() * 1000, decision: 'deny', reason: 'route.unknown: test', system: 'tracker' };
+    const batch = { enforcement_point: 'gateway', instance: 'test-instance', first_sequence: 1, records: [one, one] };
+    assert.equal((await deliver(batch, 'not-the-token')).json.error.code, 'authentication.enforcement_point');
+    for (const bad of ['{"records":', { ...batch, extra: 1 }, { ...batch, records: [] }, { ...batch, first_sequence: 0 },
+      { ...batch, instance: 'a b' }, { ...batch, records: [{ ...one, decision: 'maybe' }] },
+      { ...batch, records: [{ ...one, detail: { progress: {} } }] }, { ...batch, records: [{ ...one, args_digest: 'xyz' }] },
+      { ...batch, records: [{ ...one, time_micros: -1 }] }, { ...batch, records: [{ ...one, agent: 'x'.repeat(17000) }] }]) {
+      const r = await deliver(bad);
+      assert.equal(r.status, 400, JSON.stringify(bad).slice(0, 200));
+      assert.ok(r.json.error.code === 'audit.batch_invalid' || r.json.error.code.startsWith('json.'), r.json.error.code);
+    }
+    assert.deepEqual((await deliver(batch)).json, { appended: 2, skipped: 0, last_sequence: 2 });
+    assert.deepEqual((await deliver({ ...batch, records: [one, one, one] })).json, { appended: 1, skipped: 2, last_sequence: 3 });
+    console.log('audit delivery: token checked, malformed batches refused, a resent batch appended once');
+
+    // Fail closed: while the authority cannot take the records, held credentials still pass for
+    // audit_grace_ms, then every call is refused with 503 until the records are delivered.
+    authority.child.kill('SIGSTOP');
+    let closed;
+    try {
+      for (let i = 0; i < 100; i++) {
+        closed = await call('GET', '/tracker/issues/7', { token: first });
+        if (closed.status !== 200) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    } finally {
+      authority.child.kill('SIGCONT');
+    }
+    assert.equal(closed.status, 503, closed.text);
+    assert.equal(closed.json.error.code, 'audit.unavailable');
+    let reopened;
+    for (let i = 0; i < 100; i++) {
+      reopened = await call('GET', '/tracker/issues/7', { token: first });
+      if (reopened.status === 200) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal(reopened.status, 200, reopened.text);
+    const before503 = heldAllows(records).length;
+    records = await gatewayRecords((rs) => rs.some((r) => r.reasons.some((x) => x.startsWith('audit.unavailable'))) && heldAllows(rs).length > before503 + 1);
+    assert.ok(records.some((r) => r.reasons.some((x) => x.startsWith('audit.unavailable'))), 'the 503 itself is recorded');
+    console.log('audit sink unreachable: calls refused with 503 audit.unavailable after the grace, none lost');
 
     // Revocation: the next call is refused, with the task token and with a held step credential.
     await authority.revokeTask(task.taskId);

@@ -64,7 +64,15 @@ PackedInputs::PackedInputs(const TaskInputs& inputs) {
 
 TaskInputs PackedInputs::Unpack() const {
   TaskInputs out;
-  if (bytes_.empty()) return out;
+  UnpackInto(out);
+  return out;
+}
+
+void PackedInputs::UnpackInto(TaskInputs& out) const {
+  if (bytes_.empty()) {
+    out.values.clear();
+    return;
+  }
   size_t at = 0;
   out.values.resize(GetCount(bytes_, at));
   for (auto& values : out.values) {
@@ -75,7 +83,6 @@ TaskInputs PackedInputs::Unpack() const {
       at += n;
     }
   }
-  return out;
 }
 
 std::string FormatTaskId(uint64_t id) {

@@ -58,6 +58,8 @@ class PackedInputs {
   PackedInputs() = default;
   PackedInputs(const TaskInputs& inputs);  // NOLINT: assignable from the bound form
   TaskInputs Unpack() const;
+  // The same into `out`, reusing its storage (the decision path keeps one per thread).
+  void UnpackInto(TaskInputs& out) const;
   std::string_view bytes() const { return bytes_; }
 
  private:

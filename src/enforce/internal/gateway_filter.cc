@@ -73,12 +73,13 @@ bool GatewayFilter::IsAgentCredentialHeader(std::string_view name) {
 
 GatewayFilter::GatewayFilter(RouteTable table, std::map<std::string, SystemRuntime> systems,
                              std::string public_url, DecisionClient& client,
-                             const RevocationFeed* feed)
+                             const RevocationFeed* feed, const DecisionAudit* audit)
     : table_(std::move(table)),
       systems_(std::move(systems)),
       public_url_(std::move(public_url)),
       client_(client),
-      feed_(feed) {
+      feed_(feed),
+      audit_(audit) {
   while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
   for (const auto& [name, runtime] : systems_) {
     if (runtime.secret.empty()) continue;
@@ -122,8 +123,27 @@ GatewayOutcome GatewayFilter::Refuse(int status, std::string code, std::string m
 }
 
 GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool without_waiting) const {
+  AuthorizeRequest ask;
+  GatewayOutcome out = Decide(request, without_waiting, ask);
+  if (!ask.system.empty()) {  // the route matched: name the call in the outcome
+    out.system = std::move(ask.system);
+    out.action = std::move(ask.action);
+    out.resource = std::move(ask.resource);
+    out.args = std::move(ask.args);
+  }
+  return out;
+}
+
+GatewayOutcome GatewayFilter::Decide(const GatewayRequest& request, bool without_waiting,
+                                     AuthorizeRequest& ask) const {
   if (feed_ != nullptr) {
     if (Status ready = feed_->Ready(); !ready.ok()) {
+      return Refuse(503, std::string(ready.reason()), ready.message(), nullptr);
+    }
+  }
+  // A decision the audit trail cannot take is not enforced as one (fail closed).
+  if (audit_ != nullptr) {
+    if (Status ready = audit_->Ready(); !ready.ok()) {
       return Refuse(503, std::string(ready.reason()), ready.message(), nullptr);
     }
   }
@@ -133,7 +153,10 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool with
     int status = s.code() == StatusCode::kInvalidArgument ? 400 : 403;
     return Refuse(status, std::string(s.reason()), s.message(), nullptr);
   }
-  AuthorizeRequest ask;
+  ask.system = match->system;
+  ask.action = match->action;
+  ask.resource = match->resource;
+  ask.args = std::move(match->args);
   ask.agent.task_token = TaskToken(request.headers);
   if (ask.agent.task_token.empty()) {
     return Refuse(401, "authentication.missing",
@@ -158,10 +181,6 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool with
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));  // RFC 9449: htu has no query or fragment
   ask.agent.url = base + std::string(path);
-  ask.system = match->system;
-  ask.action = match->action;
-  ask.resource = match->resource;
-  ask.args = std::move(match->args);
 
   std::optional<Decision> decided =
       without_waiting ? client_.TryAuthorizeWithoutWaiting(ask) : client_.Authorize(ask);
@@ -192,14 +211,13 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool with
       return Refuse(503, decision.PrimaryCode(), decision.PrimaryMessage(), &decision);
   }
 
-  auto it = systems_.find(match->system);
+  auto it = systems_.find(ask.system);
   if (it == systems_.end()) {
     return Refuse(500, "gateway.misconfigured", "no upstream for the system", &decision);
   }
   const SystemRuntime& runtime = it->second;
   GatewayOutcome out;
   out.forward = true;
-  out.system = match->system;
   out.decision = std::move(decision);
   out.upstream_url = runtime.upstream.upstream + match->upstream_target;
   const std::string_view connection = http::FindHeader(request.headers, "connection").value_or("");

@@ -12,6 +12,7 @@
 
 #include "src/enforce/decision.h"
 #include "src/enforce/gateway.h"
+#include "src/enforce/internal/decision_audit.h"
 #include "src/enforce/revocation.h"
 #include "src/enforce/route_table.h"
 #include "src/http/message.h"
@@ -40,8 +41,12 @@ struct GatewayOutcome {
   int status = 0;
   http::HeaderList reply_headers;
   std::string reply_body;
-  // What was decided, for logs and metrics (never holds secrets).
+  // What was decided, for logs, metrics and the audit record (never holds secrets). The call
+  // (system, action, resource, args) is set once the route matched.
   std::string system;
+  std::string action;
+  std::string resource;
+  boost::json::object args;
   Decision decision;
 };
 
@@ -53,8 +58,10 @@ struct SystemRuntime {
 
 class GatewayFilter {
  public:
+  // `audit` (may be null: tests) gates every call on DecisionAudit::Ready (fail closed).
   GatewayFilter(RouteTable table, std::map<std::string, SystemRuntime> systems,
-                std::string public_url, DecisionClient& client, const RevocationFeed* feed);
+                std::string public_url, DecisionClient& client, const RevocationFeed* feed,
+                const DecisionAudit* audit = nullptr);
 
   // `without_waiting`: for an event-loop thread; decides only what needs no network round trip
   // (see DecisionClient::TryAuthorizeWithoutWaiting), else answers `must_wait`.
@@ -70,12 +77,15 @@ class GatewayFilter {
  private:
   GatewayOutcome Refuse(int status, std::string code, std::string message,
                         const Decision* decision) const;
+  GatewayOutcome Decide(const GatewayRequest& request, bool without_waiting,
+                        AuthorizeRequest& ask) const;
   RouteTable table_;
   std::map<std::string, SystemRuntime> systems_;
   std::map<std::string, std::vector<std::string>> sensitive_;  // per system: strings to redact
   std::string public_url_;
   DecisionClient& client_;
   const RevocationFeed* feed_;  // may be null (tests); then no revocation readiness check
+  const DecisionAudit* audit_;  // may be null (tests); then no audit readiness check
 };
 
 // `Basic base64(user:secret)`, `Bearer secret` or the raw secret: the injected header value.

@@ -13,7 +13,8 @@ constexpr const char* kSecret = "upstream-api-key-123";
 
 class GatewayFilterTest : public ::testing::Test {
  protected:
-  GatewayFilter Make(InjectedCredential::Kind kind, const RevocationFeed* feed = nullptr) {
+  GatewayFilter Make(InjectedCredential::Kind kind, const RevocationFeed* feed = nullptr,
+                     const DecisionAudit* audit = nullptr) {
     SystemRoutes tracker{
         "tracker", "", {{"GET", "/issues/{id}", "read_issue", "issues/{id}", false, {}}}};
     auto table = RouteTable::Build({tracker});
@@ -25,7 +26,7 @@ class GatewayFilterTest : public ::testing::Test {
     runtime.upstream.credential.username = "svc";
     runtime.secret = kSecret;
     return GatewayFilter(std::move(*table), {{"tracker", runtime}}, "https://gw.example", client,
-                         feed);
+                         feed, audit);
   }
   GatewayRequest Request() {
     return {"GET",
@@ -151,6 +152,42 @@ TEST_F(GatewayFilterTest, RevocationFeedOverridesALaggingAllowAndGatesReadiness)
   GatewayOutcome out = filter.OnRequest(Request());
   EXPECT_EQ(out.status, 403);
   EXPECT_NE(out.reply_body.find("revocation.task_revoked"), std::string::npos);
+}
+
+TEST_F(GatewayFilterTest, NamesTheCallForTheAuditRecordAndClosesWhenTheAuditIsBehind) {
+  client.answer.verdict = Verdict::kAllow;
+  FakeClock clock;
+  std::atomic<bool> sink_up{true};
+  DecisionAuditOptions options;
+  options.grace_ms = 100;
+  options.flush_interval_ms = 5;
+  DecisionAudit audit(
+      [&](const std::string&) {
+        return sink_up ? Status() : Status(StatusCode::kUnavailable, "http.client.connect", "no");
+      },
+      clock, options);
+  GatewayFilter filter = Make(InjectedCredential::Kind::kHeader, nullptr, &audit);
+  GatewayOutcome out = filter.OnRequest(Request());
+  ASSERT_TRUE(out.forward);
+  EXPECT_EQ(out.system, "tracker");
+  EXPECT_EQ(out.action, "read_issue");
+  EXPECT_EQ(out.resource, "issues/7");
+  EXPECT_EQ(out.args.at("full").as_string(), "1");
+  sink_up = false;
+  LocalDecisionRecord record;
+  record.decision = "allow";
+  audit.Record(std::move(record));
+  EXPECT_FALSE(audit.Flush(50));
+  clock.AdvanceMicros(200'000);  // past the grace: the undelivered record closes the gateway
+  const size_t asked = client.asked.size();
+  GatewayOutcome closed = filter.OnRequest(Request());
+  EXPECT_FALSE(closed.forward);
+  EXPECT_EQ(closed.status, 503);
+  EXPECT_EQ(closed.decision.PrimaryCode(), "audit.unavailable");
+  EXPECT_EQ(client.asked.size(), asked);
+  sink_up = true;
+  ASSERT_TRUE(audit.Flush(5000));
+  EXPECT_TRUE(filter.OnRequest(Request()).forward);
 }
 
 TEST_F(GatewayFilterTest, ScrubsTheSecretFromUpstreamResponses) {

@@ -38,19 +38,21 @@ Result<Endpoint> ParseListen(const std::string& listen) {
 
 }  // namespace
 
-http::Response MakeResponse(int status, const http::HeaderList& headers, std::string body) {
+http::Response MakeResponse(int status, http::HeaderList headers, std::string body) {
   http::Response response;
   response.status = status;
   response.content_type.clear();
   response.body = std::move(body);
-  const std::string_view connection = http::FindHeader(headers, "connection").value_or("");
-  for (const auto& [name, value] : headers) {
+  // A copy: the loop below moves the values out of `headers`.
+  const std::string connection(http::FindHeader(headers, "connection").value_or(""));
+  response.headers.reserve(headers.size());
+  for (auto& [name, value] : headers) {
     if (http::IsHopByHopHeader(name, connection) || !http::IsValidHeader(name, value)) continue;
     if (http::EqualsIgnoreCase(name, "content-type")) {
-      response.content_type = value;
+      response.content_type = std::move(value);
       continue;
     }
-    response.headers.emplace_back(name, value);
+    response.headers.emplace_back(std::move(name), std::move(value));
   }
   return response;
 }

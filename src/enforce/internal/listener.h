@@ -38,6 +38,6 @@ Status RunAsyncListener(const ListenerOptions& options, const std::atomic<bool>&
 
 // A reply assembled from a header list: `Content-Type` moves to the response's own field and
 // hop-by-hop headers (those `Connection` names included) are dropped.
-http::Response MakeResponse(int status, const http::HeaderList& headers, std::string body);
+http::Response MakeResponse(int status, http::HeaderList headers, std::string body);
 
 }  // namespace mandate::enforce::internal

@@ -164,25 +164,34 @@ std::optional<Decision> StepCredentialClient::Verify(const AuthorizeRequest& req
   }
   if (!claims) return FromStatus(claims.error());
   const credential::CredentialClaims& c = **claims;
+  // Whatever the outcome, the credential's claims are now known: they go into the audit record.
+  auto about = [&](Decision d) {
+    d.task_id = c.task_id;
+    d.step = c.step;
+    d.agent = c.agent;
+    d.credential_id = c.jti;
+    d.proof = request.agent.dpop_proof.empty()
+                  ? (request.agent.proven_on_connection ? "bound_connection" : "")
+                  : "dpop";
+    return d;
+  };
   if (c.action != request.action || c.resource != request.resource) {
-    return Refusal("credential", "credential.scope_mismatch",
-                   "the step credential is for `" + c.action + "` on `" + c.resource + "`, not `" +
-                       request.action + "` on `" + request.resource + "`");
+    return about(Refusal("credential", "credential.scope_mismatch",
+                         "the step credential is for `" + c.action + "` on `" + c.resource +
+                             "`, not `" + request.action + "` on `" + request.resource + "`"));
   }
   if (request.agent.dpop_proof.empty()) {
     if (!request.agent.proven_on_connection) {
-      return Refusal("authentication", "dpop.missing",
-                     "a step credential needs a `DPoP` proof of the agent's key");
+      return about(Refusal("authentication", "dpop.missing",
+                           "a step credential needs a `DPoP` proof of the agent's key"));
     }
   } else {
     auto proof = dpop_->Verify(
         {request.agent.dpop_proof, request.agent.method, request.agent.url, token, c.jkt});
-    if (!proof) return FromStatus(proof.error());
+    if (!proof) return about(FromStatus(proof.error()));
   }
-  Decision d;
+  Decision d = about(Decision{});
   d.verdict = Verdict::kAllow;
-  d.task_id = c.task_id;
-  d.step = c.step;
   d.credential = token;
   d.credential_expires_at = c.expires_at;
   return d;

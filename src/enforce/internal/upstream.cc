@@ -7,6 +7,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -67,18 +68,24 @@ struct UpstreamClient::Shared {
   }();
   http::ClientOptions options;
   http::PoolOptions pool;
+  std::chrono::microseconds spin{0};
   std::once_flag tls_once;
   Result<std::shared_ptr<asio::ssl::context>> tls = nullptr;
 };
 
 namespace {
 
+// A request serialised for the wire.
+struct WireRequest {
+  std::string bytes;
+  bool head = false;  // a HEAD request: its answer has no body
+};
+
 // One upstream call, kept alive by the handlers of its pending operation.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(std::shared_ptr<UpstreamClient::Shared> shared, asio::io_context& ioc,
-           http::internal::ParsedUrl url, bhttp::request<bhttp::string_body> request,
-           UpstreamClient::Done done)
+           http::internal::ParsedUrl url, WireRequest request, UpstreamClient::Done done)
       : shared_owner_(std::move(shared)),
         shared_(*shared_owner_),
         ioc_(ioc),
@@ -179,12 +186,25 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Write() {
     conn_->lowest().expires_at(deadline_);
     conn_->WithStream([this](auto& stream) {
-      bhttp::async_write(stream, request_,
-                         [self = shared_from_this()](beast::error_code ec, size_t) {
-                           if (ec) return self->Failed(ec, "write");
-                           self->Read();
-                         });
+      asio::async_write(stream, asio::buffer(request_.bytes),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->Failed(ec, "write");
+                          self->AwaitAnswer();
+                        });
     });
+  }
+
+  // Watches for the first answer byte for up to `spin` (see UpstreamClient), then reads: with
+  // bytes already there, the read completes without the reactor putting the thread to sleep.
+  void AwaitAnswer() {
+    if (shared_.spin.count() > 0) {
+      const auto until = std::chrono::steady_clock::now() + shared_.spin;
+      beast::error_code ec;
+      auto& socket = conn_->lowest().socket();
+      while (socket.available(ec) == 0 && !ec && std::chrono::steady_clock::now() < until) {
+      }
+    }
+    Read();
   }
 
   void Read() {
@@ -192,7 +212,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     parser_->eager(true);
     parser_->body_limit(shared_.options.max_response_body);
     parser_->header_limit(static_cast<uint32_t>(shared_.options.max_response_header));
-    if (request_.method() == bhttp::verb::head) parser_->skip(true);
+    if (request_.head) parser_->skip(true);
     conn_->WithStream([this](auto& stream) {
       bhttp::async_read(stream, conn_->buffer, *parser_,
                         [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -236,7 +256,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   http::internal::ParsedUrl url_;
   std::string endpoint_key_;  // for messages
   std::string pool_key_;      // the idle list this exchange takes from and gives back to
-  bhttp::request<bhttp::string_body> request_;
+  WireRequest request_;
   UpstreamClient::Done done_;
   SteadyTime deadline_;
   std::unique_ptr<Connection> conn_;
@@ -245,47 +265,56 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
 };
 
-// The wire request, or `http.client.bad_header` (same rules as the blocking client).
-Result<bhttp::request<bhttp::string_body>> BuildRequest(const http::ClientRequest& request,
-                                                        const http::internal::ParsedUrl& url) {
-  bhttp::request<bhttp::string_body> req;
-  bhttp::verb verb = bhttp::string_to_verb(request.method);
-  if (verb == bhttp::verb::unknown) {
-    if (!http::IsValidHeader(request.method, "")) {
-      return Err(
-          InvalidArgument("http.client.bad_header", "invalid method `" + request.method + "`"));
-    }
-    req.method_string(request.method);
-  } else {
-    req.method(verb);
+// The request as bytes, or `http.client.bad_header` (same rules as the blocking client). Written
+// here rather than by Beast's serializer: a short request in one buffer is a fifth of the
+// gateway's instructions less per call (callgrind), and the framing rules are few: the caller's
+// Content-Length and Transfer-Encoding are dropped, Content-Length is ours (as Beast's
+// prepare_payload sets it: a body, or POST/PUT/OPTIONS), Host and User-Agent are added when absent.
+Result<WireRequest> BuildRequest(const http::ClientRequest& request,
+                                 const http::internal::ParsedUrl& url) {
+  if (!http::IsValidHeader(request.method, "") || request.method.empty()) {
+    return Err(
+        InvalidArgument("http.client.bad_header", "invalid method `" + request.method + "`"));
   }
-  req.target(url.target);
-  req.version(11);
-  bool has_host = false;
+  if (request.method == "TRACE" && !request.body.empty()) {
+    return Err(InvalidArgument("http.client.bad_header", "a TRACE request carries no body"));
+  }
+  WireRequest wire;
+  wire.head = request.method == "HEAD";
+  std::string& out = wire.bytes;
+  out.reserve(256 + request.body.size());
+  out.append(request.method).append(" ").append(url.target).append(" HTTP/1.1\r\n");
+  bool has_host = false, has_agent = false;
   for (const auto& [name, value] : request.headers) {
     if (!http::IsValidHeader(name, value)) {
       return Err(InvalidArgument("http.client.bad_header", "invalid header `" + name + "`"));
     }
-    if (http::EqualsIgnoreCase(name, "host")) has_host = true;
     if (http::EqualsIgnoreCase(name, "content-length") ||
         http::EqualsIgnoreCase(name, "transfer-encoding")) {
       continue;  // framing is ours
     }
-    req.insert(name, value);
+    has_host = has_host || http::EqualsIgnoreCase(name, "host");
+    has_agent = has_agent || http::EqualsIgnoreCase(name, "user-agent");
+    out.append(name).append(": ").append(value).append("\r\n");
   }
-  if (!has_host) req.set(bhttp::field::host, url.endpoint.HostHeader());
-  if (req.find(bhttp::field::user_agent) == req.end()) req.set(bhttp::field::user_agent, "mandate");
-  req.body() = request.body;
-  req.prepare_payload();
-  return req;
+  if (!has_host) out.append("Host: ").append(url.endpoint.HostHeader()).append("\r\n");
+  if (!has_agent) out.append("User-Agent: mandate\r\n");
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+      request.method == "OPTIONS") {
+    out.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+  }
+  out.append("\r\n").append(request.body);
+  return wire;
 }
 
 }  // namespace
 
-UpstreamClient::UpstreamClient(http::ClientOptions options, http::PoolOptions pool)
+UpstreamClient::UpstreamClient(http::ClientOptions options, http::PoolOptions pool,
+                               std::chrono::microseconds spin)
     : shared_(std::make_shared<Shared>()) {
   shared_->options = std::move(options);
   shared_->pool = pool;
+  shared_->spin = spin;
 }
 
 UpstreamClient::~UpstreamClient() = default;

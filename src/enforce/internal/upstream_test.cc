@@ -31,6 +31,22 @@ struct Upstream {
                            return http::Response::Text(200, std::string(1000, 'x'));
                          })
                     .ok());
+    // What framing and identity headers arrived, and the body.
+    for (const char* method : {"GET", "POST"}) {
+      EXPECT_TRUE(router
+                      .Add(method, "/echo",
+                           [](const http::Request& r) {
+                             auto h = [&](const char* name) {
+                               return std::string(r.Header(name).value_or("-"));
+                             };
+                             return http::Response::Text(
+                                 200, std::string(r.method()) + "|" + h("content-length") + "|" +
+                                          h("transfer-encoding") + "|" + h("host") + "|" +
+                                          h("user-agent") + "|" + h("x-a") + "|" +
+                                          std::string(r.body()));
+                           })
+                      .ok());
+    }
     EXPECT_TRUE(router
                     .AddAsync("GET", "/slow",
                               [this](const http::Request&, http::Responder r) {
@@ -65,17 +81,49 @@ std::string ReasonOf(const Result<http::ClientResponse>& r) {
 }
 
 Result<http::ClientResponse> SendAndWait(UpstreamClient& client, boost::asio::io_context& ioc,
-                                         const std::string& url, http::HeaderList headers = {}) {
+                                         http::ClientRequest request) {
   std::optional<Result<http::ClientResponse>> answer;
-  http::ClientRequest request;
-  request.url = url;
-  request.headers = std::move(headers);
   client.Send(ioc, request, [&answer](Result<http::ClientResponse> r) { answer = std::move(r); });
   ioc.restart();
   while (!answer && ioc.run_one() > 0) {
   }
   if (!answer) return Err(Internal("test", "no answer"));
   return std::move(*answer);
+}
+
+Result<http::ClientResponse> SendAndWait(UpstreamClient& client, boost::asio::io_context& ioc,
+                                         const std::string& url, http::HeaderList headers = {}) {
+  http::ClientRequest request;
+  request.url = url;
+  request.headers = std::move(headers);
+  return SendAndWait(client, ioc, std::move(request));
+}
+
+// The gateway writes the request bytes itself: framing is its own whatever the caller sent,
+// Host and User-Agent are added only when absent, headers pass in order.
+TEST(UpstreamClient, FramesTheRequestItself) {
+  Upstream upstream;
+  boost::asio::io_context ioc;
+  UpstreamClient client({});
+  const std::string host = "127.0.0.1:" + std::to_string(upstream.server->port());
+  http::ClientRequest post{
+      "POST",
+      upstream.Url("/echo"),
+      {{"Content-Length", "99"}, {"Transfer-Encoding", "chunked"}, {"X-A", "1"}},
+      "hello"};
+  auto posted = SendAndWait(client, ioc, post);
+  ASSERT_TRUE(posted.has_value()) << posted.error().ToString();
+  EXPECT_EQ(posted->body, "POST|5|-|" + host + "|mandate|1|hello");
+  http::ClientRequest empty_post{"POST", upstream.Url("/echo"), {}, ""};
+  EXPECT_EQ(SendAndWait(client, ioc, empty_post)->body, "POST|0|-|" + host + "|mandate|-|");
+  auto got = SendAndWait(client, ioc, upstream.Url("/echo"),
+                         {{"Host", "tools.example"}, {"User-Agent", "agent/1"}});
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(got->body, "GET|-|-|tools.example|agent/1|-|");
+  http::ClientRequest trace{"TRACE", upstream.Url("/echo"), {}, "body"};
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, trace)), "http.client.bad_header");
+  http::ClientRequest bad_method{"GE T", upstream.Url("/echo"), {}, ""};
+  EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, bad_method)), "http.client.bad_header");
 }
 
 TEST(UpstreamClient, ReusesTheKeepAliveConnection) {
