@@ -8,7 +8,6 @@
 //     rows, at both durability levels (what a group commit of that size costs the writer).
 // Usage: audit_bench [records-per-thread]   (default 200000)
 //        audit_bench store [ROWS]             (the store section alone; ROWS per commit)
-//        audit_bench linger                   (32 waiting callers, linger 0 vs 200 us, twice)
 #include <stdlib.h>
 #include <time.h>
 
@@ -104,10 +103,8 @@ void AppendThenFlush(int threads, int64_t per_thread) {
       n / Seconds(enqueued - start), n / Seconds(durable - start));
 }
 
-void EachCallerWaits(int callers, double seconds, int64_t linger_micros = 200) {
-  audit::AuditOptions options;
-  options.max_linger_micros = linger_micros;
-  Fresh f(store::Durability::kProcess, options);
+void EachCallerWaits(int callers, double seconds) {
+  Fresh f(store::Durability::kProcess);
   std::atomic<bool> stop{false};
   std::atomic<int64_t> done{0};
   std::vector<std::thread> workers;
@@ -124,8 +121,7 @@ void EachCallerWaits(int callers, double seconds, int64_t linger_micros = 200) {
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& w : workers) w.join();
-  std::printf("%d callers each waiting for durability (linger %lld us): %.0f durable decisions/s\n",
-              callers, static_cast<long long>(linger_micros),
+  std::printf("%d callers each waiting for durability: %.0f durable decisions/s\n", callers,
               done.load() / Seconds(Clock::now() - start));
 }
 
@@ -165,12 +161,6 @@ void StoreCommits(store::Durability durability, size_t rows_per_commit, double s
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "linger") {  // A/B of the group-commit linger
-    for (int round = 0; round < 2; ++round) {
-      for (int64_t linger : {0, 200}) EachCallerWaits(32, 2.0, linger);
-    }
-    return 0;
-  }
   if (argc > 1 && std::string(argv[1]) == "store") {
     const size_t rows = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 1;
     StoreCommits(store::Durability::kProcess, rows, 3.0);

@@ -11,17 +11,18 @@
 #            MEASURED ceiling: http_bench_server `verify` (same HTTP stack and thread count,
 #            it only reads the request and verifies one Ed25519 signature) under the same wrk.
 # Usage: bench/authority/run.sh [BUILD_DIR] [SERVER_THREADS]
-#   env: DURATION (wrk, default 5s), TASKS (in-process sizes, default 10,10000,1000000),
+#   env: MANDATE_BIN (another mandate binary to measure, e.g. an older build), DURATION (wrk, default 5s), TASKS (in-process sizes, default 10,10000,1000000),
 #        DECISIONS (in-process, per size and mode, default 50000), SKIP_INPROCESS=1, SKIP_HTTP=1,
 #        PROFILE=bound|fresh: `perf record -g` the server during that run into PROFILE_OUT
-#        (default /tmp/authority.perf.data)
+#        (default /tmp/authority.perf.data); with PROFILE_EVENTS=<perf events> `perf stat` them
+#        instead (e.g. 'syscalls:sys_enter_*,context-switches'; default out /tmp/authority.perf.txt)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-rel}
 threads=${2:-2}
 duration=${DURATION:-5s}
 bin() { find "$build" -name "$1" -type f -perm -u+x | head -1; }
-mandate=$(bin mandate); bench=$(bin authority_bench); agent=$(bin authority_http_agent)
+mandate=${MANDATE_BIN:-$(bin mandate)}; bench=$(bin authority_bench); agent=$(bin authority_http_agent)
 ceiling_server=$(bin http_bench_server)
 for b in mandate bench agent ceiling_server; do
   [ -n "${!b}" ] || { echo "$b not built in $build (Release)" >&2; exit 1; }
@@ -49,7 +50,8 @@ pids+=($serve_pid)
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 [ -s "$tmp/port" ] || { echo "mandate serve did not start" >&2; cat "$tmp/serve.log" >&2; exit 1; }
 "$ceiling_server" "$threads" verify >"$tmp/ceiling.port" &
-pids+=($!)
+ceiling_pid=$!
+pids+=($ceiling_pid)
 for _ in $(seq 100); do [ -s "$tmp/ceiling.port" ] && break; sleep 0.1; done
 [ -s "$tmp/ceiling.port" ] || { echo "http_bench_server verify did not start" >&2; exit 1; }
 server="http://127.0.0.1:$(cat "$tmp/port")"
@@ -65,11 +67,15 @@ mkdir -p "$tmp/bound" "$tmp/fresh"
 # wrk -t2 -c32 for every run; prints the rate and fails on any answer that is not a 200 allow.
 # CPU seconds (user + system, all threads) the server has used so far: per-request CPU cost is
 # steadier than the rate on a shared machine.
-server_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$serve_pid/stat"; }
+server_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/${1:-$serve_pid}/stat"; }
 run_wrk() { # URL SCRIPT [MODE DATA]
   local perf_pid=""
   if [ -n "${PROFILE:-}" ] && [ "${PROFILE}" = "${3:-}" ] && [ "$1" = "$server" ]; then
-    perf record -g -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.data}" 2>/dev/null &
+    if [ -n "${PROFILE_EVENTS:-}" ]; then  # counts instead of samples, e.g. syscalls:sys_enter_*
+      perf stat -e "$PROFILE_EVENTS" -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.txt}" &
+    else
+      perf record -g -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.data}" 2>/dev/null &
+    fi
     perf_pid=$!
     sleep 1  # perf attaches to every thread before the run starts
   fi
@@ -88,11 +94,22 @@ cpu0=$(server_cpu)
 bound_rate=$(run_wrk "$server" bench/authority/authorize.lua bound "$tmp/bound")
 bound_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
 cpu1=$(server_cpu)
+# The measured ceiling runs just before and just after (b), and the two are averaged: on a
+# shared machine one 5-second run of it moves by a fifth. Its CPU per call is kept too.
+ceiling() {
+  run_wrk "http://127.0.0.1:$(cat "$tmp/ceiling.port")" bench/authority/authorize.lua fresh \
+    "$tmp/fresh"
+}
+vcpu0=$(server_cpu "$ceiling_pid")
+verify_rate1=$(ceiling)
+verify_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
+vcpu1=$(server_cpu "$ceiling_pid")
+cpu1b=$(server_cpu)
 fresh_rate=$(run_wrk "$server" bench/authority/authorize.lua fresh "$tmp/fresh")
 fresh_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
 cpu2=$(server_cpu)
-verify_rate=$(run_wrk "http://127.0.0.1:$(cat "$tmp/ceiling.port")" bench/authority/authorize.lua \
-  fresh "$tmp/fresh")
+verify_rate2=$(ceiling)
+verify_rate=$(awk -v a="$verify_rate1" -v b="$verify_rate2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
 per_core=$("$agent" ceiling --seconds 2)
 
 echo "== over HTTP (wrk -t2 -c32 -d$duration, mandate serve --threads $threads, decisions acknowledged once durable)"
@@ -106,6 +123,10 @@ awk -v m="$fresh_rate" -v c="$per_core" -v t="$threads" \
   'BEGIN { printf "    Ed25519 verify ceiling: %.0f/s per core x %d = %.0f/s; ratio: %.2f (target 0.8)\n", c, t, c * t, m / (c * t) }'
 awk -v m="$fresh_rate" -v v="$verify_rate" -v t="$threads" \
   'BEGIN { printf "    measured ceiling (HTTP server verifying one Ed25519 signature per call, %d threads, same wrk): %.0f/s; ratio: %.2f (target 0.8)\n", t, v, m / v }'
-awk -v a="$cpu1" -v b="$cpu2" -v r="$fresh_requests" \
+awk -v a="$cpu1b" -v b="$cpu2" -v r="$fresh_requests" \
   'BEGIN { printf "    server CPU per call: %.1f us\n", (b - a) * 1e6 / r }'
+echo "    (measured ceiling before and after (b): $verify_rate1/s, $verify_rate2/s)"
+awk -v a="$cpu1b" -v b="$cpu2" -v r="$fresh_requests" -v c="$vcpu0" -v d="$vcpu1" \
+  -v n="$verify_requests" 'BEGIN { m = (b - a) * 1e6 / r; v = (d - c) * 1e6 / n;
+    printf "    ceiling server CPU per call: %.1f us; CPU ratio ceiling/authorize: %.2f (the rate ratio when both are CPU-bound)\n", v, v / m }'
 echo "uptime: $(uptime)"

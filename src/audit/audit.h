@@ -7,16 +7,20 @@
 // updated in the same transaction as every append, so a cut-off tail is detected too.
 //
 // Cost: Append stamps the time, serialises the record (on the caller's thread, in parallel
-// with other callers), assigns the next sequence and enqueues (a few µs); one writer thread
-// prefixes chain and sequence, chains the hashes and GROUP-COMMITS batches into the store (one
-// transaction per batch; one fsync with store::Durability::kPower). WaitDurable(ticket) blocks
-// until that record is committed: acknowledge a decision only after it. Nothing is ever dropped:
-// when the store fails, the log fails closed - every later Append and every WaitDurable for an
-// uncommitted record returns the store's error.
+// with other callers), assigns the next sequence and enqueues (a few µs). Commits are made BY
+// THE CALLERS, one at a time: the caller of WaitDurable or CommitQueued that finds no commit
+// running commits everything queued on its own thread (prefixes chain and sequence, chains the
+// hashes, one store write per batch; one fsync with store::Durability::kPower), and records
+// queued meanwhile form the next group commit. No thread hop between a decision and its
+// commit. A background thread commits, within a few milliseconds, what nobody waits for.
+// WaitDurable(ticket) returns once that record is committed: acknowledge a decision only
+// after it. Nothing is ever dropped: when the store fails, the log fails closed - every later
+// Append and every WaitDurable for an uncommitted record returns the store's error.
 #pragma once
 
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <span>
@@ -76,14 +80,16 @@ struct AuditOptions {
   std::string chain = "main";    // one chain per writer (a replica on a shared PostgreSQL)
   size_t max_batch = 4096;       // records per transaction
   size_t max_pending = 1 << 20;  // Append blocks (never drops) while this many wait
-  // Under concurrent load (the last batch held several records) the writer waits up to this
-  // long (and no longer than the last commit took) for as many records as the last batch
-  // before it commits: a commit's fixed cost (pages rewritten, locks) is then shared by more
-  // records. A lone caller (batches of one) never waits. Zero: commit at once, always.
-  int64_t max_linger_micros = 200;
+  // The longest a record nobody waits for stays uncommitted (the background commit).
+  int64_t background_commit_micros = 2000;
 };
 
-// Thread-safe: Append, WaitDurable and Flush may be called from any thread concurrently.
+// Called after each group commit with the last committed sequence and ok, or once with the
+// log's failure (and the last committed sequence), on the committing thread, one call at a time
+// in commit order. It must be quick and must not call into the log.
+using CommitListener = std::function<void(int64_t durable_sequence, const Status& failure)>;
+
+// Thread-safe: every method may be called from any thread concurrently.
 class AuditLog {
  public:
   // Continues `chain` from its stored head; FailedPrecondition `audit.truncated` when the
@@ -101,6 +107,13 @@ class AuditLog {
   [[nodiscard]] virtual Status WaitDurable(Ticket ticket) = 0;
   // Blocks until every record appended before the call is committed.
   [[nodiscard]] virtual Status Flush() = 0;
+  // For callers that answer without blocking (the HTTP server): commits what is queued on the
+  // calling thread, unless a commit is running (which then takes it), and returns; the
+  // listener learns when each record is durable.
+  virtual void CommitQueued() = 0;
+  // Replaces the listener (waits for a call in progress); commits before it was set are not
+  // replayed to it, so set it before the Appends it must hear about.
+  virtual void SetCommitListener(CommitListener listener) = 0;
   // The last committed sequence.
   virtual int64_t durable_sequence() const = 0;
 };

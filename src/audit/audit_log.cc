@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -18,8 +19,14 @@ struct Pending {
   std::string tail;
 };
 
+// Commits run on the callers' threads (see audit.h): whoever finds no commit running takes the
+// commit role (`committing_`), commits everything queued, and keeps it while more arrives
+// (up to kRounds batches, then hands over to the background thread, so one caller does not
+// commit for everyone forever). One committer at a time keeps batches in sequence order.
 class GroupCommitLog final : public AuditLog {
  public:
+  static constexpr int kRounds = 4;
+
   GroupCommitLog(store::Store& store, const Clock& clock, AuditOptions options,
                  store::AuditHead head)
       : store_(store),
@@ -30,7 +37,7 @@ class GroupCommitLog final : public AuditLog {
         durable_(head.sequence),
         last_hash_(head.sequence == 0 ? std::string(internal::kGenesisHash) : head.hash) {
     queue_.reserve(options_.max_batch);
-    writer_ = std::thread([this] { WriterLoop(); });
+    background_ = std::thread([this] { BackgroundLoop(); });
   }
 
   ~GroupCommitLog() override {
@@ -38,36 +45,53 @@ class GroupCommitLog final : public AuditLog {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
-    work_cv_.notify_one();
-    writer_.join();
+    background_cv_.notify_one();
+    background_.join();
   }
 
   using AuditLog::Append;
   Result<Ticket> Append(const RecordView& view) override {
     RecordView record = view;
     if (record.time_micros == 0) record.time_micros = clock_.NowMicros();
-    // Serialised here, outside the lock and in parallel with other appenders: the writer thread
-    // is the one serial stage of every acknowledged decision, so it only joins and hashes.
+    // Serialised here, outside the lock and in parallel with other appenders: the commit is
+    // the one serial stage of every acknowledged decision, so it only joins and hashes.
     std::string tail = internal::CanonicalTail(record);
     std::unique_lock lock(mu_);
-    if (queue_.size() >= options_.max_pending) {
-      space_cv_.wait(lock, [&] { return queue_.size() < options_.max_pending || !failure_.ok(); });
+    while (queue_.size() >= options_.max_pending && failure_.ok()) {
+      if (!committing_) {
+        CommitLoop(lock, kRounds);  // make room ourselves
+      } else {
+        ++space_waiters_;
+        space_cv_.wait(lock);
+        --space_waiters_;
+      }
     }
     if (!failure_.ok()) return Err(failure_);
     Ticket ticket = ++assigned_;
     queue_.push_back({ticket, std::move(tail)});
-    // Only an idle writer needs the syscall, and only once: the appenders that follow before
-    // it runs find it already woken. A lingering writer waits for `wake_at_` records.
-    const bool wake = writer_idle_ && queue_.size() >= wake_at_;
-    if (wake) writer_idle_ = false;
+    // An idle background thread (no records for a while) sleeps until the first record.
+    const bool wake = background_asleep_;
+    background_asleep_ = false;
     lock.unlock();
-    if (wake) work_cv_.notify_one();
+    if (wake) background_cv_.notify_one();
     return ticket;
   }
 
   Status WaitDurable(Ticket ticket) override {
     std::unique_lock lock(mu_);
-    durable_cv_.wait(lock, [&] { return durable_ >= ticket || !failure_.ok(); });
+    if (ticket > assigned_) {  // nothing would ever commit it
+      return InvalidArgument("audit.unknown_ticket",
+                             "record " + std::to_string(ticket) + " was never appended");
+    }
+    while (durable_ < ticket && failure_.ok()) {
+      if (!committing_) {
+        CommitLoop(lock, kRounds);
+      } else {
+        ++durable_waiters_;
+        durable_cv_.wait(lock);
+        --durable_waiters_;
+      }
+    }
     return durable_ >= ticket ? Status() : failure_;
   }
 
@@ -80,81 +104,114 @@ class GroupCommitLog final : public AuditLog {
     return WaitDurable(last);
   }
 
+  void CommitQueued() override {
+    std::unique_lock lock(mu_);
+    if (!committing_ && !queue_.empty() && failure_.ok()) CommitLoop(lock, kRounds);
+  }
+
+  void SetCommitListener(CommitListener listener) override {
+    std::lock_guard listening(listener_mu_);  // waits for a call in progress
+    listener_ = std::move(listener);
+  }
+
   int64_t durable_sequence() const override {
     std::lock_guard lock(mu_);
     return durable_;
   }
 
  private:
-  void WriterLoop() {
-    std::vector<Pending> batch;
-    batch.reserve(options_.max_batch);
-    std::vector<store::AuditRow> rows;
-    std::unique_lock lock(mu_);
-    for (;;) {
-      writer_idle_ = true;
-      work_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;  // stopping, and everything is committed
-      Linger(lock);
-      writer_idle_ = false;
-      batch.swap(queue_);  // O(1): take everything queued
+  // Commits what is queued, batch after batch, for at most `rounds` batches; then hands what
+  // is left to the background thread. REQUIRES: lock held, !committing_.
+  void CommitLoop(std::unique_lock<std::mutex>& lock, int rounds) {
+    committing_ = true;
+    for (int round = 0; round < rounds && !queue_.empty() && failure_.ok(); ++round) {
+      batch_.swap(queue_);  // O(1): take everything queued
+      if (space_waiters_ > 0) space_cv_.notify_all();
       lock.unlock();
-      space_cv_.notify_all();
-      // One transaction per max_batch records; each becomes durable as soon as it commits.
-      last_batch_ = batch.size();
-      for (size_t begin = 0; begin < batch.size(); begin += options_.max_batch) {
-        size_t end = std::min(batch.size(), begin + options_.max_batch);
-        const auto started = std::chrono::steady_clock::now();
-        Status status = Commit(std::span(batch).subspan(begin, end - begin), rows);
-        last_commit_ = std::chrono::steady_clock::now() - started;
-        lock.lock();
-        if (!status.ok()) {
-          failure_ = status.WithContext("audit chain `" + options_.chain + "`");
-          queue_.clear();  // never acknowledged: their WaitDurable reports the failure
-          durable_cv_.notify_all();
-          space_cv_.notify_all();
-          writer_idle_ = true;
-          work_cv_.wait(lock, [&] { return stopping_; });
-          return;
-        }
-        durable_ = batch[end - 1].sequence;
-        durable_cv_.notify_all();
-        lock.unlock();
+      Ticket durable = 0;
+      Status status;
+      for (size_t begin = 0; begin < batch_.size() && status.ok(); begin += options_.max_batch) {
+        const size_t end = std::min(batch_.size(), begin + options_.max_batch);
+        status = Commit(std::span(batch_).subspan(begin, end - begin));
+        if (status.ok()) durable = batch_[end - 1].sequence;
       }
-      batch.clear();
+      if (!status.ok()) status = status.WithContext("audit chain `" + options_.chain + "`");
+      batch_.clear();
       // A burst (a million tasks started at once) must not pin its buffer for good.
-      if (batch.capacity() > 4 * options_.max_batch) {
-        batch = {};
-        batch.reserve(options_.max_batch);
+      if (batch_.capacity() > 4 * options_.max_batch) {
+        batch_ = {};
+        batch_.reserve(options_.max_batch);
       }
       lock.lock();
+      if (!status.ok()) {
+        failure_ = status;
+        queue_.clear();  // never acknowledged: their WaitDurable reports the failure
+        space_cv_.notify_all();
+      }
+      if (durable > durable_) durable_ = durable;
+      // The listener runs before the role is released, so its calls stay in commit order.
+      const Ticket published = durable_;
+      lock.unlock();
+      {
+        std::lock_guard listening(listener_mu_);
+        if (listener_) listener_(published, status);
+      }
+      lock.lock();
+      if (durable_waiters_ > 0) durable_cv_.notify_all();
+    }
+    committing_ = false;
+    if (durable_waiters_ > 0) durable_cv_.notify_all();  // one of them may take the role
+    if (!queue_.empty() && failure_.ok()) background_cv_.notify_one();
+  }
+
+  // Commits what no caller commits (records nobody waits for, a committer's hand-over) within
+  // background_commit_micros; sleeps while no records come.
+  void BackgroundLoop() {
+    const auto period =
+        std::chrono::microseconds(std::max<int64_t>(options_.background_commit_micros, 1));
+    int idle_periods = 0;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (background_asleep_) {
+        background_cv_.wait(lock, [&] { return !background_asleep_ || stopping_; });
+      } else {
+        background_cv_.wait_for(lock, period);
+      }
+      if (stopping_) {
+        // Everything appended is committed before the log goes.
+        while (failure_.ok() && (!queue_.empty() || committing_)) {
+          if (committing_) {
+            ++durable_waiters_;
+            durable_cv_.wait(lock);
+            --durable_waiters_;
+          } else {
+            CommitLoop(lock, std::numeric_limits<int>::max());
+          }
+        }
+        return;
+      }
+      if (!queue_.empty() && !committing_ && failure_.ok()) {
+        CommitLoop(lock, kRounds);
+        idle_periods = 0;
+      } else if (queue_.empty() && ++idle_periods >= 100) {
+        background_asleep_ = true;  // the next Append wakes it
+        idle_periods = 0;
+      }
     }
   }
 
-  // Group-commit linger (AuditOptions::max_linger_micros). REQUIRES: lock held, queue not empty.
-  void Linger(std::unique_lock<std::mutex>& lock) {
-    const size_t want = std::min(last_batch_, options_.max_batch);
-    if (want <= 1 || queue_.size() >= want || options_.max_linger_micros <= 0) return;
-    const auto linger = std::min<std::chrono::steady_clock::duration>(
-        last_commit_, std::chrono::microseconds(options_.max_linger_micros));
-    wake_at_ = want;
-    writer_idle_ = true;  // an Append that brings the queue to `want` wakes it
-    work_cv_.wait_for(lock, linger, [&] { return queue_.size() >= want || stopping_; });
-    wake_at_ = 1;
-  }
-
-  // Serialises, chains and stores one batch in one transaction. Runs without the lock.
-  Status Commit(std::span<const Pending> batch, std::vector<store::AuditRow>& rows) {
-    rows.clear();
+  // Chains and stores one batch in one store write. Runs without the lock, as the committer.
+  Status Commit(std::span<const Pending> batch) {
+    rows_.clear();
     std::string prev = last_hash_;
     for (const Pending& p : batch) {
       std::string body;
       internal::AppendBody(body_prefix_, p.sequence, p.tail, body);
       std::string hash = internal::ChainHash(prev, body);
-      rows.push_back({p.sequence, std::move(prev), hash, std::move(body)});
+      rows_.push_back({p.sequence, std::move(prev), hash, std::move(body)});
       prev = std::move(hash);
     }
-    Status s = store_.AppendAudit(options_.chain, rows);
+    Status s = store_.AppendAudit(options_.chain, rows_);
     if (s.ok()) last_hash_ = std::move(prev);
     return s;
   }
@@ -163,20 +220,25 @@ class GroupCommitLog final : public AuditLog {
   const Clock& clock_;
   const AuditOptions options_;
   const std::string body_prefix_;  // `{"chain":<chain>,"sequence":`
+  std::mutex listener_mu_;
+  CommitListener listener_;  // GUARDED_BY(listener_mu_)
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_, durable_cv_, space_cv_;
-  std::vector<Pending> queue_;  // GUARDED_BY(mu_), in sequence order
-  Ticket assigned_;             // GUARDED_BY(mu_): the last sequence handed out
-  Ticket durable_;              // GUARDED_BY(mu_): the last sequence committed
-  Status failure_;              // GUARDED_BY(mu_): set once; the log is then closed
-  bool writer_idle_ = false;    // GUARDED_BY(mu_)
-  size_t wake_at_ = 1;          // GUARDED_BY(mu_): queue length at which Append wakes the writer
-  size_t last_batch_ = 0;       // writer thread only
-  std::chrono::steady_clock::duration last_commit_{};  // writer thread only
-  bool stopping_ = false;                              // GUARDED_BY(mu_)
-  std::string last_hash_;                              // writer thread only
-  std::thread writer_;
+  std::condition_variable durable_cv_, space_cv_, background_cv_;
+  std::vector<Pending> queue_;      // GUARDED_BY(mu_), in sequence order
+  Ticket assigned_;                 // GUARDED_BY(mu_): the last sequence handed out
+  Ticket durable_;                  // GUARDED_BY(mu_): the last sequence committed
+  Status failure_;                  // GUARDED_BY(mu_): set once; the log is then closed
+  bool committing_ = false;         // GUARDED_BY(mu_): a thread holds the commit role
+  int durable_waiters_ = 0;         // GUARDED_BY(mu_)
+  int space_waiters_ = 0;           // GUARDED_BY(mu_)
+  bool background_asleep_ = false;  // GUARDED_BY(mu_)
+  bool stopping_ = false;           // GUARDED_BY(mu_)
+  // The committer's own (one committer at a time, so no lock):
+  std::vector<Pending> batch_;
+  std::vector<store::AuditRow> rows_;
+  std::string last_hash_;
+  std::thread background_;
 };
 
 }  // namespace

@@ -1,7 +1,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <boost/json/parse.hpp>
+#include <csignal>
+#include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "src/audit/audit.h"
@@ -12,9 +16,10 @@ namespace mandate::audit {
 namespace {
 
 using test_support::Decision;
+using test_support::LogPath;
 using test_support::OpenDir;
-using test_support::Sql;
 using test_support::TempDir;
+using test_support::WriteLog;
 
 TEST(AuditLog, AppendAssignsSequencesAndWaitDurableCommits) {
   std::string dir = TempDir();
@@ -95,17 +100,39 @@ TEST(AuditLog, ConcurrentAppendersLoseNothingAndKeepTheChain) {
   EXPECT_TRUE(report->problem.ok()) << report->problem.ToString();
 }
 
-TEST(AuditLog, StoreFailureClosesTheLog) {
-  std::string dir = TempDir();
-  auto store = OpenDir(dir);
-  SystemClock clock;
-  auto log = AuditLog::Open(*store, clock);
-  ASSERT_TRUE(log.has_value());
+// A log on a fresh store in a temp dir.
+class FreshLog : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto log = AuditLog::Open(*store_, clock_);
+    ASSERT_TRUE(log.has_value()) << log.error().ToString();
+    log_ = std::move(*log);
+  }
+  std::string dir_ = TempDir();
+  std::unique_ptr<store::Store> store_ = OpenDir(dir_);
+  SystemClock clock_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(FreshLog, StoreFailureClosesTheLog) {
+  std::string& dir = dir_;
+  auto* log = &log_;
+  Status heard;  // what the commit listener (the HTTP server's responder) is told
+  (*log)->SetCommitListener([&](int64_t, const Status& failure) {
+    if (!failure.ok()) heard = failure;
+  });
   ASSERT_TRUE((*log)->WaitDurable(*(*log)->Append(Decision(1))).ok());
-  Sql(dir, "DROP TABLE audit");  // the store can no longer write the trail
+  // The store can no longer write the trail: the process may not grow files (EFBIG).
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  signal(SIGXFSZ, SIG_IGN);
+  rlimit full = saved;
+  full.rlim_cur = std::filesystem::file_size(LogPath(dir));
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &full), 0);
   auto ticket = (*log)->Append(Decision(2));
   ASSERT_TRUE(ticket.has_value());
   Status waited = (*log)->WaitDurable(*ticket);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
   EXPECT_FALSE(waited.ok());
   EXPECT_EQ(waited.reason(), "store.io");
   EXPECT_NE(waited.message().find("audit chain `main`"), std::string::npos) << waited.message();
@@ -114,6 +141,7 @@ TEST(AuditLog, StoreFailureClosesTheLog) {
   EXPECT_EQ(refused.error().reason(), "store.io");
   EXPECT_FALSE((*log)->Flush().ok());
   EXPECT_EQ((*log)->durable_sequence(), 1);
+  EXPECT_EQ(heard.reason(), "store.io");
 }
 
 TEST(AuditLog, OpenRefusesAChainWhoseHeadRecordIsGone) {
@@ -124,7 +152,10 @@ TEST(AuditLog, OpenRefusesAChainWhoseHeadRecordIsGone) {
     auto log = AuditLog::Open(*store, clock);
     for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->Append(Decision(i)).has_value());
   }
-  Sql(dir, "DELETE FROM audit WHERE sequence = 5");
+  auto rows = *store->ReadAudit("main", 1, 10);
+  rows.pop_back();  // the record at the head
+  WriteLog(dir, rows);
+  store = OpenDir(dir);  // as the next process would
   auto reopened = AuditLog::Open(*store, clock);
   ASSERT_FALSE(reopened.has_value());
   EXPECT_EQ(reopened.error().reason(), "audit.truncated");
@@ -149,6 +180,40 @@ TEST(AuditLog, ChainsAreSeparate) {
     EXPECT_TRUE(report->problem.ok()) << report->problem.ToString();
     EXPECT_EQ(report->records, 1);
   }
+}
+
+// The HTTP server's pattern: append, hand the answer over, CommitQueued on the same thread; the
+// listener hears each commit, in order, on the committing thread.
+TEST_F(FreshLog, CommitQueuedCommitsOnTheCallerAndTheListenerHearsEachCommit) {
+  auto* log = &log_;
+  std::mutex mu;
+  std::vector<int64_t> heard;
+  std::vector<std::thread::id> threads;
+  (*log)->SetCommitListener([&](int64_t durable, const Status& failure) {
+    EXPECT_TRUE(failure.ok()) << failure.ToString();
+    std::lock_guard lock(mu);
+    heard.push_back(durable);
+    threads.push_back(std::this_thread::get_id());
+  });
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(*(*log)->Append(Decision(i)), i);
+    (*log)->CommitQueued();
+    EXPECT_EQ((*log)->durable_sequence(), i) << "committed before CommitQueued returned";
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard, (std::vector<int64_t>{1, 2, 3}));
+  for (auto id : threads) EXPECT_EQ(id, std::this_thread::get_id());
+}
+
+// A record nobody waits for (no WaitDurable, no CommitQueued) is committed in the background.
+TEST_F(FreshLog, ARecordNobodyWaitsForIsCommittedInTheBackground) {
+  auto* log = &log_;
+  ASSERT_TRUE((*log)->Append(Decision(1)).has_value());
+  for (int i = 0; i < 500 && (*log)->durable_sequence() < 1; ++i) {  // bounded: 5 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ((*log)->durable_sequence(), 1);
+  EXPECT_EQ((*log)->WaitDurable(7).reason(), "audit.unknown_ticket");
 }
 
 TEST(ArgumentsDigest, IsSha256Hex) {

@@ -142,8 +142,16 @@ Result<DpopProof> DpopVerifier::Verify(const DpopCheck& check) const {
         DpopError("dpop.htm_mismatch", "proof is for method `" + std::string(claims.Text(*htm)) +
                                            "`, request is `" + std::string(check.method) + "`"));
   }
-  auto want_url = NormalizeHtu(check.url);
-  if (!want_url) return Err(want_url.error());
+  // An agent sends the same URL and token call after call: each thread keeps the last URL's
+  // normal form and the last token's hash (pure functions of their input, compared in full).
+  thread_local std::string last_url, last_url_normal;
+  if (check.url != last_url || last_url_normal.empty()) {
+    auto normal = NormalizeHtu(check.url);
+    if (!normal) return Err(normal.error());
+    last_url.assign(check.url);
+    last_url_normal = std::move(*normal);
+  }
+  const std::string* want_url = &last_url_normal;
   // Byte-identical URLs normalise alike: only a differing spelling needs the second pass.
   const std::string_view proof_url = claims.Text(*htu);
   if (proof_url != check.url) {
@@ -166,9 +174,13 @@ Result<DpopProof> DpopVerifier::Verify(const DpopCheck& check) const {
                                                 std::to_string(now)));
   }
   if (!check.access_token.empty()) {
+    thread_local std::string last_token, last_token_hash;
+    if (check.access_token != last_token || last_token_hash.empty()) {
+      last_token_hash = AccessTokenHash(check.access_token);
+      last_token.assign(check.access_token);
+    }
     const auto* ath = claims.Find(kTop, "ath");
-    if (!ath || ath->type != Type::kString ||
-        claims.Text(*ath) != AccessTokenHash(check.access_token)) {
+    if (!ath || ath->type != Type::kString || claims.Text(*ath) != last_token_hash) {
       return Err(DpopError("dpop.ath_mismatch", "`ath` does not match the presented access token"));
     }
   }

@@ -97,6 +97,16 @@ Status Listen(Worker& worker, const tcp::endpoint& endpoint) {
 
 }  // namespace
 
+namespace {
+thread_local internal::Worker* t_worker = nullptr;  // the worker this thread runs, if any
+}  // namespace
+
+bool DeferOnWorker(std::function<void()> task) {
+  if (t_worker == nullptr) return false;
+  asio::post(t_worker->ioc, std::move(task));
+  return true;
+}
+
 struct Server::Impl {
   std::shared_ptr<internal::ServerShared> shared_owner = std::make_shared<internal::ServerShared>();
   internal::ServerShared& shared = *shared_owner;
@@ -142,7 +152,10 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, Router rout
   for (auto& worker : impl->workers) {
     Accept(worker);
     Sweep(*worker);
-    impl->threads.emplace_back([w = worker.get()] { w->ioc.run(); });
+    impl->threads.emplace_back([w = worker.get()] {
+      t_worker = w;
+      w->ioc.run();
+    });
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

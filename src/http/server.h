@@ -209,4 +209,10 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
+// Runs `task` on the calling server worker thread after the handlers that are ready now (the
+// rest of this turn of its event loop): work that many requests share, such as one audit
+// commit for every decision of the turn, is then done once. Returns false, and does nothing,
+// when the caller is not a server worker.
+bool DeferOnWorker(std::function<void()> task);
+
 }  // namespace mandate::http

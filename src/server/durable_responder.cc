@@ -4,71 +4,73 @@
 
 namespace mandate::server {
 
-DurableResponder::DurableResponder(audit::AuditLog& log) : log_(log), waiter_([this] { Run(); }) {}
+DurableResponder::DurableResponder(audit::AuditLog& log)
+    : log_(log), durable_(static_cast<uint64_t>(log.durable_sequence())) {
+  log_.SetCommitListener(
+      [this](int64_t durable, const Status& failure) { OnCommit(durable, failure); });
+}
 
 DurableResponder::~DurableResponder() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  waiter_.join();
+  (void)log_.Flush();  // answers every queued response through the listener
+  log_.SetCommitListener(nullptr);
+}
+
+void DurableResponder::Refuse(http::Responder& responder, std::string_view why) {
+  responder.Send(http::Response::Error(
+      503, "audit.unavailable",
+      "the decision could not be recorded durably, so it is not given: " + std::string(why)));
 }
 
 void DurableResponder::Submit(uint64_t ticket, http::Responder responder, http::Response response) {
+  // A ticket of 0 means the append itself failed: never acknowledged.
+  if (ticket == 0) return Refuse(responder, "the audit append failed");
+  bool queued = true;
   {
-    std::lock_guard lock(mu_);
-    queue_.push_back({ticket, std::move(responder), std::move(response)});
+    std::unique_lock lock(mu_);
+    if (!failure_.ok()) {
+      const std::string why = failure_.message();
+      lock.unlock();
+      return Refuse(responder, why);
+    }
+    queued = ticket > durable_;
+    if (queued) waiting_.push_back({ticket, std::move(responder), std::move(response)});
   }
-  cv_.notify_one();
+  if (!queued) return responder.Send(std::move(response));  // a commit covered it already
+  // Commits on this thread, once the worker has handled every request ready now (one commit
+  // for all their decisions), unless another commit runs; either way OnCommit answers it.
+  thread_local std::vector<DurableResponder*> deferred;  // responders with a commit posted
+  if (std::find(deferred.begin(), deferred.end(), this) != deferred.end()) return;
+  deferred.push_back(this);
+  auto commit = [this] {
+    std::erase(deferred, this);
+    log_.CommitQueued();
+  };
+  if (!http::DeferOnWorker(commit)) commit();
 }
 
-void DurableResponder::Run() {
-  std::vector<Pending> incoming, waiting;
-  auto refuse = [](Pending& p, std::string_view why) {
-    p.responder.Send(http::Response::Error(
-        503, "audit.unavailable",
-        "the decision could not be recorded durably, so it is not given: " + std::string(why)));
-  };
-  while (true) {
-    {
-      std::unique_lock lock(mu_);
-      if (waiting.empty()) cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && waiting.empty() && stopping_) return;
-      incoming.swap(queue_);
-    }
-    for (Pending& p : incoming) {
-      // A ticket of 0 means the append itself failed: never acknowledged.
-      if (p.ticket == 0) {
-        refuse(p, "the audit append failed");
-      } else {
-        waiting.push_back(std::move(p));
-      }
-    }
-    incoming.clear();
-    if (waiting.empty()) continue;
-    // Wait for the LOWEST ticket only, then answer everything the commits so far cover: each
-    // group commit releases its own records at once instead of waiting for a later batch that
-    // holds the highest ticket queued.
-    uint64_t lowest = waiting.front().ticket;
-    for (const Pending& p : waiting) lowest = std::min(lowest, p.ticket);
-    Status durable = log_.WaitDurable(static_cast<audit::Ticket>(lowest));
-    if (!durable.ok()) {
-      for (Pending& p : waiting) refuse(p, durable.message());
-      waiting.clear();
-      continue;
-    }
-    const auto committed = static_cast<uint64_t>(log_.durable_sequence());
+void DurableResponder::OnCommit(int64_t durable, const Status& failure) {
+  std::vector<Pending> ready;
+  {
+    std::lock_guard lock(mu_);
+    durable_ = std::max(durable_, static_cast<uint64_t>(durable));
+    if (!failure.ok() && failure_.ok()) failure_ = failure;
     size_t kept = 0;
-    for (Pending& p : waiting) {
-      if (p.ticket <= committed) {
-        p.responder.Send(std::move(p.response));
+    for (Pending& p : waiting_) {
+      if (p.ticket <= durable_ || !failure_.ok()) {
+        ready.push_back(std::move(p));
       } else {
-        if (&waiting[kept] != &p) waiting[kept] = std::move(p);
+        if (&waiting_[kept] != &p) waiting_[kept] = std::move(p);
         ++kept;
       }
     }
-    waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(kept), waiting.end());
+    waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(kept), waiting_.end());
+  }
+  for (Pending& p : ready) {
+    if (p.ticket <= static_cast<uint64_t>(durable)) {
+      p.responder.Send(std::move(p.response));
+    } else {
+      Refuse(p.responder, failure.message());
+    }
   }
 }
 

@@ -1,15 +1,14 @@
 // DurableResponder: answers a decision only once its audit record is committed, without
-// blocking an HTTP worker. Handlers hand over (ticket, response); one waiter thread waits for
-// the lowest ticket waiting and then sends every response whose record the commits so far
-// cover (one wake per group commit, not per record). If the audit log failed, the decision is
-// not acknowledged: the caller gets 503 `audit.unavailable` (fail closed).
+// blocking an HTTP worker and without a thread of its own. Handlers hand over (ticket,
+// response) and then commit what is queued on their own thread (AuditLog::CommitQueued, unless
+// another commit runs); the log's commit listener sends every response its commits cover, on
+// the committing thread. If the audit log failed, the decision is not acknowledged: the caller
+// gets 503 `audit.unavailable` (fail closed).
 // Thread-safety: Submit from any thread.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "src/audit/audit.h"
@@ -19,8 +18,9 @@ namespace mandate::server {
 
 class DurableResponder {
  public:
+  // Becomes `log`'s commit listener. REQUIRES: before the log's first Append.
   explicit DurableResponder(audit::AuditLog& log);
-  ~DurableResponder();  // answers what is queued, then stops
+  ~DurableResponder();  // commits and answers what is queued
   void Submit(uint64_t ticket, http::Responder responder, http::Response response);
 
  private:
@@ -29,13 +29,14 @@ class DurableResponder {
     http::Responder responder;
     http::Response response;
   };
-  void Run();
+  void OnCommit(int64_t durable, const Status& failure);
+  static void Refuse(http::Responder& responder, std::string_view why);
+
   audit::AuditLog& log_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Pending> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;       // GUARDED_BY(mu_)
-  std::thread waiter_;
+  std::vector<Pending> waiting_;  // GUARDED_BY(mu_)
+  uint64_t durable_ = 0;          // GUARDED_BY(mu_): as the listener last heard
+  Status failure_;                // GUARDED_BY(mu_)
 };
 
 }  // namespace mandate::server

@@ -1,10 +1,11 @@
-// DurableResponder over a real HTTP server: an answer leaves only once the audit log says its
-// record is committed, each commit releases exactly the records it covers, and a failed log or
-// a failed append answers 503 `audit.unavailable` (fail closed).
+// DurableResponder over a real HTTP server: an answer leaves only once the audit log's commit
+// listener says its record is committed, each commit releases exactly the records it covers, and a
+// failed log or a failed append answers 503 `audit.unavailable` (fail closed).
 #include "src/server/durable_responder.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -30,30 +31,44 @@ class ManualLog final : public audit::AuditLog {
     return durable_ >= ticket ? Status() : failure_;
   }
   Status Flush() override { return {}; }
+  void CommitQueued() override { ++commit_calls_; }  // the test commits by hand
+  void SetCommitListener(audit::CommitListener listener) override {
+    std::lock_guard lock(mu_);
+    listener_ = std::move(listener);
+  }
   int64_t durable_sequence() const override {
     std::lock_guard lock(mu_);
     return durable_;
   }
   void Commit(audit::Ticket through) {
+    audit::CommitListener listener;
     {
       std::lock_guard lock(mu_);
       durable_ = through;
+      listener = listener_;
     }
     cv_.notify_all();
+    if (listener) listener(through, {});
   }
   void Fail() {
+    audit::CommitListener listener;
     {
       std::lock_guard lock(mu_);
       failure_ = Status(StatusCode::kInternal, "store.io", "disk full");
+      listener = listener_;
     }
     cv_.notify_all();
+    if (listener) listener(durable_sequence(), failure_);
   }
+  int commit_calls() const { return commit_calls_; }
 
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
   audit::Ticket durable_ = 0;
   Status failure_;
+  audit::CommitListener listener_;
+  std::atomic<int> commit_calls_{0};
 };
 
 // POST /decide with the ticket as the body: answers {"ticket":N} once durable.
@@ -95,10 +110,7 @@ class DurableResponderTest : public ::testing::Test {
 };
 
 TEST_F(DurableResponderTest, EachCommitReleasesExactlyTheRecordsItCovers) {
-  // Ticket 1 reaches the responder first, as an appender that took the lower ticket usually
-  // does. (The responder waits for the lowest ticket it holds; a lower one submitted during
-  // that wait is answered when the wait ends: the log commits in ticket order, so it is
-  // covered by then.)
+  // Two decisions wait for their records; each commit answers exactly the tickets it covers.
   auto first = Decide(1);
   EXPECT_EQ(first->ReadUntil("\r\n\r\n", milliseconds(200)), "") << "answered before durable";
   auto later = Decide(5);
@@ -108,6 +120,9 @@ TEST_F(DurableResponderTest, EachCommitReleasesExactlyTheRecordsItCovers) {
   EXPECT_EQ(later->ReadUntil("\r\n\r\n", milliseconds(200)), "") << "ticket 5 is not committed";
   log_.Commit(5);
   EXPECT_NE(later->ReadUntil(R"({"ticket":5})").find("200 OK"), std::string::npos);
+  EXPECT_EQ(log_.commit_calls(), 2);  // each handler asked for its commit on its own thread
+  // A ticket a commit already covers is answered at once.
+  EXPECT_NE(Decide(4)->ReadUntil(R"({"ticket":4})").find("200 OK"), std::string::npos);
 }
 
 TEST_F(DurableResponderTest, FailedLogIsNeverAcknowledged) {

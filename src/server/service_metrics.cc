@@ -37,6 +37,10 @@ class MeteredAuditLog final : public audit::AuditLog {
   Status WaitDurable(audit::Ticket ticket) override { return inner_.WaitDurable(ticket); }
   Status Flush() override { return inner_.Flush(); }
   int64_t durable_sequence() const override { return inner_.durable_sequence(); }
+  void CommitQueued() override { inner_.CommitQueued(); }
+  void SetCommitListener(audit::CommitListener listener) override {
+    inner_.SetCommitListener(std::move(listener));
+  }
 
  private:
   audit::AuditLog& inner_;

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "src/store/internal/audit_files.h"
 #include "src/store/internal/sql_store.h"
 #include "src/store/internal/sqlite_db.h"
 
@@ -102,6 +103,8 @@ class SqliteStore final : public internal::SqlStore {
                                     : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;";
     if (Status s = db_.Exec(pragmas); !s.ok()) return s;
     if (Status s = Migrate(); !s.ok()) return s.WithContext("open `" + path + "`");
+    audit_ = std::make_unique<internal::AuditFiles>(path + "-audit", durability);
+    if (Status s = MoveAuditToFiles(); !s.ok()) return s.WithContext("open `" + path + "`");
     // Replaces SQLite's automatic checkpoint (the hook is how it is implemented).
     if (Status s = checkpointer_.Start(path); !s.ok()) return s.WithContext("open `" + path + "`");
     sqlite3_wal_hook(
@@ -113,6 +116,20 @@ class SqliteStore final : public internal::SqlStore {
         &checkpointer_);
     return {};
   }
+
+  // The audit trail lives in append-only files beside the database (audit_files.h): a group
+  // commit is then two writes instead of a SQLite transaction over three B-trees, and the
+  // checkpoint does not copy it again.
+  Status AppendAudit(std::string_view chain, std::span<const AuditRow> rows) override {
+    return audit_->Append(chain, rows);
+  }
+  Result<std::vector<AuditRow>> ReadAudit(std::string_view chain, int64_t from_sequence,
+                                          size_t limit) override {
+    return audit_->Read(chain, from_sequence, limit);
+  }
+  Result<int64_t> CountAudit(std::string_view chain) override { return audit_->Count(chain); }
+  Result<AuditHead> GetAuditHead(std::string_view chain) override { return audit_->Head(chain); }
+  Result<std::vector<std::string>> ListAuditChains() override { return audit_->Chains(); }
 
   Result<std::unique_ptr<RevocationSubscription>> SubscribeRevocations(
       RevocationCallback callback) override {
@@ -130,6 +147,38 @@ class SqliteStore final : public internal::SqlStore {
     return rows ? Status() : rows.error();
   }
   Status LockForWrite(std::string_view) override { return {}; }
+
+  // A store written before the audit trail moved to files keeps its records in the `audit`
+  // tables: they are copied into the files (each chain once, whole), then deleted.
+  Status MoveAuditToFiles() {
+    auto chains = SqlStore::ListAuditChains();
+    if (!chains) return chains.error();
+    for (const std::string& chain : *chains) {
+      auto head = SqlStore::GetAuditHead(chain);
+      if (!head) return head.error();
+      auto moved = audit_->Head(chain);
+      if (!moved) return moved.error();
+      // Resumes where an interrupted copy stopped (Append checks that the rows link up).
+      for (int64_t next = moved->sequence + 1; next <= head->sequence;) {
+        auto rows = SqlStore::ReadAudit(chain, next, 4096);
+        if (!rows) return rows.error();
+        if (rows->empty()) break;
+        if (Status s = audit_->Append(chain, *rows); !s.ok()) return s;
+        next = rows->back().sequence + 1;
+      }
+      moved = audit_->Head(chain);
+      if (!moved) return moved.error();
+      if (moved->sequence != head->sequence || moved->hash != head->hash) {
+        return {StatusCode::kDataLoss, "store.corrupt",
+                "audit chain `" + chain + "`: the rows in the database end at " +
+                    std::to_string(moved->sequence) + " but its head is " +
+                    std::to_string(head->sequence) + "; run `mandate audit verify` on a copy"};
+      }
+    }
+    if (chains->empty()) return {};
+    std::lock_guard lock(mu_);
+    return ExecScript("DELETE FROM audit; DELETE FROM audit_head;");
+  }
 
   Result<std::vector<internal::SqlRow>> Query(std::string_view sql,
                                               std::span<const internal::SqlParam> params) override {
@@ -179,6 +228,7 @@ class SqliteStore final : public internal::SqlStore {
   Checkpointer checkpointer_;
   internal::SqliteDb db_;
   std::map<std::string, internal::SqliteStmt, std::less<>> statements_;  // GUARDED_BY(mu_)
+  std::unique_ptr<internal::AuditFiles> audit_;
 };
 
 }  // namespace

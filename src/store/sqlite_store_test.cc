@@ -67,24 +67,24 @@ TEST(SqliteStore, BothDurabilityLevelsCommitAndReopen) {
 }
 
 // The WAL is checkpointed by the store's own thread (not inside the writer's commits): after
-// enough appends the database file itself grows, and everything reads back after a reopen.
+// enough task writes the database file itself grows, and everything reads back after a reopen.
 TEST(SqliteStore, CheckpointsTheWalInTheBackground) {
   std::string dir = TempDir();
   const std::string db = dir + "/mandate.db";
   auto store = OpenStore(dir);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   const auto initial = std::filesystem::file_size(db);
-  std::string prev(64, '0');
-  constexpr int64_t kRows = 6000;  // ~6 MB of bodies: several checkpoint thresholds
-  for (int64_t sequence = 1; sequence <= kRows;) {
-    std::vector<AuditRow> rows;
-    for (int i = 0; i < 8 && sequence <= kRows; ++i, ++sequence) {
-      std::string hash = std::to_string(sequence);
-      hash.resize(64, 'h');
-      rows.push_back({sequence, prev, hash, std::string(1000, 'b')});
-      prev = hash;
+  constexpr int kTasks = 6000;  // ~6 MB of task state: several checkpoint thresholds
+  for (int id = 0; id < kTasks;) {
+    std::vector<TaskRecord> tasks;
+    for (int i = 0; i < 8 && id < kTasks; ++i, ++id) {
+      TaskRecord task;
+      task.id = "task-" + std::to_string(id);
+      task.agent = "spiffe://example.org/agent";
+      task.state_blob = std::string(1000, 'b');
+      tasks.push_back(std::move(task));
     }
-    ASSERT_TRUE((*store)->AppendAudit("main", rows).ok());
+    ASSERT_TRUE((*store)->PutTasks(tasks).ok());
   }
   bool grew = false;
   for (int i = 0; i < 100 && !grew; ++i) {  // bounded: 10 s
@@ -95,9 +95,9 @@ TEST(SqliteStore, CheckpointsTheWalInTheBackground) {
   store->reset();
   auto reopened = OpenStore(dir);
   ASSERT_TRUE(reopened.has_value());
-  auto count = (*reopened)->CountAudit("main");
-  ASSERT_TRUE(count.has_value());
-  EXPECT_EQ(*count, kRows);
+  auto live = (*reopened)->LoadLiveTasks();
+  ASSERT_TRUE(live.has_value());
+  EXPECT_EQ(live->size(), static_cast<size_t>(kTasks));
 }
 
 TEST(SqliteStore, UnknownSchemeIsRejected) {

@@ -10,6 +10,9 @@
 //     file (in the kernel's page cache) but not fsynced: it survives kill -9 and any crash of
 //     this process; a power loss or kernel crash may lose the last commits, never consistency.
 //   kPower: SQLite synchronous=FULL, one fsync per commit: also survives power loss.
+// The embedded backend keeps the audit trail in append-only files beside the database
+// (internal/audit_files.h, docs/audit-storage.md): an AppendAudit is a write() of its lines and
+// then of the chain's head (kPower: an fdatasync after each), with the same guarantees.
 // PostgreSQL ignores the option: its server commits with synchronous_commit on for both
 // (`off` could lose commits when the PostgreSQL server crashes, which is not our process).
 // A method that returns an error wrote nothing (every multi-row write is one transaction).

@@ -5,7 +5,6 @@ set -euo pipefail
 bin=${1:?usage: tamper.sh path/to/mandate}
 writer="$(dirname "$bin")/audit_crash_writer"
 [ -x "$writer" ] || { echo "missing $writer (build target audit_crash_writer)"; exit 1; }
-command -v sqlite3 >/dev/null || { echo "sqlite3 command missing (scripts/deps.sh installs it)"; exit 1; }
 tmp=$(mktemp -d /tmp/mandate-tamper-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -23,14 +22,19 @@ grep -q '^ok chain `main`: 50 records, head 50 ' "$tmp/out"
 "$bin" audit export --data "$tmp/ok" --since 41 >"$tmp/tail.jsonl"
 [ "$(wc -l <"$tmp/tail.jsonl")" -eq 10 ] || { echo "export --since 41: want 10 lines"; exit 1; }
 head -1 "$tmp/tail.jsonl" | grep -q '^{"chain":"main","sequence":41,"prev_hash":"[0-9a-f]\{64\}","hash":"[0-9a-f]\{64\}","record":{"chain":"main","sequence":41,'
-# An external check of one link with standard tools: hash(n) = sha256(prev_hash || body).
-row=$(sqlite3 "$tmp/ok/mandate.db" "SELECT prev_hash || body FROM audit WHERE sequence = 7")
-want=$(sqlite3 "$tmp/ok/mandate.db" "SELECT hash FROM audit WHERE sequence = 7")
-[ "$(printf '%s' "$row" | sha256sum | cut -d' ' -f1)" = "$want" ] || { echo "sha256sum link"; exit 1; }
+# An external check of one link with standard tools: hash(n) = sha256(prev_hash || body), on
+# the store's own log file (one JSON line per record, docs/audit-storage.md).
+field() { sed -n "$2p" "$1/mandate.db-audit/main.log" | sed "s/.*,\"$3\":\"\([^\"]*\)\".*/\1/"; }
+body=$(sed -n 7p "$tmp/ok/mandate.db-audit/main.log" | sed 's/^.*,"record":\(.*\)}$/\1/')
+prev=$(field "$tmp/ok" 7 prev_hash)
+[ "$(printf '%s%s' "$prev" "$body" | sha256sum | cut -d' ' -f1)" = "$(field "$tmp/ok" 7 hash)" ] ||
+  { echo "sha256sum link"; exit 1; }
 
-expect_broken() {  # expect_broken NAME SQL REASON SEQUENCE
+# Each tampering is an edit of the log file, as an attacker with file access would make it.
+expect_broken() {  # expect_broken NAME AWK_PROGRAM REASON SEQUENCE
   fresh "$tmp/t"
-  sqlite3 "$tmp/t/mandate.db" "$2"
+  log="$tmp/t/mandate.db-audit/main.log"
+  awk "$2" "$log" >"$log.new" && mv "$log.new" "$log"
   set +e
   "$bin" audit verify --data "$tmp/t" >"$tmp/out" 2>&1
   rc=$?
@@ -40,19 +44,19 @@ expect_broken() {  # expect_broken NAME SQL REASON SEQUENCE
   fi
   echo "$1: detected: $(cat "$tmp/out")"
 }
+renumber='function renumber(line, n) { sub(/^\{"sequence":[0-9]+,/, "{\"sequence\":" n ",", line); return line }'
 
-expect_broken edit "UPDATE audit SET body = replace(body, '\"deny\"', '\"allow\"') WHERE sequence = 8" \
-  audit.record_edited 8
-expect_broken delete "DELETE FROM audit WHERE sequence = 20" audit.record_missing 20
-expect_broken insert "UPDATE audit SET sequence = sequence + 1000 WHERE sequence >= 30;
-  UPDATE audit SET sequence = sequence - 999 WHERE sequence >= 1030;
-  INSERT INTO audit SELECT chain, 30, prev_hash, hash, body FROM audit WHERE sequence = 29;" \
-  audit.record_moved 30
-expect_broken reorder "UPDATE audit SET sequence = -1 WHERE sequence = 12;
-  UPDATE audit SET sequence = 12 WHERE sequence = 13; UPDATE audit SET sequence = 13 WHERE sequence = -1;" \
+expect_broken edit 'NR == 8 { sub(/"deny"/, "\"allow\"") } { print }' audit.record_edited 8
+expect_broken delete 'NR != 20' audit.record_missing 20
+# A copy of record 29 spliced in as 30, the records after it renumbered.
+expect_broken insert "$renumber"' NR == 29 { print; print renumber($0, 30); next }
+  NR > 29 { print renumber($0, NR + 1); next } { print }' audit.record_moved 30
+expect_broken reorder "$renumber"' NR == 12 { held = $0; next }
+  NR == 13 { print renumber($0, 12); print renumber(held, 13); next } { print }' \
   audit.record_moved 12
-expect_broken truncate "DELETE FROM audit WHERE sequence > 45" audit.truncated 46
-expect_broken relink "UPDATE audit SET prev_hash = (SELECT hash FROM audit WHERE sequence = 3) WHERE sequence = 5" \
+expect_broken truncate 'NR <= 45' audit.truncated 46
+expect_broken relink 'NR == 3 { match($0, /,"hash":"[0-9a-f]+"/); h = substr($0, RSTART + 9, RLENGTH - 10) }
+  NR == 5 { sub(/"prev_hash":"[0-9a-f]+"/, "\"prev_hash\":\"" h "\"") } { print }' \
   audit.chain_broken 5
 
 # Usage errors: no target, a missing directory.

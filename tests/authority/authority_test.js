@@ -357,15 +357,20 @@ test('hostile input on every route: a JSON error with a stable code, never a cra
 });
 
 test('tampering with one record of the real server\'s audit trail is detected', async () => {
-  // An online backup (SQLite's backup API, docs/operations.md) of the live store, verified,
-  // then one decision record edited in the copy.
+  // An online backup (docs/operations.md: the database with SQLite's backup API, then the
+  // audit files, heads first) of the live store, verified, then one decision record edited in
+  // the copy's audit log.
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-tamper-'));
   try {
     execFileSync('sqlite3', [path.join(dir, 'data/mandate.db'), `.backup '${path.join(copy, 'mandate.db')}'`]);
+    const from = path.join(dir, 'data/mandate.db-audit'), to = path.join(copy, 'mandate.db-audit');
+    fs.mkdirSync(to);
+    for (const ext of ['.head', '.log']) {
+      for (const f of fs.readdirSync(from).filter((f) => f.endsWith(ext))) fs.copyFileSync(path.join(from, f), path.join(to, f));
+    }
     execFileSync(bin, ['audit', 'verify', '--data', copy]);
-    execFileSync('sqlite3', [path.join(copy, 'mandate.db'),
-      `UPDATE audit SET body = replace(body, '"allow"', '"deny"') WHERE sequence =
-         (SELECT min(sequence) FROM audit WHERE body LIKE '%"allow"%')`]);
+    const log = path.join(to, 'main.log');
+    fs.writeFileSync(log, fs.readFileSync(log, 'utf8').replace('"decision":"allow"', '"decision":"deny"'));
     const r = require('node:child_process').spawnSync(bin, ['audit', 'verify', '--data', copy], { encoding: 'utf8' });
     assert.notStrictEqual(r.status, 0);
     assert.match(r.stdout + r.stderr, /audit\.record_edited/);

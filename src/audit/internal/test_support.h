@@ -1,14 +1,15 @@
-// Test helpers for the audit tests: a fresh SQLite store in a temp dir and raw SQL on it (to
-// tamper with records as an attacker with file access would).
+// Test helpers for the audit tests: a fresh embedded store in a temp dir, and its audit log
+// rewritten by hand (to tamper with records as an attacker with file access would).
 #pragma once
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "src/audit/audit.h"
 
@@ -26,16 +27,22 @@ inline std::unique_ptr<store::Store> OpenDir(const std::string& dir) {
   return store ? std::move(*store) : nullptr;
 }
 
-// Runs `sql` directly on the database file in `dir`.
-inline void Sql(const std::string& dir, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir + "/mandate.db").c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  std::string message = error ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << message;
+// The log file of `chain` in the store at `dir` (src/store/internal/audit_files.h).
+inline std::string LogPath(const std::string& dir, const std::string& chain = "main") {
+  return dir + "/mandate.db-audit/" + chain + ".log";
+}
+
+// Rewrites the log of `chain` to hold exactly `rows`, one line each, as an attacker with file
+// access would (the head file is left alone). Reopen the store afterwards: the writing process
+// keeps an index of its own appends.
+inline void WriteLog(const std::string& dir, const std::vector<store::AuditRow>& rows,
+                     const std::string& chain = "main") {
+  std::ofstream out(LogPath(dir, chain), std::ios::binary | std::ios::trunc);
+  for (const store::AuditRow& r : rows) {
+    out << "{\"sequence\":" << r.sequence << ",\"prev_hash\":\"" << r.prev_hash << "\",\"hash\":\""
+        << r.hash << "\",\"record\":" << r.body << "}\n";
+  }
+  ASSERT_TRUE(out.good());
 }
 
 inline Record Decision(int i) {
