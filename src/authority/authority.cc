@@ -262,8 +262,13 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
     std::lock_guard lock(bound_mu);
     // Full: this connection keeps proving each call (dropping others' bindings would fail
     // their proof-less calls).
-    if (bound.size() < options.bound_connections || bound.count(proof.connection_id)) {
-      bound[proof.connection_id] = {std::string(task_token), *claims};
+    auto it = bound.find(proof.connection_id);
+    if (it != bound.end()) {
+      // A fresh proof on a bound connection: rebind only when the token changed (copying the
+      // 600-byte token on every call showed up in profiles).
+      if (it->second.claims != *claims) it->second = {std::string(task_token), *claims};
+    } else if (bound.size() < options.bound_connections) {
+      bound.emplace(proof.connection_id, BoundConnection{std::string(task_token), *claims});
     }
   }
   return claims;
