@@ -18,6 +18,7 @@
 // Append and every WaitDurable for an uncommitted record returns the store's error.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <functional>
@@ -72,6 +73,9 @@ RecordView View(const Record& record);
 
 // SHA-256 (lowercase hex) of `bytes`: the digest of a call's canonical arguments.
 std::string ArgumentsDigest(std::string_view bytes);
+// The same of `args` in their compact JSON: what the authority and every enforcement point
+// write for a call, so their records of one call carry one digest.
+std::string ArgumentsDigest(const boost::json::object& args);
 
 // The sequence number the record received; pass it to WaitDurable.
 using Ticket = int64_t;

@@ -8,7 +8,7 @@ namespace mandate::authority {
 namespace {
 
 std::string ArgsDigest(const boost::json::object* args) {
-  return audit::ArgumentsDigest(args ? json::Serialize(*args) : "{}");
+  return args ? audit::ArgumentsDigest(*args) : audit::ArgumentsDigest(std::string_view("{}"));
 }
 
 }  // namespace

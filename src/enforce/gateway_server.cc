@@ -83,23 +83,14 @@ class GatewayHandler {
   // What the authority did not decide (and so did not record), the gateway records: queued for
   // the authority's audit trail, no I/O here.
   void RecordLocally(internal::GatewayOutcome& outcome) const {
-    const Decision& d = outcome.decision;
-    if (d.recorded_by_authority) return;
-    internal::LocalDecisionRecord record;
-    record.agent = d.agent;
-    record.task = d.task_id;
-    record.step = d.step;
-    record.system = outcome.system;
-    record.action = outcome.action;
-    record.resource = outcome.resource;
+    if (outcome.decision.recorded_by_authority) return;
     // A 4xx refusal was decided (deny); a 5xx one could not be (error: stream lost, audit
     // behind, authority unreachable).
-    record.decision = outcome.forward ? "allow" : outcome.status >= 500 ? "error" : "deny";
-    if (!outcome.forward) record.reason = d.PrimaryCode() + ": " + d.PrimaryMessage();
-    record.credential = d.credential_id;
-    record.proof = d.proof;
-    record.args = std::move(outcome.args);
-    audit_.Record(std::move(record));
+    const std::string_view decided = outcome.forward         ? "allow"
+                                     : outcome.status >= 500 ? "error"
+                                                             : "deny";
+    audit_.Record(internal::RecordOfDecision(outcome.decision, outcome.system, outcome.action,
+                                             outcome.resource, decided, std::move(outcome.args)));
   }
 
   void Continue(boost::asio::io_context& ioc, internal::GatewayRequest& request,

@@ -69,6 +69,9 @@ Sha256& ThreadSha256() {
 std::string_view RecordKindName(RecordKind kind) { return kKinds.at(static_cast<size_t>(kind)); }
 
 std::string ArgumentsDigest(std::string_view bytes) { return ThreadSha256().Hex(bytes, {}); }
+std::string ArgumentsDigest(const boost::json::object& args) {
+  return ArgumentsDigest(json::Serialize(args));
+}
 
 RecordView View(const Record& r) {
   return {.kind = r.kind,

@@ -1,13 +1,12 @@
 #include "src/enforce/internal/decision_audit.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
 
+#include "src/audit/audit.h"
 #include "src/http/client.h"
 #include "src/json/writer.h"
 
@@ -37,28 +36,22 @@ std::string RandomInstance() {
 
 }  // namespace
 
-std::string ArgumentsDigest(const boost::json::object& args) {
-  // What json::Serialize writes for the same object, without copying it into a value first.
-  const std::string canonical = boost::json::serialize(args);
-  // One fetched algorithm and one context per thread: EVP_Digest with EVP_sha256() looks the
-  // algorithm up and allocates a context on every call, more work than hashing a small object.
-  struct Sha256 {
-    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~Sha256() {
-      EVP_MD_CTX_free(ctx);
-      EVP_MD_free(md);
-    }
-  };
-  thread_local Sha256 sha;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (sha.md == nullptr || sha.ctx == nullptr || EVP_DigestInit_ex(sha.ctx, sha.md, nullptr) != 1 ||
-      EVP_DigestUpdate(sha.ctx, canonical.data(), canonical.size()) != 1 ||
-      EVP_DigestFinal_ex(sha.ctx, digest, &size) != 1) {
-    EVP_Digest(canonical.data(), canonical.size(), digest, &size, EVP_sha256(), nullptr);
-  }
-  return Hex(digest, size);
+LocalDecisionRecord RecordOfDecision(const Decision& decision, std::string_view system,
+                                     std::string_view action, std::string_view resource,
+                                     std::string_view outcome, boost::json::object args) {
+  LocalDecisionRecord record;
+  record.agent = decision.agent;
+  record.task = decision.task_id;
+  record.step = decision.step;
+  record.system = system;
+  record.action = action;
+  record.resource = resource;
+  record.decision = outcome;
+  if (outcome != "allow") record.reason = decision.PrimaryCode() + ": " + decision.PrimaryMessage();
+  record.credential = decision.credential_id;
+  record.proof = decision.proof;
+  record.args = std::move(args);
+  return record;
 }
 
 AuditSink HttpAuditSink(std::string authority_url, std::string ep_token) {
@@ -170,7 +163,7 @@ std::string DecisionAudit::BatchBody(std::string_view enforcement_point, std::st
     json::AppendMember(out, "reason", r.reason);
     json::AppendMember(out, "credential", r.credential);
     json::AppendMember(out, "proof", r.proof);
-    json::AppendMember(out, "args_digest", ArgumentsDigest(r.args));
+    json::AppendMember(out, "args_digest", audit::ArgumentsDigest(r.args));
     out += '}';
   }
   out += "]}";
@@ -272,23 +265,11 @@ void DecisionAudit::Run() {
 
 Decision AuditedDecisionClient::Recorded(const AuthorizeRequest& request, Decision decision) {
   if (decision.recorded_by_authority) return decision;
-  LocalDecisionRecord record;
-  record.agent = decision.agent;
-  record.task = decision.task_id;
-  record.step = decision.step;
-  record.system = request.system;
-  record.action = request.action;
-  record.resource = request.resource;
-  record.decision = decision.verdict == Verdict::kAllow   ? "allow"
-                    : decision.verdict == Verdict::kError ? "error"
-                                                          : "deny";
-  if (decision.verdict != Verdict::kAllow) {
-    record.reason = decision.PrimaryCode() + ": " + decision.PrimaryMessage();
-  }
-  record.credential = decision.credential_id;
-  record.proof = decision.proof;
-  record.args = request.args;
-  audit_.Record(std::move(record));
+  const std::string_view outcome = decision.verdict == Verdict::kAllow   ? "allow"
+                                   : decision.verdict == Verdict::kError ? "error"
+                                                                         : "deny";
+  audit_.Record(RecordOfDecision(decision, request.system, request.action, request.resource,
+                                 outcome, request.args));
   return decision;
 }
 

@@ -45,6 +45,12 @@ struct LocalDecisionRecord {
   boost::json::object args;
 };
 
+// The record of `decision` on a call to `system`'s `action` on `resource`, whose outcome was
+// `outcome` (allow, deny or error): a refusal's reason is its primary code and message.
+LocalDecisionRecord RecordOfDecision(const Decision& decision, std::string_view system,
+                                     std::string_view action, std::string_view resource,
+                                     std::string_view outcome, boost::json::object args);
+
 struct DecisionAuditOptions {
   std::string enforcement_point = "gateway";  // names the sender in every record
   int64_t flush_interval_ms = 50;
@@ -52,10 +58,6 @@ struct DecisionAuditOptions {
   size_t capacity = 100'000;
   size_t max_batch = 1000;  // records per POST (well under the authority's 1 MiB body limit)
 };
-
-// SHA-256 (lowercase hex) of the arguments' canonical JSON: the same digest the authority
-// writes for the decisions it takes itself.
-std::string ArgumentsDigest(const boost::json::object& args);
 
 // Delivers one batch (the request body); ok only when the authority made every record durable.
 using AuditSink = std::function<Status(const std::string& body)>;

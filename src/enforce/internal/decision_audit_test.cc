@@ -1,5 +1,7 @@
 #include "src/enforce/internal/decision_audit.h"
 
+#include "src/audit/audit.h"
+
 #include "src/enforce/internal/fake_decision_client.h"
 
 #include <gtest/gtest.h>
@@ -91,8 +93,9 @@ TEST(DecisionAudit, DeliversEveryRecordInOrderWithItsFields) {
   EXPECT_EQ(r.at("resource").as_string(), "issues/1");
   EXPECT_EQ(r.at("credential").as_string(), "jti-1");
   EXPECT_EQ(r.at("proof").as_string(), "dpop");
-  EXPECT_EQ(r.at("args_digest").as_string(), ArgumentsDigest({{"id", 1}}));
-  EXPECT_EQ(ArgumentsDigest({}),  // SHA-256 of `{}`
+  EXPECT_EQ(r.at("args_digest").as_string(),
+            audit::ArgumentsDigest(boost::json::object{{"id", 1}}));
+  EXPECT_EQ(audit::ArgumentsDigest(boost::json::object{}),  // SHA-256 of `{}`
             "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
   EXPECT_EQ(r.at("time_micros").as_int64(), clock.NowMicros());
   EXPECT_EQ(audit.delivered(), 6);
@@ -213,7 +216,8 @@ TEST(AuditedDecisionClient, RecordsOnlyWhatTheAuthorityDidNotAndClosesWithTheAud
   const auto& r = authority.batches.back().at("records").as_array().back().as_object();
   EXPECT_EQ(r.at("action").as_string(), "read_file");
   EXPECT_EQ(r.at("agent").as_string(), "spiffe://example.org/agent");
-  EXPECT_EQ(r.at("args_digest").as_string(), ArgumentsDigest({{"path", "a"}}));
+  EXPECT_EQ(r.at("args_digest").as_string(),
+            audit::ArgumentsDigest(boost::json::object{{"path", "a"}}));
 
   authority.down = true;
   audit.Record(Allowed(1));
