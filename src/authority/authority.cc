@@ -236,22 +236,20 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
 
 Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Authenticate(
     std::string_view task_token, const Proof& proof) {
+  if (proof.dpop.empty() && proof.connection_id != 0) {
+    // A call without a proof on a connection that proved possession for exactly these token
+    // bytes: the claims held since then are this token's, re-admitted (key, expiry, revocation)
+    // without the token cache's hash and lookup.
+    std::shared_ptr<const credential::CredentialClaims> held;
+    {
+      std::lock_guard lock(bound_mu);
+      auto it = bound.find(proof.connection_id);
+      if (it != bound.end() && it->second.task_token == task_token) held = it->second.claims;
+    }
+    if (held) return verifier->Readmit(std::move(held));
+  }
   auto claims = verifier->VerifyTaskToken(task_token);
   if (!claims) return Err(claims.error());
-  if (proof.dpop.empty() && proof.connection_id != 0) {
-    std::lock_guard lock(bound_mu);
-    auto it = bound.find(proof.connection_id);
-    if (it != bound.end()) {
-      BoundConnection& b = it->second;
-      // The cache hands back one claims object per verified token: the same pointer is the same
-      // token without comparing its bytes again. Re-verified after an eviction: compare them.
-      if (b.claims == *claims) return claims;
-      if (b.task_token == task_token && b.claims->jkt == (*claims)->jkt) {
-        b.claims = *claims;
-        return claims;
-      }
-    }
-  }
   auto pop = dpop->Verify({.proof = proof.dpop,
                            .method = proof.method,
                            .url = proof.url,
@@ -266,6 +264,7 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
     if (it != bound.end()) {
       // A fresh proof on a bound connection: rebind only when the token changed (copying the
       // 600-byte token on every call showed up in profiles).
+      // The cache hands back one claims object per token, so the same pointer is the same token.
       if (it->second.claims != *claims) it->second = {std::string(task_token), *claims};
     } else if (bound.size() < options.bound_connections) {
       bound.emplace(proof.connection_id, BoundConnection{std::string(task_token), *claims});

@@ -57,6 +57,8 @@ struct CredentialClaims {
   std::string resource;
   std::vector<std::string> actor_chain;  // delegating actors, most recent first (`act` nesting)
   bool single_use = false;
+  // Set by the verifier: the issuer key that signed it (a retired key un-admits its tokens).
+  std::string kid;
 };
 
 // One stored issuer key. `private_jwk` is secret material: the store must protect it.
@@ -175,6 +177,12 @@ class CredentialVerifier {
   // Errors: every jws.*/jwt.* reason, `credential.type_mismatch`, `credential.claim_invalid`,
   // the revocation check's status, `credential.already_used` for a spent single-use one.
   Result<std::shared_ptr<const CredentialClaims>> VerifyTaskToken(std::string_view token) const;
+  // Admits again a task token this verifier returned `claims` for, for a caller that checked it
+  // was handed the very same token bytes (a connection bound to it): what every cached use
+  // re-checks (signing key still published, expiry, revocation) without hashing the token and
+  // looking it up. Errors as VerifyTaskToken's, and `jws.kid_unknown` for a retired key.
+  Result<std::shared_ptr<const CredentialClaims>> Readmit(
+      std::shared_ptr<const CredentialClaims> claims) const;
   // `system` must equal the credential's audience (`jwt.aud_mismatch`).
   Result<std::shared_ptr<const CredentialClaims>> VerifyStepCredential(
       std::string_view token, std::string_view system) const;

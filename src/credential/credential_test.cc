@@ -111,6 +111,39 @@ TEST(Credential, TaskTokenBindsMandateAndDeadline) {
             "credential.type_mismatch");
 }
 
+// A bound connection re-admits the claims it holds instead of looking the token up again: the
+// checks of every cached use still apply (revocation, expiry, the signing key still published).
+TEST(Credential, ReadmitRechecksWhatEveryUseChecks) {
+  Fixture f;
+  CredentialClaims task;
+  task.agent = "spiffe://example.org/agent/planner";
+  task.task_id = "t-7";
+  task.jkt = f.agent_key.public_key().thumbprint();
+  task.mandate = "payments";
+  task.mandate_version = 1;
+  task.expires_at = f.clock.NowSeconds() + 600;
+  auto token = f.issuer->MintTaskToken(task);
+  ASSERT_TRUE(token.has_value()) << token.error().ToString();
+  auto verified = f.verifier->VerifyTaskToken(*token);
+  ASSERT_TRUE(verified.has_value()) << verified.error().ToString();
+  auto claims = *verified;
+  EXPECT_EQ(claims->kid, f.ring->Active()->key.kid());
+  auto again = f.verifier->Readmit(claims);
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+  EXPECT_EQ(again->get(), claims.get());
+  f.revoked_task = "t-7";
+  EXPECT_EQ(f.verifier->Readmit(claims).error().reason(), "credential.revoked");
+  f.revoked_task.clear();
+  auto step = f.verifier->VerifyStepCredential(*f.issuer->MintStepCredential(f.Step()), "github");
+  ASSERT_TRUE(step.has_value()) << step.error().ToString();
+  EXPECT_EQ(f.verifier->Readmit(*step).error().reason(), "credential.type_mismatch");
+  auto retired = std::make_shared<CredentialClaims>(*claims);
+  retired->kid = "retired-key";
+  EXPECT_EQ(f.verifier->Readmit(retired).error().reason(), "jws.kid_unknown");
+  f.clock.AdvanceSeconds(3600);
+  EXPECT_EQ(f.verifier->Readmit(claims).error().reason(), "jwt.expired");
+}
+
 TEST(KeyRing, RotationKeepsOldKeyForTheOverlapThenDropsIt) {
   Fixture f;
   auto before = *f.issuer->MintStepCredential(f.Step(), 7200);

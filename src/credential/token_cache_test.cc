@@ -10,8 +10,9 @@ namespace {
 std::shared_ptr<const VerifiedTokenCache::Entry> MakeEntry(std::string token, int64_t until) {
   CredentialClaims claims;
   claims.jti = token;
+  claims.kid = "kid";
   return std::make_shared<const VerifiedTokenCache::Entry>(
-      VerifiedTokenCache::Entry{std::move(token), std::move(claims), "kid", until});
+      VerifiedTokenCache::Entry{std::move(token), std::move(claims), until});
 }
 
 TEST(TokenHash, CoversEveryByteAndDependsOnTheSeed) {

@@ -158,7 +158,7 @@ struct CredentialVerifier::Impl {
     if (!key_set) return Err(Internal("keys.none", "credential: no issuer keys available"));
     const int64_t now = clock.NowSeconds();
     if (auto hit = verified.Find(token, now)) {
-      if (hit->claims.kind == kind && key_set->Contains(hit->kid)) {
+      if (hit->claims.kind == kind && key_set->Contains(hit->claims.kid)) {
         // Shares the entry's ownership: the claims live as long as any caller holds them.
         return Admit(std::shared_ptr<const CredentialClaims>(hit, &hit->claims), system, now);
       }
@@ -199,9 +199,9 @@ struct CredentialVerifier::Impl {
     }
     // Signature and stable claims hold for the token's life; Admit re-checks the rest each use.
     const int64_t served_until = claims->expires_at + options.skew_seconds;
+    claims->kid = (*key)->kid();
     auto entry = std::make_shared<const internal::VerifiedTokenCache::Entry>(
-        internal::VerifiedTokenCache::Entry{std::string(token), std::move(*claims), (*key)->kid(),
-                                            served_until});
+        internal::VerifiedTokenCache::Entry{std::string(token), std::move(*claims), served_until});
     verified.Insert(entry, now);
     return Admit(std::shared_ptr<const CredentialClaims>(entry, &entry->claims), system, now);
   }
@@ -217,6 +217,20 @@ CredentialVerifier::~CredentialVerifier() = default;
 Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::VerifyTaskToken(
     std::string_view token) const {
   return impl_->Verify(token, CredentialKind::kTaskToken, {});
+}
+
+Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::Readmit(
+    std::shared_ptr<const CredentialClaims> claims) const {
+  std::shared_ptr<const KeySet> key_set = impl_->keys ? impl_->keys() : nullptr;
+  if (!key_set) return Err(Internal("keys.none", "credential: no issuer keys available"));
+  if (claims->kind != CredentialKind::kTaskToken) {
+    return Err(Unauthenticated("credential.type_mismatch", "credential: not a task token"));
+  }
+  if (!key_set->Contains(claims->kid)) {
+    return Err(Unauthenticated("jws.kid_unknown",
+                               "jws: `kid` `" + claims->kid + "` is not a trusted key"));
+  }
+  return impl_->Admit(std::move(claims), {}, impl_->clock.NowSeconds());
 }
 
 Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::VerifyStepCredential(

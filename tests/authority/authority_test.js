@@ -184,6 +184,51 @@ test('hostile input gets a JSON error and never an allow', async () => {
   assert.strictEqual(unknown.body.error.code, 'task.unknown');
 });
 
+// One keep-alive connection (an http.Agent with a single socket): after one call with a proof,
+// the connection is bound to that token and later calls may omit the proof; a revocation still
+// denies the very next one, and another token, or another connection, needs a proof again.
+test('a bound connection: proofs may be omitted for its token, revocation still denies at once', async () => {
+  const http = require('node:http');
+  const url = new URL(server.url + '/v1/authorize');
+  const body = '{"system":"bank","action":"GET","resource":"/accounts/main/balance"}';
+  const post = (socket, token, proof, payload = body) => new Promise((resolve, reject) => {
+    const headers = { authorization: 'DPoP ' + token, 'content-type': 'application/json' };
+    if (proof) headers.dpop = proof;
+    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
+      agent: socket, headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve(JSON.parse(text)));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+  const agent = await newAgent();
+  const task = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  const other = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+  const kept = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    assert.strictEqual((await post(kept, task.token)).reasons[0].check, 'authentication',
+      'no proof before the connection is bound');
+    assert.strictEqual((await post(kept, task.token, await agent.proof('POST', url.href, task.token))).decision, 'allow');
+    const payment = '{"system":"bank","action":"POST","resource":"/payees/acme/payments","args":{"amount":100,"reference":"r"}}';
+    const bound = await post(kept, task.token, undefined, payment);
+    assert.strictEqual(bound.decision, 'allow', 'bound: the proof may be omitted: ' + JSON.stringify(bound));
+    const another = await post(kept, other.token);
+    assert.strictEqual(another.decision, 'deny', 'another token on the bound connection needs its own proof');
+    assert.strictEqual(another.reasons[0].check, 'authentication');
+    const fresh = new http.Agent({ keepAlive: false });
+    assert.strictEqual((await post(fresh, task.token)).reasons[0].check, 'authentication',
+      'another connection needs a proof');
+    await operator('POST', '/v1/revocations', { scope: 'task', value: task.taskId, reason: 'test' });
+    const revoked = await post(kept, task.token);
+    assert.strictEqual(revoked.decision, 'deny');
+    assert.strictEqual(revoked.reasons[0].check, 'revocation');
+  } finally {
+    kept.destroy();
+  }
+});
+
 test('a restart keeps tasks, their progress and revocations; kill -9 loses no acknowledged decision', async () => {
   const agent = await newAgent();
   const live = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });

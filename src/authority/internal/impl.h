@@ -70,7 +70,7 @@ struct Authority::Impl {
   ApprovalBook approvals;
 
   // Bound connections: connection id -> the task token a proof was verified for, and its claims
-  // as the verifier's cache returned them (the same pointer back means the same token bytes).
+  // as the verifier returned them (re-admitted when the connection presents the same bytes).
   struct BoundConnection {
     std::string task_token;
     std::shared_ptr<const credential::CredentialClaims> claims;

@@ -85,9 +85,8 @@ class VerifiedTokenCache {
  public:
   struct Entry {
     std::string token;
-    CredentialClaims claims;
-    std::string kid;     // the key that verified it; a hit needs it still published
-    int64_t expires_at;  // seconds, when the entry stops being served
+    CredentialClaims claims;  // claims.kid: the key that verified it; a hit needs it published
+    int64_t expires_at;       // seconds, when the entry stops being served
   };
 
   explicit VerifiedTokenCache(size_t capacity);
