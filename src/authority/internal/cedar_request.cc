@@ -132,9 +132,9 @@ cedar::Value TaskInputsValue(const CompiledMandate& cm, const LiveTask& task,
   return Memo().Get(key.view(), [&] { return InputsValue(*cm.mandate, unpacked); });
 }
 
-cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
-                               const ToolCall& call, cedar::Value args, cedar::Value inputs,
-                               int64_t now_us) {
+const cedar::Request& CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
+                                      const ToolCall& call, cedar::Value args, cedar::Value inputs,
+                                      int64_t now_us) {
   const Mandate& m = *cm.mandate;
   const Step& s = m.steps[step];
   // Every record is built in key order, so RecordOf keeps it as it is (no sort, no copy); the
@@ -167,8 +167,10 @@ cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, 
                                 .Add("resource", cedar::Value::String(std::string(call.resource)))
                                 .Add("system", cedar::Value::String(std::string(call.system)))
                                 .Build();
-  cedar::Request request;
-  request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
+  thread_local cedar::Request request;
+  if (request.principal.id() != task.agent.str() || request.principal.type() != kCedarAgentType) {
+    request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
+  }
   request.action = cm.step_actions[step];
   // The chain matched the call to this step, so the call's system is the step's.
   request.resource = s.system == call.system ? cm.step_systems[step]

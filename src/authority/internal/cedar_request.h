@@ -31,10 +31,12 @@ cedar::Value TaskInputsValue(const CompiledMandate& cm, const LiveTask& task,
                              const TaskInputs& unpacked);
 
 // The Cedar request for "this call as step `step`", shaped as src/mandate/cedar_gen.h says;
-// `inputs` is the task's bound inputs as a Cedar record (InputsValue).
-cedar::Request CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
-                               const ToolCall& call, cedar::Value args, cedar::Value inputs,
-                               int64_t now_us);
+// `inputs` is the task's bound inputs as a Cedar record (InputsValue). It lives in a per-thread
+// object the next call on the thread overwrites, so the principal's strings are kept from call
+// to call (one agent's calls build them once).
+const cedar::Request& CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,
+                                      const ToolCall& call, cedar::Value args, cedar::Value inputs,
+                                      int64_t now_us);
 
 // Cedar's answer for one candidate step, with the fail-closed rule: Cedar skips an erroring
 // policy, the authority denies when any policy errored.
