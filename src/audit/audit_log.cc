@@ -177,16 +177,14 @@ class GroupCommitLog final : public AuditLog {
   void BackgroundLoop() {
     const auto period =
         std::chrono::microseconds(std::max<int64_t>(options_.background_commit_micros, 1));
-    std::chrono::steady_clock::duration wait = period;
     int idle_periods = 0;
     std::unique_lock lock(mu_);
     for (;;) {
       if (background_asleep_) {
         background_cv_.wait(lock, [&] { return !background_asleep_ || stopping_; });
       } else {
-        background_cv_.wait_for(lock, wait);
+        background_cv_.wait_for(lock, period);
       }
-      wait = period;
       if (stopping_) {
         // Everything appended is committed before the log goes.
         while (failure_.ok() && (!queue_.empty() || committing_)) {
@@ -203,11 +201,9 @@ class GroupCommitLog final : public AuditLog {
       if (!queue_.empty() && !committing_ && failure_.ok()) {
         idle_periods = 0;
         const auto waited = std::chrono::steady_clock::now() - queued_since_;
-        if (handed_over_ || waited >= period) {
-          CommitLoop(lock, kRounds);
-        } else {
-          wait = period - waited;
-        }
+        // A young record waits one more period at most (waking for its remainder would wake
+        // this thread far more often under load, where callers commit every record anyway).
+        if (handed_over_ || waited >= period) CommitLoop(lock, kRounds);
       } else if (queue_.empty() && ++idle_periods >= 100) {
         background_asleep_ = true;  // the next Append wakes it
         idle_periods = 0;

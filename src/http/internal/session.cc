@@ -141,6 +141,14 @@ class Session final : public SessionBase {
 
   void PostResponse(uint64_t seq, Response response) override {
     if (worker_.ioc.stopped()) return;  // server stopped: nobody is listening any more
+    // Answered on the connection's own thread (a group commit run there, or the handler
+    // itself): write now, without a hop through the queue. The write completes later, as
+    // every asio operation does, so nothing re-enters this session's handler.
+    if (worker_.ioc.get_executor().running_in_this_thread()) {
+      if (phase_ != Phase::kHandling || seq != seq_) return;
+      response_ = std::move(response);
+      return Answer();
+    }
     asio::post(worker_.ioc, [self = Self(), seq, response = std::move(response)]() mutable {
       if (self->phase_ != Phase::kHandling || seq != self->seq_) return;
       self->response_ = std::move(response);
