@@ -13,7 +13,9 @@
 # Usage: bench/authority/run.sh [BUILD_DIR] [SERVER_THREADS]
 #   env: MANDATE_BIN (another mandate binary to measure, e.g. an older build), DURATION (wrk, default 5s), TASKS (in-process sizes, default 10,10000,1000000),
 #        DECISIONS (in-process, per size and mode, default 50000), SKIP_INPROCESS=1, SKIP_HTTP=1,
-#        PROFILE=bound|fresh: `perf record -g` the server during that run into PROFILE_OUT
+#        PROFILE=bound|fresh|ceiling: `perf record -g` the server during that run (ceiling: the
+#        http_bench_server `verify` during its first run) into PROFILE_OUT (PROFILE_RECORD: perf
+#        record options instead of -g, e.g. "--call-graph dwarf -F 999")
 #        (default /tmp/authority.perf.data); with PROFILE_EVENTS=<perf events> `perf stat` them
 #        instead (e.g. 'syscalls:sys_enter_*,context-switches'; default out /tmp/authority.perf.txt)
 set -euo pipefail
@@ -68,13 +70,14 @@ mkdir -p "$tmp/bound" "$tmp/fresh"
 # CPU seconds (user + system, all threads) the server has used so far: per-request CPU cost is
 # steadier than the rate on a shared machine.
 server_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/${1:-$serve_pid}/stat"; }
-run_wrk() { # URL SCRIPT [MODE DATA]
-  local perf_pid=""
-  if [ -n "${PROFILE:-}" ] && [ "${PROFILE}" = "${3:-}" ] && [ "$1" = "$server" ]; then
+run_wrk() { # URL SCRIPT [MODE DATA [PROFILED_PID]]
+  local perf_pid="" profiled=${5:-$serve_pid}
+  if [ -n "${PROFILE:-}" ] && { [ "${PROFILE}" = "${3:-}" ] && [ "$1" = "$server" ] ||
+    [ "$PROFILE" = "${6:-}" ]; }; then
     if [ -n "${PROFILE_EVENTS:-}" ]; then  # counts instead of samples, e.g. syscalls:sys_enter_*
-      perf stat -e "$PROFILE_EVENTS" -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.txt}" &
+      perf stat -e "$PROFILE_EVENTS" -p "$profiled" -o "${PROFILE_OUT:-/tmp/authority.perf.txt}" &
     else
-      perf record -g -p "$serve_pid" -o "${PROFILE_OUT:-/tmp/authority.perf.data}" 2>/dev/null &
+      perf record ${PROFILE_RECORD:--g} -p "$profiled" -o "${PROFILE_OUT:-/tmp/authority.perf.data}" 2>/dev/null &
     fi
     perf_pid=$!
     sleep 1  # perf attaches to every thread before the run starts
@@ -96,12 +99,12 @@ bound_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
 cpu1=$(server_cpu)
 # The measured ceiling runs just before and just after (b), and the two are averaged: on a
 # shared machine one 5-second run of it moves by a fifth. Its CPU per call is kept too.
-ceiling() {
+ceiling() { # [PROFILE NAME]
   run_wrk "http://127.0.0.1:$(cat "$tmp/ceiling.port")" bench/authority/authorize.lua fresh \
-    "$tmp/fresh"
+    "$tmp/fresh" "$ceiling_pid" "${1:-}"
 }
 vcpu0=$(server_cpu "$ceiling_pid")
-verify_rate1=$(ceiling)
+verify_rate1=$(ceiling ceiling)
 verify_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
 vcpu1=$(server_cpu "$ceiling_pid")
 cpu1b=$(server_cpu)

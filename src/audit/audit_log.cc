@@ -68,6 +68,7 @@ class GroupCommitLog final : public AuditLog {
     }
     if (!failure_.ok()) return Err(failure_);
     Ticket ticket = ++assigned_;
+    if (queue_.empty()) queued_since_ = std::chrono::steady_clock::now();
     queue_.push_back({ticket, std::move(tail)});
     // An idle background thread (no records for a while) sleeps until the first record.
     const bool wake = background_asleep_;
@@ -124,6 +125,7 @@ class GroupCommitLog final : public AuditLog {
   // is left to the background thread. REQUIRES: lock held, !committing_.
   void CommitLoop(std::unique_lock<std::mutex>& lock, int rounds) {
     committing_ = true;
+    handed_over_ = false;
     for (int round = 0; round < rounds && !queue_.empty() && failure_.ok(); ++round) {
       batch_.swap(queue_);  // O(1): take everything queued
       if (space_waiters_ > 0) space_cv_.notify_all();
@@ -142,6 +144,7 @@ class GroupCommitLog final : public AuditLog {
         batch_ = {};
         batch_.reserve(options_.max_batch);
       }
+      if (rows_.size() > 256) rows_.resize(256);  // nor its rows
       lock.lock();
       if (!status.ok()) {
         failure_ = status;
@@ -161,11 +164,16 @@ class GroupCommitLog final : public AuditLog {
     }
     committing_ = false;
     if (durable_waiters_ > 0) durable_cv_.notify_all();  // one of them may take the role
-    if (!queue_.empty() && failure_.ok()) background_cv_.notify_one();
+    if (!queue_.empty() && failure_.ok()) {
+      handed_over_ = true;
+      background_cv_.notify_one();
+    }
   }
 
   // Commits what no caller commits (records nobody waits for, a committer's hand-over) within
-  // background_commit_micros; sleeps while no records come.
+  // background_commit_micros; sleeps while no records come. It leaves younger records to their
+  // callers, who commit them within microseconds: taking them would answer those callers from
+  // this thread (a thread hop per answer) and wake it for every batch.
   void BackgroundLoop() {
     const auto period =
         std::chrono::microseconds(std::max<int64_t>(options_.background_commit_micros, 1));
@@ -191,8 +199,11 @@ class GroupCommitLog final : public AuditLog {
         return;
       }
       if (!queue_.empty() && !committing_ && failure_.ok()) {
-        CommitLoop(lock, kRounds);
         idle_periods = 0;
+        const auto waited = std::chrono::steady_clock::now() - queued_since_;
+        // A young record waits one more period at most (waking for its remainder would wake
+        // this thread far more often under load, where callers commit every record anyway).
+        if (handed_over_ || waited >= period) CommitLoop(lock, kRounds);
       } else if (queue_.empty() && ++idle_periods >= 100) {
         background_asleep_ = true;  // the next Append wakes it
         idle_periods = 0;
@@ -201,18 +212,21 @@ class GroupCommitLog final : public AuditLog {
   }
 
   // Chains and stores one batch in one store write. Runs without the lock, as the committer.
+  // The rows keep their strings' buffers from one commit to the next (no allocation per record).
   Status Commit(std::span<const Pending> batch) {
-    rows_.clear();
-    std::string prev = last_hash_;
-    for (const Pending& p : batch) {
-      std::string body;
-      internal::AppendBody(body_prefix_, p.sequence, p.tail, body);
-      std::string hash = internal::ChainHash(prev, body);
-      rows_.push_back({p.sequence, std::move(prev), hash, std::move(body)});
-      prev = std::move(hash);
+    if (rows_.size() < batch.size()) rows_.resize(batch.size());
+    const std::string* prev = &last_hash_;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      store::AuditRow& row = rows_[i];
+      row.sequence = batch[i].sequence;
+      row.body.clear();
+      internal::AppendBody(body_prefix_, batch[i].sequence, batch[i].tail, row.body);
+      row.prev_hash.assign(*prev);
+      internal::ChainHash(*prev, row.body, row.hash);
+      prev = &row.hash;
     }
-    Status s = store_.AppendAudit(options_.chain, rows_);
-    if (s.ok()) last_hash_ = std::move(prev);
+    Status s = store_.AppendAudit(options_.chain, std::span(rows_).first(batch.size()));
+    if (s.ok() && !batch.empty()) last_hash_.assign(*prev);
     return s;
   }
 
@@ -233,7 +247,10 @@ class GroupCommitLog final : public AuditLog {
   int durable_waiters_ = 0;         // GUARDED_BY(mu_)
   int space_waiters_ = 0;           // GUARDED_BY(mu_)
   bool background_asleep_ = false;  // GUARDED_BY(mu_)
-  bool stopping_ = false;           // GUARDED_BY(mu_)
+  bool handed_over_ = false;        // GUARDED_BY(mu_): a committer left records to the thread
+  // GUARDED_BY(mu_): when the oldest queued record was queued (a scheduling hint only).
+  std::chrono::steady_clock::time_point queued_since_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
   // The committer's own (one committer at a time, so no lock):
   std::vector<Pending> batch_;
   std::vector<store::AuditRow> rows_;

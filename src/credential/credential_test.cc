@@ -218,6 +218,28 @@ TEST(Dpop, ProofBindsKeyMethodUrlTimeAndToken) {
   EXPECT_EQ(verifier.Verify(check).error().reason(), "dpop.replayed");
 }
 
+// Regression for the per-thread `ath` cache: with many tokens in turn (a worker serving many
+// agents), each proof is checked against the token actually presented, cached or not.
+TEST(Dpop, AthIsCheckedAgainstThePresentedTokenAmongMany) {
+  FakeClock clock;
+  DpopVerifier verifier(clock);
+  auto key = *SigningKey::Generate(Algorithm::kEdDSA, "");
+  const std::string url = "https://api.example.com/v1/authorize";
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      const std::string token = "token-" + std::to_string(i);
+      const std::string other = "token-" + std::to_string((i + 1) % 20);
+      auto proof = *MintDpopProof(key, "POST", url, clock.NowSeconds(), token);
+      DpopCheck wrong{proof, "POST", url, other, key.public_key().thumbprint()};
+      EXPECT_EQ(verifier.Verify(wrong).error().reason(), "dpop.ath_mismatch") << token;
+      DpopCheck right{proof, "POST", url, token, key.public_key().thumbprint()};
+      auto ok = verifier.Verify(right);
+      EXPECT_TRUE(ok.has_value()) << token << ": " << ok.error().ToString();
+      EXPECT_EQ(verifier.Verify(right).error().reason(), "dpop.replayed") << token;
+    }
+  }
+}
+
 TEST(Dpop, NormalizesHtu) {
   EXPECT_EQ(*NormalizeHtu("HTTPS://Example.COM:443"), "https://example.com/");
   EXPECT_EQ(*NormalizeHtu("http://127.0.0.1:8080/a%2fb?q#f"), "http://127.0.0.1:8080/a%2Fb");

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/json/serialize.hpp>
 #include <cctype>
 
@@ -19,6 +20,46 @@ constexpr size_t kMaxJtiBytes = 256;
 
 Status DpopError(std::string reason, std::string message) {
   return Unauthenticated(std::move(reason), "dpop: " + std::move(message));
+}
+
+// The `ath` each worker thread last computed for a few tokens (a thread serves many agents'
+// connections; SHA-256 of a 600-byte token is a few µs): a pure function of the token, looked
+// up by its full bytes (the slot hash is public and only spreads tokens over the slots).
+const std::string& CachedAccessTokenHash(std::string_view token) {
+  struct Slot {
+    std::string token, hash;
+  };
+  thread_local std::array<Slot, 8> slots;
+  Slot& slot = slots[internal::TokenHash(token, 0) % slots.size()];
+  if (slot.token != token || slot.hash.empty()) {
+    slot.hash = AccessTokenHash(token);
+    slot.token.assign(token);
+  }
+  return slot.hash;
+}
+
+// What the replay cache remembers of a proof: a keyed BLAKE2b-128 digest of its key's thumbprint
+// and `jti`, cut to 120 bits (instead of ~70 bytes of text, twice per entry): short enough to
+// live inside a std::string without an allocation. The key is random per process, so nobody can
+// make two proofs collide; a collision would only refuse a proof, never admit a replay.
+Result<std::string> ReplayId(std::string_view jkt, std::string_view jti) {
+  static const auto key = [] {
+    std::array<unsigned char, crypto_generichash_KEYBYTES> k;
+    randombytes_buf(k.data(), k.size());
+    return k;
+  }();
+  auto bytes = [](const void* p) { return static_cast<const unsigned char*>(p); };
+  const uint64_t length = jkt.size();  // where the thumbprint ends and the `jti` begins
+  std::array<unsigned char, 16> digest;
+  crypto_generichash_state state;
+  if (crypto_generichash_init(&state, key.data(), key.size(), digest.size()) != 0 ||
+      crypto_generichash_update(&state, bytes(&length), sizeof length) != 0 ||
+      crypto_generichash_update(&state, bytes(jkt.data()), jkt.size()) != 0 ||
+      crypto_generichash_update(&state, bytes(jti.data()), jti.size()) != 0 ||
+      crypto_generichash_final(&state, digest.data(), digest.size()) != 0) {
+    return Err(Internal("dpop.replay_id", "dpop: could not digest the proof for the replay cache"));
+  }
+  return std::string(reinterpret_cast<const char*>(digest.data()), 15);
 }
 
 std::string Lower(std::string_view s) {
@@ -174,13 +215,9 @@ Result<DpopProof> DpopVerifier::Verify(const DpopCheck& check) const {
                                                 std::to_string(now)));
   }
   if (!check.access_token.empty()) {
-    thread_local std::string last_token, last_token_hash;
-    if (check.access_token != last_token || last_token_hash.empty()) {
-      last_token_hash = AccessTokenHash(check.access_token);
-      last_token.assign(check.access_token);
-    }
     const auto* ath = claims.Find(kTop, "ath");
-    if (!ath || ath->type != Type::kString || claims.Text(*ath) != last_token_hash) {
+    if (!ath || ath->type != Type::kString ||
+        claims.Text(*ath) != CachedAccessTokenHash(check.access_token)) {
       return Err(DpopError("dpop.ath_mismatch", "`ath` does not match the presented access token"));
     }
   }
@@ -189,10 +226,10 @@ Result<DpopProof> DpopVerifier::Verify(const DpopCheck& check) const {
                          "proof key is not the key the credential is bound to (`cnf.jkt`)"));
   }
   DpopProof proof{h.jwk->thumbprint(), std::string(claims.Text(*jti)), issued};
-  thread_local std::string replay_id;
-  replay_id.assign(proof.jkt).append(1, '.').append(proof.jti);
+  auto replay_id = ReplayId(proof.jkt, proof.jti);
+  if (!replay_id) return Err(replay_id.error());
   Status fresh = impl_->replay.Consume(
-      replay_id, issued + impl_->options.max_age_seconds + impl_->options.skew_seconds);
+      *replay_id, issued + impl_->options.max_age_seconds + impl_->options.skew_seconds);
   if (!fresh.ok()) {
     if (fresh.reason() == "replay.detected") {
       return Err(DpopError("dpop.replayed", "proof `jti` `" + proof.jti + "` was already used"));

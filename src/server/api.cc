@@ -104,7 +104,7 @@ Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
     c.token = token;
     c.dpop = req.Header("dpop").value_or("");
     c.method = req.method();
-    c.url = RequestUrl(req);
+    if (!c.dpop.empty()) c.url = RequestUrl(req);  // only a proof names a URL
     c.connection = req.connection().id;
     ForgetOnClose(api, req.connection());
     return c;
@@ -130,46 +130,49 @@ Result<boost::json::object> ReadObject(const Request& req) {
   return std::move(body->as_object());
 }
 
-Result<std::string> StringField(const boost::json::object& o, std::string_view key, bool required,
-                                std::string fallback) {
+Result<std::optional<std::string_view>> StringFieldView(const boost::json::object& o,
+                                                        std::string_view key, bool required) {
   const auto* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) {
     if (required) {
       return Err(
           InvalidArgument("request.missing_field", "field `" + std::string(key) + "` is required"));
     }
-    return fallback;
+    return std::nullopt;
   }
   if (!v->is_string()) {
     return Err(InvalidArgument("request.invalid_field",
                                "field `" + std::string(key) + "` must be a string"));
   }
-  return std::string(v->as_string());
+  return std::string_view(v->as_string());
+}
+
+Result<std::string> StringField(const boost::json::object& o, std::string_view key, bool required,
+                                std::string fallback) {
+  auto view = StringFieldView(o, key, required);
+  if (!view) return Err(view.error());
+  return *view ? std::string(**view) : std::move(fallback);
 }
 
 namespace {
 
-// A tool call named in a request body: `system`, `action`, `resource`, `args`.
-struct BodyCall {
-  std::string system, action, resource;
-  authority::ToolCall call;  // views into the strings above and the body's `args`
-};
-Result<std::unique_ptr<BodyCall>> ReadCall(const boost::json::object& body) {
-  auto out = std::make_unique<BodyCall>();
+// A tool call named in a request body: `system`, `action`, `resource`, `args` (views into
+// `body`, which must outlive the call).
+Result<authority::ToolCall> ReadCall(const boost::json::object& body) {
+  authority::ToolCall call;
   for (auto [key, field, required] :
-       {std::tuple{"system", &out->system, true}, std::tuple{"action", &out->action, true},
-        std::tuple{"resource", &out->resource, false}}) {
-    auto value = StringField(body, key, required);
+       {std::tuple{"system", &call.system, true}, std::tuple{"action", &call.action, true},
+        std::tuple{"resource", &call.resource, false}}) {
+    auto value = StringFieldView(body, key, required);
     if (!value) return Err(value.error());
-    *field = std::move(*value);
+    *field = value->value_or("");
   }
-  out->call = {.system = out->system, .action = out->action, .resource = out->resource};
   if (const auto* v = body.if_contains("args"); v && !v->is_null()) {
     if (!v->is_object())
       return Err(InvalidArgument("request.invalid_field", "field `args` must be an object"));
-    out->call.args = &v->as_object();
+    call.args = &v->as_object();
   }
-  return out;
+  return call;
 }
 
 // Written without a DOM: every authorize answer builds one (json/writer.h escapes).
@@ -276,12 +279,12 @@ void Authorize(ApiContext& api, const Request& req, http::Responder responder) {
   auto call = ReadCall(*body);
   if (!call) return responder.Send(ErrorResponse(call.error()));
   if (const auto* v = body->if_contains("credential"); v && v->is_bool()) {
-    (*call)->call.mint_credential = v->as_bool();
+    call->mint_credential = v->as_bool();
   }
-  auto approval = StringField(*body, "approval_id", false, "");  // docs/delegation.md
+  auto approval = StringFieldView(*body, "approval_id", false);  // docs/delegation.md
   if (!approval) return responder.Send(ErrorResponse(approval.error()));
-  (*call)->call.approval_id = *approval;
-  authority::Decision d = Decide(api, caller->token, caller->proof(), (*call)->call);
+  call->approval_id = approval->value_or("");
+  authority::Decision d = Decide(api, caller->token, caller->proof(), *call);
   NotifyDecision(api, d);
   api.durable->Submit(d.audit_ticket, std::move(responder), Response::Json(200, DecisionJson(d)));
 }
@@ -298,7 +301,7 @@ Response Explain(ApiContext& api, const Request& req) {
   if (!task) return ErrorResponse(task.error());
   auto call = ReadCall(*body);
   if (!call) return ErrorResponse(call.error());
-  auto why = api.authority->Explain(*task, (*call)->call);
+  auto why = api.authority->Explain(*task, *call);
   if (!why) return ErrorResponse(why.error());
   boost::json::object out = authority::ExplanationJson(*why);
   out["task_id"] = *task;

@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "src/authority/authority.h"
@@ -62,6 +63,9 @@ std::string RequestUrl(const http::Request& req);
 Result<TaskCaller> ReadTaskCaller(const http::Request& req, const ApiContext& api);
 Result<boost::json::object> ReadObject(const http::Request& req);
 // A string member: absent -> `fallback` (or an error when required), wrong type -> error.
+// A string member as a view into `o` (nullopt when absent or null and not required).
+Result<std::optional<std::string_view>> StringFieldView(const boost::json::object& o,
+                                                        std::string_view key, bool required);
 Result<std::string> StringField(const boost::json::object& o, std::string_view key, bool required,
                                 std::string fallback = "");
 // A revocation as the stream and the webhooks send it.

@@ -15,14 +15,13 @@ namespace {
 constexpr std::array<std::string_view, 6> kKinds = {"decision",   "lifecycle", "revocation",
                                                     "delegation", "approval",  "key"};
 
-std::string Hex(const unsigned char* bytes, size_t n) {
+void AppendHex(const unsigned char* bytes, size_t n, std::string& out) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
+  out.reserve(out.size() + 2 * n);
   for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
+    out += kDigits[bytes[i] >> 4];
+    out += kDigits[bytes[i] & 0xf];
   }
-  return out;
 }
 
 // SHA-256 through OpenSSL, which uses the CPU's SHA extensions where it has them (several times
@@ -39,6 +38,11 @@ class Sha256 {
   Sha256& operator=(const Sha256&) = delete;
 
   std::string Hex(std::string_view a, std::string_view b) {
+    std::string out;
+    Hex(a, b, out);
+    return out;
+  }
+  void Hex(std::string_view a, std::string_view b, std::string& out) {
     unsigned char digest[crypto_hash_sha256_BYTES];
     unsigned int length = 0;
     if (md_ == nullptr || ctx_ == nullptr || EVP_DigestInit_ex(ctx_, md_, nullptr) != 1 ||
@@ -51,7 +55,7 @@ class Sha256 {
       crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(b.data()), b.size());
       crypto_hash_sha256_final(&state, digest);
     }
-    return mandate::audit::Hex(digest, sizeof digest);
+    AppendHex(digest, sizeof digest, out.erase());
   }
 
  private:
@@ -146,6 +150,9 @@ std::string CanonicalBody(std::string_view chain, int64_t sequence, const Record
 
 std::string ChainHash(std::string_view prev_hash, std::string_view body) {
   return ThreadSha256().Hex(prev_hash, body);
+}
+void ChainHash(std::string_view prev_hash, std::string_view body, std::string& out) {
+  ThreadSha256().Hex(prev_hash, body, out);
 }
 
 Result<BodyPosition> ReadBodyPosition(std::string_view body) {

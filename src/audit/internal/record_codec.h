@@ -29,6 +29,8 @@ void AppendBody(std::string_view prefix, int64_t sequence, std::string_view tail
 
 // SHA-256(prev_hash || body) as lowercase hex; prev_hash is the 64-char hex of the previous.
 std::string ChainHash(std::string_view prev_hash, std::string_view body);
+// The same into `out` (replaced; its buffer is reused).
+void ChainHash(std::string_view prev_hash, std::string_view body, std::string& out);
 
 // Where a stored body says it belongs. InvalidArgument `audit.record_malformed` when the body
 // is not JSON, not canonical (re-serialising it changes it), or lacks chain/sequence.

@@ -215,7 +215,9 @@ class AuditChainFile {
       hash = row.hash;
       bytes += row.prev_hash.size() + row.hash.size() + row.body.size() + 64;
     }
-    std::string out;
+    std::string& out = lines_buffer_;  // reused: one group commit after another
+    out.clear();
+    if (out.capacity() > (1 << 20) && bytes < (1 << 20)) out.shrink_to_fit();  // after a burst
     out.reserve(bytes);
     std::vector<uint64_t> starts;  // offsets of the lines that start a sparse-index block
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -450,6 +452,7 @@ class AuditChainFile {
   uint64_t lines_ = 0;               // GUARDED_BY(mu_): complete lines indexed
   uint64_t visible_ = 0;             // GUARDED_BY(mu_): of which readers see (up to the head)
   std::vector<uint64_t> sparse_{0};  // GUARDED_BY(mu_): offset of line i * kSparse
+  std::string lines_buffer_;         // GUARDED_BY(mu_): Append's lines, kept for the next one
 };
 
 std::string ChainFileStem(std::string_view chain) {
