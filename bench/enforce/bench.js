@@ -262,7 +262,7 @@ systems:
       const procs = [['gateway', gateway0Pid], ['authority', authority.child.pid]];
       const alone = await measured(procs, run(`${gateways[0]}/bench/items/1`, rate, await args(), mode));
       console.log(`${label}: gateway, ${what} ${fmt(alone)}${overhead(alone, mode, direct)}`);
-      if (!MODES.includes('interleaved')) continue;
+      if (!MODES.includes('interleaved') || !rate) continue;  // at saturation both would just queue
       const both = await measured([...procs, ...nginxWorkers.map((pid) => ['nginx', pid])],
         run(`${gateways[0]}/bench/items/1`, rate, await args(), `${mode}-interleaved`));
       console.log(`${label}: interleaved, gateway ${what} ${fmt(both)}\n` +
