@@ -7,6 +7,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "src/json/writer.h"
+
 namespace mandate::json {
 namespace {
 
@@ -136,5 +138,60 @@ Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
 
 std::string Serialize(const boost::json::value& value) { return boost::json::serialize(value); }
 std::string Serialize(const boost::json::object& object) { return boost::json::serialize(object); }
+
+namespace {
+
+void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth);
+
+void WriteObject(JsonWriter& w, const boost::json::object& o, size_t depth) {
+  w.Char('{');
+  bool first = true;
+  for (const auto& member : o) {
+    if (!first) w.Char(',');
+    first = false;
+    w.String(member.key());
+    w.Char(':');
+    WriteValue(w, member.value(), depth + 1);
+  }
+  w.Char('}');
+}
+
+void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth) {
+  // Deeper than any parsed document may be (Limits): Boost.JSON's own serializer, which keeps
+  // its stack on the heap, takes the rest.
+  if (depth > Limits().max_depth) return w.Raw(boost::json::serialize(v));
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      return w.Raw("null");
+    case boost::json::kind::bool_:
+      return w.Raw(v.get_bool() ? "true" : "false");
+    case boost::json::kind::int64:
+      return w.Int(v.get_int64());
+    case boost::json::kind::string:
+      return w.String(v.get_string());
+    case boost::json::kind::object:
+      return WriteObject(w, v.get_object(), depth);
+    case boost::json::kind::array: {
+      w.Char('[');
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) w.Char(',');
+        first = false;
+        WriteValue(w, e, depth + 1);
+      }
+      return w.Char(']');
+    }
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_:
+      return w.Raw(boost::json::serialize(v));  // Boost's own number formats, byte for byte
+  }
+}
+
+}  // namespace
+
+void AppendSerialized(std::string& out, const boost::json::object& object) {
+  JsonWriter w(out, 256);
+  WriteObject(w, object, 1);
+}
 
 }  // namespace mandate::json

@@ -29,5 +29,8 @@ struct Limits {
 std::string Serialize(const boost::json::value& value);
 // The same for an object, without first copying it into a value.
 std::string Serialize(const boost::json::object& object);
+// Appends exactly what Serialize writes for `object` to `out`, without a serializer or a
+// string of its own per call (argument digests are taken on every decision).
+void AppendSerialized(std::string& out, const boost::json::object& object);
 
 }  // namespace mandate::json

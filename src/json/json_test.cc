@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace mandate::json {
 namespace {
@@ -88,6 +89,57 @@ TEST(WriterTest, MembersAndNumbers) {
   AppendMember(out, "n", int64_t{-42});
   out += '}';
   EXPECT_EQ(out, R"({"a":"x","n":-42})");
+}
+
+// JsonWriter writes what the appending functions write, and grows when the room reserved
+// ahead is too small (here none), so a wrong estimate costs a reallocation, never memory.
+TEST(WriterTest, JsonWriterAgreesWithTheAppendersAndGrows) {
+  const std::string odd = std::string("line\nbreak \"q\" \x01 ") + std::string(300, 'x');
+  std::string appended = "{";
+  AppendMember(appended, "s", odd);
+  AppendMember(appended, "n", int64_t{-7});
+  AppendKey(appended, "list");
+  appended += "[\"a\",\"b\"]}";
+  for (size_t expected : {size_t{0}, size_t{1}, size_t{4096}}) {
+    std::string written = "{";
+    {
+      JsonWriter w(written, expected);
+      w.Member("s", odd);
+      w.Member("n", int64_t{-7});
+      w.ArrayMember("list", std::vector<std::string>{"a", "b"},
+                    [](JsonWriter& o, const std::string& e) { o.String(e); });
+      w.Char('}');
+    }
+    EXPECT_EQ(written, appended) << "expected " << expected;
+    auto parsed = Parse(written);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+    EXPECT_EQ(parsed->at("s").as_string(), odd);
+  }
+}
+
+// Argument digests hash what AppendSerialized writes; a verifier recomputes them with
+// Boost.JSON. Every kind of value, escapes, nesting and Boost's own number formats must agree.
+TEST(WriterTest, AppendSerializedMatchesBoost) {
+  const char* documents[] = {
+      R"({})",
+      R"({"a":1,"b":-9223372036854775808,"c":18446744073709551615,"d":1.5,"e":-0.0,"f":1e300})",
+      R"({"s":"line\nbreak \"q\" \\ \u0001 caf\u00e9 \ud83d\ude00","t":true,"f":false,"n":null})",
+      R"({"nested":{"list":[1,[2,[3,{"x":[]}]],{}],"empty":"","z":0.1}})",
+      R"({"amount":120000,"invoice_id":"INV-7","tags":["a","b"],"ratio":3.0E-7})",
+  };
+  for (const char* text : documents) {
+    auto parsed = Parse(text);
+    ASSERT_TRUE(parsed.has_value()) << text << ": " << parsed.error().message();
+    std::string out = "prefix";
+    AppendSerialized(out, parsed->as_object());
+    EXPECT_EQ(out, "prefix" + Serialize(parsed->as_object())) << text;
+  }
+  // Deeper than parsing allows (built in code): still Boost's bytes.
+  boost::json::value deep = boost::json::object{};
+  for (int i = 0; i < 200; ++i) deep = boost::json::object{{"d", std::move(deep)}};
+  std::string out;
+  AppendSerialized(out, deep.as_object());
+  EXPECT_EQ(out, Serialize(deep));
 }
 
 }  // namespace

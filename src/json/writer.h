@@ -2,6 +2,7 @@
 // allocation beyond the output. Thread-safety: stateless functions.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -32,21 +33,16 @@ inline size_t PlainPrefix(std::string_view text) {
 }
 }  // namespace internal
 
-// Appends `"text"` with JSON escaping of quotes, backslashes and control characters, exactly as
-// Boost.JSON serialises a string (the canonical form of audit records). Runs that need no
-// escaping (nearly everything) are appended whole.
-inline void AppendString(std::string& out, std::string_view text) {
+// Writes `"text"` at `p`, escaped exactly as Boost.JSON serialises a string (the canonical form
+// of audit records); returns the end. REQUIRES: room for StringBound(text.size()) bytes.
+inline constexpr size_t StringBound(size_t size) { return 6 * size + 2; }
+inline char* WriteString(char* p, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  size_t run = internal::PlainPrefix(text);
-  if (run == text.size()) {  // nearly always: one append, both quotes included
-    const size_t at = out.size();
-    out.append(text.size() + 2, '"');
-    if (!text.empty()) std::memcpy(out.data() + at + 1, text.data(), text.size());
-    return;
-  }
-  out += '"';
+  *p++ = '"';
   while (true) {
-    out.append(text.data(), run);
+    const size_t run = internal::PlainPrefix(text);  // nearly everything is one plain run
+    if (run != 0) std::memcpy(p, text.data(), run);
+    p += run;
     if (run == text.size()) break;
     const auto u = static_cast<unsigned char>(text[run]);
     // The short escapes Boost.JSON writes: `audit verify` re-serialises records with it.
@@ -57,17 +53,32 @@ inline void AppendString(std::string& out, std::string_view text) {
                               : u == '\f'           ? 'f'
                               : u == '\r'           ? 'r'
                                                     : 0;
+    *p++ = '\\';
     if (short_escape != 0) {
-      const char escaped[2] = {'\\', short_escape};
-      out.append(escaped, 2);
+      *p++ = short_escape;
     } else {
-      const char escaped[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
-      out.append(escaped, 6);
+      const char escaped[5] = {'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+      std::memcpy(p, escaped, 5);
+      p += 5;
     }
     text.remove_prefix(run + 1);
-    run = internal::PlainPrefix(text);
   }
-  out += '"';
+  *p++ = '"';
+  return p;
+}
+
+// Appends `"text"` with JSON escaping of quotes, backslashes and control characters, exactly as
+// Boost.JSON serialises a string. Runs that need no escaping (nearly everything) are appended
+// whole.
+inline void AppendString(std::string& out, std::string_view text) {
+  const size_t at = out.size();
+  if (internal::PlainPrefix(text) == text.size()) {  // nearly always: one append
+    out.append(text.size() + 2, '"');
+    if (!text.empty()) std::memcpy(out.data() + at + 1, text.data(), text.size());
+    return;
+  }
+  out.resize(at + StringBound(text.size()));
+  out.resize(static_cast<size_t>(WriteString(out.data() + at, text) - out.data()));
 }
 
 // Appends `value` in decimal.
@@ -118,5 +129,87 @@ void AppendArrayMember(std::string& out, std::string_view name, const Elements& 
   }
   out += ']';
 }
+
+// Writes JSON members through a pointer into room reserved ahead, growing only when a write
+// would not fit: one reservation per record instead of an out-of-line std::string call per
+// member (which was most of the cost of an audit record). Appends to `out`, which holds exactly
+// what was written once the writer is gone.
+class JsonWriter {
+ public:
+  JsonWriter(std::string& out, size_t expected) : out_(out) {
+    const size_t at = out.size();
+    out.resize(at + expected);
+    p_ = out.data() + at;
+    end_ = out.data() + out.size();
+  }
+  ~JsonWriter() { out_.resize(static_cast<size_t>(p_ - out_.data())); }
+  JsonWriter(const JsonWriter&) = delete;
+  JsonWriter& operator=(const JsonWriter&) = delete;
+
+  void Raw(std::string_view text) {
+    Room(text.size());
+    if (!text.empty()) std::memcpy(p_, text.data(), text.size());
+    p_ += text.size();
+  }
+  void Char(char c) {
+    Room(1);
+    *p_++ = c;
+  }
+  void String(std::string_view text) {
+    Room(StringBound(text.size()));
+    p_ = WriteString(p_, text);
+  }
+  void Int(int64_t value) {
+    Room(24);
+    p_ = std::to_chars(p_, p_ + 24, value).ptr;
+  }
+  // `,"name":` — without the comma right after `{` or at the start of the output. Member names
+  // are literals written as they are (plain words: nothing to escape), their length known here.
+  template <size_t N>
+  void Key(const char (&name)[N]) {
+    Room(N + 3);
+    if (p_ != out_.data() && p_[-1] != '{') *p_++ = ',';
+    *p_++ = '"';
+    std::memcpy(p_, name, N - 1);
+    p_ += N - 1;
+    *p_++ = '"';
+    *p_++ = ':';
+  }
+  template <size_t N>
+  void Member(const char (&name)[N], std::string_view value) {
+    Key(name);
+    String(value);
+  }
+  template <size_t N>
+  void Member(const char (&name)[N], int64_t value) {
+    Key(name);
+    Int(value);
+  }
+  // `,"name":[...]` with `write(*this, element)` for each element.
+  template <size_t N, typename Elements, typename Write>
+  void ArrayMember(const char (&name)[N], const Elements& elements, Write write) {
+    Key(name);
+    Char('[');
+    bool first = true;
+    for (const auto& e : elements) {
+      if (!first) Char(',');
+      first = false;
+      write(*this, e);
+    }
+    Char(']');
+  }
+
+ private:
+  void Room(size_t n) {
+    if (static_cast<size_t>(end_ - p_) >= n) return;
+    const size_t at = static_cast<size_t>(p_ - out_.data());
+    out_.resize(std::max(2 * out_.size(), at + n));
+    p_ = out_.data() + at;
+    end_ = out_.data() + out_.size();
+  }
+  std::string& out_;
+  char* p_;
+  char* end_;
+};
 
 }  // namespace mandate::json

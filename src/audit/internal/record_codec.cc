@@ -70,7 +70,10 @@ std::string_view RecordKindName(RecordKind kind) { return kKinds.at(static_cast<
 
 std::string ArgumentsDigest(std::string_view bytes) { return ThreadSha256().Hex(bytes, {}); }
 std::string ArgumentsDigest(const boost::json::object& args) {
-  return ArgumentsDigest(json::Serialize(args));
+  thread_local std::string serialized;  // keeps its storage from call to call
+  serialized.clear();
+  json::AppendSerialized(serialized, args);
+  return ArgumentsDigest(serialized);
 }
 
 RecordView View(const Record& r) {
@@ -94,25 +97,29 @@ namespace internal {
 
 std::string CanonicalTail(const RecordView& r) {
   // Written directly (no DOM: building one per record showed up in profiles), members in this
-  // fixed order.
+  // fixed order, into room for the usual record reserved once.
   std::string tail;
-  tail.reserve(512 + r.resource.size() + r.detail.size());
-  json::AppendMember(tail, "time", r.time_micros);
-  json::AppendMember(tail, "kind", RecordKindName(r.kind));
-  json::AppendMember(tail, "agent", r.agent);
-  json::AppendMember(tail, "principal", r.principal);
-  json::AppendMember(tail, "task", r.task);
-  json::AppendMember(tail, "step", r.step);
-  json::AppendMember(tail, "system", r.system);
-  json::AppendMember(tail, "action", r.action);
-  json::AppendMember(tail, "resource", r.resource);
-  json::AppendMember(tail, "args_digest", r.args_digest);
-  json::AppendMember(tail, "decision", r.decision);
-  json::AppendArrayMember(tail, "reasons", r.reasons, json::AppendString);
-  json::AppendArrayMember(tail, "policy_ids", r.policy_ids, json::AppendString);
-  json::AppendKey(tail, "detail");
-  tail += r.detail.empty() ? std::string_view("null") : std::string_view(r.detail);
-  tail += '}';
+  {
+    json::JsonWriter w(tail, 448 + r.agent.size() + r.principal.size() + r.task.size() +
+                                 r.resource.size() + r.detail.size());
+    w.Member("time", r.time_micros);
+    w.Member("kind", RecordKindName(r.kind));
+    w.Member("agent", r.agent);
+    w.Member("principal", r.principal);
+    w.Member("task", r.task);
+    w.Member("step", r.step);
+    w.Member("system", r.system);
+    w.Member("action", r.action);
+    w.Member("resource", r.resource);
+    w.Member("args_digest", r.args_digest);
+    w.Member("decision", r.decision);
+    const auto string = [](json::JsonWriter& out, const std::string& s) { out.String(s); };
+    w.ArrayMember("reasons", r.reasons, string);
+    w.ArrayMember("policy_ids", r.policy_ids, string);
+    w.Key("detail");
+    w.Raw(r.detail.empty() ? std::string_view("null") : std::string_view(r.detail));
+    w.Char('}');
+  }
   return tail;
 }
 

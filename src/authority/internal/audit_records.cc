@@ -9,25 +9,27 @@
 
 namespace mandate::authority {
 
-void AppendProgressJson(std::string& out, const TaskProgress& p, size_t steps) {
-  out += '{';
-  json::AppendMember(out, "calls", p.calls);
-  json::AppendMember(out, "steps_done", p.steps_done);
-  json::AppendMember(out, "labels_read", p.labels_read);
-  json::AppendMember(out, "last_step", p.last_step);
-  const auto number = [](std::string& o, uint16_t n) { json::AppendInt(o, n); };
-  json::AppendArrayMember(out, "counts",
-                          std::span(p.counts).first(std::min(steps, p.counts.size())), number);
+void WriteProgressJson(json::JsonWriter& out, const TaskProgress& p, size_t steps) {
+  out.Char('{');
+  out.Member("calls", p.calls);
+  out.Member("steps_done", p.steps_done);
+  out.Member("labels_read", p.labels_read);
+  out.Member("last_step", p.last_step);
+  const auto number = [](json::JsonWriter& o, uint16_t n) { o.Int(n); };
+  out.ArrayMember("counts", std::span(p.counts).first(std::min(steps, p.counts.size())), number);
   // Loops past the last one entered are at 0, which ProgressFromJson restores by default.
   size_t loops_used = p.loop_iterations.size();
   while (loops_used > 0 && p.loop_iterations[loops_used - 1] == 0) --loops_used;
-  json::AppendArrayMember(out, "loops", std::span(p.loop_iterations).first(loops_used), number);
-  out += '}';
+  out.ArrayMember("loops", std::span(p.loop_iterations).first(loops_used), number);
+  out.Char('}');
 }
 
 boost::json::object ProgressToJson(const TaskProgress& p, size_t steps) {
   std::string text;
-  AppendProgressJson(text, p, steps);
+  {
+    json::JsonWriter w(text, 256);
+    WriteProgressJson(w, p, steps);
+  }
   return boost::json::parse(text).as_object();  // one encoder; checkpoints are not the hot path
 }
 
@@ -71,20 +73,24 @@ uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, cons
   // keeps, and handed over as views: the record's members are serialised straight from the
   // strings the call already holds.
   thread_local std::string detail;
-  detail.assign(1, '{');
-  if (call.mandate) {
-    json::AppendMember(detail, "mandate", call.mandate->name);
-    json::AppendMember(detail, "version", call.mandate->version);
+  detail.clear();
+  {
+    json::JsonWriter w(detail, 512);
+    w.Char('{');
+    if (call.mandate) {
+      w.Member("mandate", call.mandate->name);
+      w.Member("version", call.mandate->version);
+    }
+    if (d.task_revoked) {
+      w.Key("task_revoked");
+      w.Raw("true");
+    }
+    if (call.progress != nullptr && call.mandate != nullptr) {
+      w.Key("progress");
+      WriteProgressJson(w, *call.progress, call.mandate->steps.size());
+    }
+    w.Char('}');
   }
-  if (d.task_revoked) {
-    json::AppendKey(detail, "task_revoked");
-    detail += "true";
-  }
-  if (call.progress != nullptr && call.mandate != nullptr) {
-    json::AppendKey(detail, "progress");
-    AppendProgressJson(detail, *call.progress, call.mandate->steps.size());
-  }
-  detail += '}';
   std::vector<std::string> reasons, policy_ids;  // empty, and never allocated, for an allow
   for (const Reason& reason : d.reasons) {
     reasons.push_back(reason.code + ": " + reason.message);

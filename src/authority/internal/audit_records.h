@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include "src/authority/internal/impl.h"
+#include "src/json/writer.h"
 
 namespace mandate::authority {
 
@@ -34,7 +35,7 @@ void AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
                      const std::vector<std::string>& tasks);
 
 // Progress <-> JSON, for audit records and task checkpoints.
-void AppendProgressJson(std::string& out, const TaskProgress& progress, size_t steps);
+void WriteProgressJson(json::JsonWriter& out, const TaskProgress& progress, size_t steps);
 boost::json::object ProgressToJson(const TaskProgress& progress, size_t steps);
 bool ProgressFromJson(const boost::json::value& json, TaskProgress* progress);
 // Re-applies allowed decisions newer than each live task's checkpoint (restart recovery).
