@@ -188,7 +188,8 @@ systems:
   console.log('#   held/bound: identity (signature, DPoP or bound connection), scope, expiry and deny set per call at');
   console.log('#   the gateway, and an audit record per call, batched to the authority\'s hash-chained trail');
   console.log('#   (POST /v1/ep/audit, durable before the gateway forgets it; the authority\'s CPU is shown)');
-  console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}; load generator: one thread, 16 connections`);
+  console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}, audit_batch ` +
+    `${AUDIT_BATCH || 'default (32)'}, audit_flush_ms ${AUDIT_FLUSH_MS || 'default (50)'}; load generator: one thread, 16 connections per stream`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
   // 60 s step credential) fresh on a slow machine: the run ends when they are used up.
   const run = (url, rate, extra, name) => new Promise((resolve) => {
