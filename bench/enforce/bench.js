@@ -31,8 +31,16 @@ const PROBE_INTERVAL_US = Number(process.env.MANDATE_BENCH_PROBE_INTERVAL_US || 
 const GATEWAY_THREADS = Number(process.env.MANDATE_BENCH_GATEWAY_THREADS || 2);
 // The gateways' `upstream_spin_us` (MANDATE_BENCH_UPSTREAM_SPIN_US, default 0).
 const UPSTREAM_SPIN_US = Number(process.env.MANDATE_BENCH_UPSTREAM_SPIN_US || 0);
+// The gateways' `audit_batch` and `audit_flush_ms` (MANDATE_BENCH_AUDIT_BATCH, _AUDIT_FLUSH_MS;
+// default: the gateway's own defaults).
+const AUDIT_BATCH = process.env.MANDATE_BENCH_AUDIT_BATCH || '';
+const AUDIT_FLUSH_MS = process.env.MANDATE_BENCH_AUDIT_FLUSH_MS || '';
 // Held runs before authority-per-call, so an overloaded authority's aftermath cannot slow it.
-const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,bound,authority').split(',');
+// `interleaved`: each gateway mode listed is run a second time with nginx called directly in the
+// same seconds by the same load generator (its own 16 connections, the same rate, each direct
+// request due half a period after a gateway request): a stall of the machine then lands in both
+// streams, and the p99 difference is what the gateway adds. The separate runs are kept too.
+const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,bound,authority,interleaved').split(',');
 // MANDATE_BENCH_TIMELINE_DIR: each run also writes `<rate>-<mode>.txt` there, one line per
 // answered request (`scheduled_us latency_us`), to see whether the tail is a few stalls or spread.
 const TIMELINE_DIR = process.env.MANDATE_BENCH_TIMELINE_DIR || '';
@@ -141,6 +149,8 @@ ep_token_file: ${authority.epTokenFile}
 public_url: http://gw.bench
 threads: ${GATEWAY_THREADS}
 upstream_spin_us: ${UPSTREAM_SPIN_US}
+${AUDIT_BATCH ? `audit_batch: ${AUDIT_BATCH}` : ''}
+${AUDIT_FLUSH_MS ? `audit_flush_ms: ${AUDIT_FLUSH_MS}` : ''}
 systems:
   - name: bench
     upstream: http://127.0.0.1:${upPort}
@@ -178,10 +188,17 @@ systems:
   console.log('#   held/bound: identity (signature, DPoP or bound connection), scope, expiry and deny set per call at');
   console.log('#   the gateway, and an audit record per call, batched to the authority\'s hash-chained trail');
   console.log('#   (POST /v1/ep/audit, durable before the gateway forgets it; the authority\'s CPU is shown)');
-  console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}; load generator: one thread, 16 connections`);
+  console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}, audit_batch ` +
+    `${AUDIT_BATCH || 'default (32)'}, audit_flush_ms ${AUDIT_FLUSH_MS || 'default (50)'}; load generator: one thread, 16 connections per stream`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
   // 60 s step credential) fresh on a slow machine: the run ends when they are used up.
   const run = (url, rate, extra, name) => new Promise((resolve) => {
+    if (name.endsWith('interleaved')) extra = [...extra, '--peer-url', directUrl];
+    // A full collection now, so that V8 does not collect during the run: a scheduler trace
+    // (perf sched) showed node's collector on both cores for ~15 ms in the middle of a run, a
+    // stall every request of that moment paid, direct and gateway alike. run.sh starts node with
+    // --expose-gc and a single-threaded collector.
+    if (global.gc) global.gc();
     const timeline = TIMELINE_DIR ? ['--timeline', path.join(TIMELINE_DIR, `${rate}-${name}.txt`)] : [];
     execFile(loadgen, ['--url', url, '--rate', String(rate), '--seconds', String(SECONDS),
       '--connections', '16', '--max-proofs', '10000', ...timeline, ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 },
@@ -190,6 +207,7 @@ systems:
       resolve(JSON.parse(stdout.trim().split('\n').pop()));
     });
   });
+  const signed = (us) => `${us < 0 ? '-' : '+'}${ms(Math.abs(us))}`;
   const fmt = (r) => `p50 ${ms(r.p50_us)} ms p99 ${ms(r.p99_us)} ms (${r.rps}/s, ok ${r.ok}/${r.sent})` +
     (r.cpu ? `, per request: ${r.cpu}` : '');
   // Runs the load and notes the CPU each named process spent per answered request.
@@ -204,6 +222,7 @@ systems:
     return r;
   };
   const nginxWorkers = childPids(nginx.child.pid);
+  const directUrl = `http://127.0.0.1:${upPort}/items/1`;
   const htu = 'http://gw.bench/bench/items/1';
   const rounds = {};  // "3000/s bound" -> p99 overheads (us), one per round, null when not all ok
   for (let round = 0; round < REPEAT; round++) for (const rate of PHASES.includes('gateway') ? RATES : []) {
@@ -211,40 +230,44 @@ systems:
     if (REPEAT > 1) console.log(`# round ${round + 1} of ${REPEAT}, load average ${os.loadavg()[0].toFixed(1)}`);
     let direct = null;
     if (MODES.includes('direct')) {
-      direct = await measured(nginxWorkers.map((pid) => ['nginx', pid]), run(`http://127.0.0.1:${upPort}/items/1`, rate, [], 'direct'));
+      direct = await measured(nginxWorkers.map((pid) => ['nginx', pid]), run(directUrl, rate, [], 'direct'));
       console.log(`${label}: direct ${fmt(direct)}`);
     }
-    const overhead = (r, mode) => {
-      if (!direct) return '';
-      const p99 = r.p99_us - direct.p99_us;
-      (rounds[`${label} ${mode}`] ||= []).push(r.ok === r.sent ? p99 : null);
+    // `against`: the peer whose p99 the gateway's is compared with (the direct run of this round,
+    // or the direct stream interleaved with this very run).
+    const overhead = (r, mode, against) => {
+      if (!against) return '';
+      const p99 = r.p99_us - against.p99_us;
+      const allOk = r.ok === r.sent && against.ok === against.sent;
+      (rounds[`${label} ${mode}`] ||= []).push(allOk ? p99 : null);
       // A gateway p99 below the direct one means the direct run drew the worse stall: no verdict.
-      const verdict = rate !== 3000 ? '' : ` (target <= +0.30 ms: ${r.ok !== r.sent ? 'missed (refusals)'
+      const verdict = rate !== 3000 ? '' : ` (target <= +0.30 ms: ${!allOk ? 'missed (refusals)'
         : p99 < 0 ? 'inconclusive, the direct run had the worse tail' : p99 <= 300 ? 'met' : 'missed'})`;
-      const signed = (us) => `${us < 0 ? '-' : '+'}${ms(Math.abs(us))}`;
-      return `: overhead p50 ${signed(r.p50_us - direct.p50_us)} ms, p99 ${signed(p99)} ms${verdict}`;
+      return `: overhead p50 ${signed(r.p50_us - against.p50_us)} ms, p99 ${signed(p99)} ms${verdict}`;
     };
-    if (MODES.includes('held')) {
+    // [mode, what the line says, the load generator's credential arguments]
+    const gatewayModes = [
       // Held step credential: verified at the gateway (JWKS signature, DPoP, deny set), no round trip.
-      const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
-      const local = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]], run(`${gateways[0]}/bench/items/1`, rate,
-        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu], 'held'));
-      console.log(`${label}: gateway, held step credential ${fmt(local)}${overhead(local, 'held')}`);
-    }
-    if (MODES.includes('bound')) {
+      ['held', 'held step credential', async () => ['--task-token',
+        await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench')), '--agent-key', keyFile, '--htu', htu]],
       // The same held credential, proven once per keep-alive connection (bind_connections): the
       // gateway checks the credential, scope, expiry and deny set per call, the proof per connection.
-      const credential = await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench'));
-      const bound = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]], run(`${gateways[0]}/bench/items/1`, rate,
-        ['--task-token', credential, '--agent-key', keyFile, '--htu', htu, '--proof-once'], 'bound'));
-      console.log(`${label}: gateway, held step credential on a bound connection ${fmt(bound)}${overhead(bound, 'bound')}`);
-    }
-    if (MODES.includes('authority')) {
+      ['bound', 'held step credential on a bound connection', async () => ['--task-token',
+        await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench')), '--agent-key', keyFile, '--htu', htu, '--proof-once']],
       // Task token: the gateway asks the authority for every call (identity, policy, audit on).
-      const task = await authority.startTask(agent, SPIFFE_ID, 'bench');
-      const decided = await measured([['gateway', gateway0Pid], ['authority', authority.child.pid]],
-        run(`${gateways[0]}/bench/items/1`, rate, ['--task-token', task.token, '--agent-key', keyFile, '--htu', htu], 'authority'));
-      console.log(`${label}: gateway, authority per call ${fmt(decided)}${overhead(decided, 'authority')}`);
+      ['authority', 'authority per call', async () => ['--task-token',
+        (await authority.startTask(agent, SPIFFE_ID, 'bench')).token, '--agent-key', keyFile, '--htu', htu]],
+    ];
+    for (const [mode, what, args] of gatewayModes) {
+      if (!MODES.includes(mode)) continue;
+      const procs = [['gateway', gateway0Pid], ['authority', authority.child.pid]];
+      const alone = await measured(procs, run(`${gateways[0]}/bench/items/1`, rate, await args(), mode));
+      console.log(`${label}: gateway, ${what} ${fmt(alone)}${overhead(alone, mode, direct)}`);
+      if (!MODES.includes('interleaved') || !rate) continue;  // at saturation both would just queue
+      const both = await measured([...procs, ...nginxWorkers.map((pid) => ['nginx', pid])],
+        run(`${gateways[0]}/bench/items/1`, rate, await args(), `${mode}-interleaved`));
+      console.log(`${label}: interleaved, gateway ${what} ${fmt(both)}\n` +
+        `${label}: interleaved, direct in the same seconds ${fmt(both.peer)}${overhead(both, `${mode} interleaved`, both.peer)}`);
     }
   }
 

@@ -6,5 +6,5 @@
 set -euo pipefail
 build=${1:-build-rel}
 export NODE_PATH="$PWD/tests/node/node_modules"
-node bench/enforce/bench.js "$build/mandate" "$build/bench/enforce/enforce_loadgen" \
+node --expose-gc --single-threaded-gc bench/enforce/bench.js "$build/mandate" "$build/bench/enforce/enforce_loadgen" \
   "$build/bench/enforce/enforce_revocation_probe" "${2:-1000}" "${3:-5}"

@@ -11,6 +11,8 @@
 //   ep_token_file: /etc/mandate/ep.token
 //   revocation_grace_ms: 5000
 //   audit_grace_ms: 5000            # local decisions not in the audit trail by then: refuse
+//   audit_flush_ms: 50              # how often they are sent to the authority
+//   audit_batch: 32                 # at most this many records per request
 //   threads: 1                      # server threads (held step credentials are decided on them)
 //   decision_threads: 16            # concurrent authority round trips (task-token calls)
 //   bind_connections: true          # a proven held credential needs no new proof on its connection
@@ -85,6 +87,11 @@ struct GatewayConfig {
   // authority's audit trail in batches; once the oldest undelivered one is older than this,
   // every call is refused with 503 `audit.unavailable` until they are delivered.
   int64_t audit_grace_ms = 5000;
+  // Records are sent every `audit_flush_ms`, at most `audit_batch` per request: the authority
+  // appends a request's records in one go, and a smaller request is a shorter burst of its CPU
+  // that a call's thread may have to wait behind on a small machine (docs/enforcement.md).
+  int64_t audit_flush_ms = 50;
+  int64_t audit_batch = 32;
   size_t max_body_bytes = 1 << 20;
   // Server threads: each reads, decides held step credentials and forwards without blocking.
   int server_threads = 1;

@@ -115,12 +115,12 @@ Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_v
 
 Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
-  MANDATE_RETURN_IF_ERROR(
-      CheckKeys(root,
-                {"listen", "authority", "ep_token_file", "public_url", "issuer",
-                 "revocation_grace_ms", "audit_grace_ms", "max_body_bytes", "threads",
-                 "decision_threads", "bind_connections", "upstream_spin_us", "systems"},
-                "top level"));
+  MANDATE_RETURN_IF_ERROR(CheckKeys(
+      root,
+      {"listen", "authority", "ep_token_file", "public_url", "issuer", "revocation_grace_ms",
+       "audit_grace_ms", "audit_flush_ms", "audit_batch", "max_body_bytes", "threads",
+       "decision_threads", "bind_connections", "upstream_spin_us", "systems"},
+      "top level"));
   GatewayConfig config;
   if (root["listen"]) config.listen = root["listen"].as<std::string>();
   auto authority = RequiredString(root, "authority", "top level");
@@ -136,6 +136,14 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
     if (!root[key]) continue;
     *field = root[key].as<int64_t>();
     if (*field < 0) return ConfigError(root[key], "`" + std::string(key) + "` must be >= 0");
+  }
+  for (auto [key, field] : {std::pair{"audit_flush_ms", &config.audit_flush_ms},
+                            std::pair{"audit_batch", &config.audit_batch}}) {
+    if (!root[key]) continue;
+    *field = root[key].as<int64_t>();
+    if (*field < 1 || *field > 10'000) {
+      return ConfigError(root[key], "`" + std::string(key) + "` must be 1-10000");
+    }
   }
   if (root["max_body_bytes"]) config.max_body_bytes = root["max_body_bytes"].as<size_t>();
   for (auto [key, field] : {std::pair{"threads", &config.server_threads},

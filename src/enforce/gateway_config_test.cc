@@ -15,6 +15,8 @@ authority: http://127.0.0.1:7070
 ep_token_file: /tmp/ep.token
 revocation_grace_ms: 2000
 audit_grace_ms: 3000
+audit_flush_ms: 10
+audit_batch: 32
 upstream_spin_us: 40
 systems:
   - name: tracker
@@ -38,6 +40,8 @@ TEST(GatewayConfig, ParsesSystemsRoutesAndCredentials) {
   EXPECT_EQ(config->revocation_grace_ms, 2000);
   EXPECT_EQ(config->audit_grace_ms, 3000);
   EXPECT_EQ(config->upstream_spin_us, 40);
+  EXPECT_EQ(config->audit_flush_ms, 10);
+  EXPECT_EQ(config->audit_batch, 32);
   ASSERT_EQ(config->systems.size(), 2u);
   EXPECT_EQ(config->systems[0].routes[0].method, "GET");
   EXPECT_EQ(config->systems[0].routes[0].arg_types.at("id"), ArgType::kLong);
@@ -57,12 +61,13 @@ TEST(GatewayConfig, RejectsUnknownKeysWithTheLine) {
   EXPECT_NE(config.error().message().find("`listen_addr`"), std::string::npos);
 }
 
-TEST(GatewayConfig, RejectsOutOfRangeGraceAndSpin) {
+TEST(GatewayConfig, RejectsOutOfRangeGraceSpinAndAuditBatching) {
   const std::string base =
       "authority: http://a\nep_token_file: x\nsystems: [{name: s, upstream: "
       "http://127.0.0.1:1, routes: []}]\n";
   for (const char* bad :
-       {"audit_grace_ms: -1\n", "upstream_spin_us: 1001\n", "upstream_spin_us: -5\n"}) {
+       {"audit_grace_ms: -1\n", "upstream_spin_us: 1001\n", "upstream_spin_us: -5\n",
+        "audit_flush_ms: 0\n", "audit_batch: 0\n", "audit_batch: 10001\n"}) {
     auto config = ParseGatewayConfig(base + bad);
     ASSERT_FALSE(config) << bad;
     EXPECT_EQ(config.error().reason(), "config.invalid");

@@ -169,6 +169,8 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
   // every answered call's record is queued (and then delivered, within the grace period).
   internal::DecisionAuditOptions audit_options;
   audit_options.grace_ms = config.audit_grace_ms;
+  audit_options.flush_interval_ms = config.audit_flush_ms;
+  audit_options.max_batch = static_cast<size_t>(config.audit_batch);
   internal::DecisionAudit audit(internal::HttpAuditSink(config.authority, *ep_token), clock,
                                 audit_options);
   internal::GatewayFilter filter(std::move(*table), std::move(systems), config.public_url,
