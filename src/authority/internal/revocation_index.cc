@@ -5,8 +5,8 @@
 namespace mandate::authority {
 namespace {
 
-void Raise(std::unordered_map<std::string, std::pair<int64_t, int64_t>>& times,
-           const store::RevocationEvent& event) {
+template <typename Times>
+void Raise(Times& times, const store::RevocationEvent& event) {
   auto [it, inserted] = times.try_emplace(event.value, event.time_micros, event.id);
   if (!inserted && it->second.first < event.time_micros) it->second = {event.time_micros, event.id};
 }
@@ -19,6 +19,7 @@ void RevocationIndex::Apply(const store::RevocationEvent& event) {
   switch (event.scope) {
     case store::RevocationScope::kCredential:
       jtis_.emplace(event.value, event.id);
+      any_credential_.store(true, std::memory_order_release);
       break;
     case store::RevocationScope::kTask:
       break;  // kept on the task itself
@@ -38,18 +39,23 @@ void RevocationIndex::Apply(const store::RevocationEvent& event) {
       }
       break;
   }
+  if (event.scope != store::RevocationScope::kCredential &&
+      event.scope != store::RevocationScope::kTask) {
+    any_scope_.store(true, std::memory_order_release);
+  }
 }
 
 std::optional<RevocationIndex::Hit> RevocationIndex::CoversTask(std::string_view agent,
                                                                 std::string_view mandate,
                                                                 std::string_view owner,
                                                                 int64_t created_micros) const {
+  if (!any_scope_.load(std::memory_order_acquire)) return std::nullopt;
   std::shared_lock lock(mu_);
   if (created_micros <= all_before_) return Hit{all_event_, store::RevocationScope::kAll};
   auto check = [&](const Times& times, std::string_view key,
                    store::RevocationScope scope) -> std::optional<Hit> {
     if (times.empty()) return std::nullopt;
-    auto it = times.find(std::string(key));
+    auto it = times.find(key);
     if (it != times.end() && created_micros <= it->second.first)
       return Hit{it->second.second, scope};
     return std::nullopt;
@@ -60,8 +66,9 @@ std::optional<RevocationIndex::Hit> RevocationIndex::CoversTask(std::string_view
 }
 
 bool RevocationIndex::IsCredentialRevoked(std::string_view jti) const {
+  if (!any_credential_.load(std::memory_order_acquire)) return false;
   std::shared_lock lock(mu_);
-  return !jtis_.empty() && jtis_.count(std::string(jti)) != 0;
+  return jtis_.find(jti) != jtis_.end();
 }
 
 int64_t RevocationIndex::last_event_id() const {

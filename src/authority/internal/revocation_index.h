@@ -9,7 +9,9 @@
 // Thread-safety: safe from any thread (readers share a lock; events are rare).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -37,13 +39,22 @@ class RevocationIndex {
   int64_t last_event_id() const;
 
  private:
-  using Times =
-      std::unordered_map<std::string, std::pair<int64_t, int64_t>>;  // value -> (time, id)
+  // Looked up by string_view (no key string built per decision).
+  struct Hash : std::hash<std::string_view> {
+    using is_transparent = void;
+  };
+  template <typename V>
+  using ByName = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+  using Times = ByName<std::pair<int64_t, int64_t>>;  // value -> (time, id)
   mutable std::shared_mutex mu_;
-  Times agents_, mandates_, owners_;               // GUARDED_BY(mu_)
-  std::unordered_map<std::string, int64_t> jtis_;  // GUARDED_BY(mu_)
-  int64_t all_before_ = -1, all_event_ = 0;        // GUARDED_BY(mu_)
-  int64_t last_event_id_ = 0;                      // GUARDED_BY(mu_)
+  // Whether any scope or credential revocation exists: set under mu_ after the event is in,
+  // read without it, so the usual decision (nothing revoked by scope) takes no lock shared
+  // with every other deciding thread.
+  std::atomic<bool> any_scope_{false}, any_credential_{false};
+  Times agents_, mandates_, owners_;         // GUARDED_BY(mu_)
+  ByName<int64_t> jtis_;                     // GUARDED_BY(mu_)
+  int64_t all_before_ = -1, all_event_ = 0;  // GUARDED_BY(mu_)
+  int64_t last_event_id_ = 0;                // GUARDED_BY(mu_)
 };
 
 }  // namespace mandate::authority
