@@ -17,10 +17,12 @@ constexpr std::array<std::string_view, 6> kKinds = {"decision",   "lifecycle", "
 
 void AppendHex(const unsigned char* bytes, size_t n, std::string& out) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  out.reserve(out.size() + 2 * n);
+  const size_t at = out.size();
+  out.resize(at + 2 * n);
+  char* p = out.data() + at;  // through a pointer: one size check, not one per digit
   for (size_t i = 0; i < n; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 0xf];
+    *p++ = kDigits[bytes[i] >> 4];
+    *p++ = kDigits[bytes[i] & 0xf];
   }
 }
 
