@@ -70,6 +70,19 @@ std::vector<int> SortedOrder(const Names& names, NameOf name_of) {
   return order;
 }
 
+// The member names of the request's records, built once: a std::string made from a literal for
+// each of fourteen members on every decision showed up in profiles.
+struct MemberNames {
+  const std::string args = "args", call = "call", inputs = "inputs", now = "now", step = "step",
+                    task = "task", calls = "calls", count = "count", labels_read = "labels_read",
+                    last_step = "last_step", steps_done = "steps_done", action = "action",
+                    resource = "resource", system = "system";
+};
+const MemberNames& Names() {
+  static const MemberNames names;
+  return names;
+}
+
 ValueMemo& Memo() {
   thread_local ValueMemo memo;
   return memo;
@@ -152,20 +165,21 @@ const cedar::Request& CedarRequestFor(const CompiledMandate& cm, const LiveTask&
     return cedar::Value::RecordOf(std::move(counts));
   });
   const int last = progress.last_step;
+  const MemberNames& n = Names();
   cedar::Value state =
       cedar::RecordBuilder()
-          .Add("calls", cedar::Value::Long(progress.calls))
-          .Add("count", std::move(count))
-          .Add("labels_read",
+          .Add(n.calls, cedar::Value::Long(progress.calls))
+          .Add(n.count, std::move(count))
+          .Add(n.labels_read,
                MemoSetOfBits('l', cm, cm.label_names, cm.labels_by_name, progress.labels_read))
-          .Add("last_step", last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))
-          .Add("steps_done",
+          .Add(n.last_step, last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))
+          .Add(n.steps_done,
                MemoSetOfBits('s', cm, cm.step_ids, cm.steps_by_id, progress.steps_done))
           .Build();
   cedar::Value call_value = cedar::RecordBuilder()
-                                .Add("action", cedar::Value::String(std::string(call.action)))
-                                .Add("resource", cedar::Value::String(std::string(call.resource)))
-                                .Add("system", cedar::Value::String(std::string(call.system)))
+                                .Add(n.action, cedar::Value::String(std::string(call.action)))
+                                .Add(n.resource, cedar::Value::String(std::string(call.resource)))
+                                .Add(n.system, cedar::Value::String(std::string(call.system)))
                                 .Build();
   thread_local cedar::Request request;
   if (request.principal.id() != task.agent.str() || request.principal.type() != kCedarAgentType) {
@@ -177,12 +191,12 @@ const cedar::Request& CedarRequestFor(const CompiledMandate& cm, const LiveTask&
                                              : cedar::EntityUid(std::string(kCedarSystemType),
                                                                 std::string(call.system));
   request.context = cedar::RecordBuilder()
-                        .Add("args", std::move(args))
-                        .Add("call", std::move(call_value))
-                        .Add("inputs", std::move(inputs))
-                        .Add("now", cedar::Value::Long(now_us / 1'000'000))
-                        .Add("step", cm.step_values[step])
-                        .Add("task", std::move(state))
+                        .Add(n.args, std::move(args))
+                        .Add(n.call, std::move(call_value))
+                        .Add(n.inputs, std::move(inputs))
+                        .Add(n.now, cedar::Value::Long(now_us / 1'000'000))
+                        .Add(n.step, cm.step_values[step])
+                        .Add(n.task, std::move(state))
                         .Build();
   return request;
 }
