@@ -79,6 +79,28 @@ const Value& Evaluator::VarValue(Var var) {
 }
 
 tl::expected<bool, EvalError> Evaluator::EvalBool(const Expr& expr) {
+  // Conditions are mostly `&&`, `||`, `!` and `like` over attributes: answered as bools here,
+  // without a Value per step. Anything else (and every error) goes through Eval.
+  switch (expr.kind) {
+    case ExprKind::kAnd:
+    case ExprKind::kOr: {
+      auto a = EvalBool(*expr.args[0]);
+      if (!a || *a == (expr.kind == ExprKind::kOr)) return a;  // short-circuit, as Cedar does
+      return EvalBool(*expr.args[1]);
+    }
+    case ExprKind::kNot: {
+      auto b = EvalBool(*expr.args[0]);
+      if (!b) return b;
+      return !*b;
+    }
+    case ExprKind::kLike:
+      if (const Value* v = Ref(*expr.args[0]); v != nullptr && v->is_string()) {
+        return WildcardMatch(v->as_string(), expr.pattern);
+      }
+      break;
+    default:
+      break;
+  }
   auto v = Eval(expr);
   if (!v) return tl::unexpected<EvalError>(std::move(v.error()));
   if (!v->is_bool()) return TypeError("bool", *v);
