@@ -87,8 +87,6 @@ class Session final : public SessionBase {
       info_.remote_port = remote.port();
     }
     Lowest(stream_).set_option(tcp::no_delay(true), ec);
-    // Plain TCP: the synchronous read of ReadReady must fail with would_block, never wait.
-    if constexpr (std::is_same_v<Stream, tcp::socket>) stream_.non_blocking(true, ec);
     worker_.sessions.emplace(info_.id, shared_from_this());
     if (over_capacity_) {
       response_ = Response::Error(503, "http.too_many_connections", "too many open connections");
@@ -201,38 +199,11 @@ class Session final : public SessionBase {
     if (buffer_.size() > 0) return ReadHeader();
     phase_ = Phase::kIdle;
     deadline_ = NowMillis() + options_.idle_timeout.count();
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      // Between keep-alive requests the client has nothing to read yet (it waits for the answer
-      // just sent): wait for readability first instead of a speculative recv that fails with
-      // EAGAIN on every request (one system call of three per request saved).
-      stream_.async_wait(tcp::socket::wait_read, [self = Self()](const error_code& ec) {
-        if (ec) return self->Close();
-        self->ReadReady();
-      });
-      return;
-    }
     stream_.async_read_some(buffer_.prepare(4096), [self = Self()](const error_code& ec, size_t n) {
       if (ec) return self->Close();
       self->buffer_.commit(n);
       self->ReadHeader();
     });
-  }
-
-  // Plain TCP, the socket reported readable: read what is there without blocking.
-  void ReadReady() {
-    if (phase_ == Phase::kClosed) return;
-    error_code ec;
-    const size_t n = stream_.read_some(buffer_.prepare(4096), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      stream_.async_wait(tcp::socket::wait_read, [self = Self()](const error_code& ec) {
-        if (ec) return self->Close();
-        self->ReadReady();
-      });
-      return;
-    }
-    if (ec) return Close();
-    buffer_.commit(n);
-    ReadHeader();
   }
 
   void ReadHeader() {
