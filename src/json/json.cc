@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_stack.hpp>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -21,8 +22,15 @@ class StrictHandler {
   static constexpr std::size_t max_key_size = std::size_t(-1);
   static constexpr std::size_t max_string_size = std::size_t(-1);
 
+  // `temp`: the caller's buffer for the values under construction (most documents fit, so a
+  // parse allocates only the values it returns).
+  StrictHandler(unsigned char* temp, size_t temp_size) : stack({}, temp, temp_size) {
+    objects_.clear();  // a parse that failed half-way leaves its open objects behind
+    spans_.clear();
+    arena_.clear();
+  }
+
   boost::json::value_stack stack;
-  std::vector<std::unordered_set<std::string>> keys;
   std::string pending_key;
   std::string duplicate;
 
@@ -34,11 +42,13 @@ class StrictHandler {
     return true;
   }
   bool on_object_begin(boost::system::error_code&) {
-    keys.emplace_back();
+    objects_.push_back({spans_.size(), arena_.size(), nullptr});
     return true;
   }
   bool on_object_end(std::size_t n, boost::system::error_code&) {
-    keys.pop_back();
+    spans_.resize(objects_.back().first_key);
+    arena_.resize(objects_.back().first_byte);
+    objects_.pop_back();
     stack.push_object(n);
     return true;
   }
@@ -57,7 +67,7 @@ class StrictHandler {
   }
   bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
     pending_key.append(s.data(), s.size());
-    if (!keys.back().insert(pending_key).second) {
+    if (!RememberKey(pending_key)) {
       duplicate = std::move(pending_key);
       pending_key.clear();
       ec = boost::json::error::syntax;
@@ -90,6 +100,39 @@ class StrictHandler {
   }
   bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
   bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  // The keys of every open object, back to back in one buffer: a small object (the usual
+  // request body) is checked by scanning its few keys, with no allocation per object or key;
+  // past kScanned keys an object gets a hash set, so a hostile object of many keys stays linear.
+  static constexpr size_t kScanned = 16;
+  struct OpenObject {
+    size_t first_key;                                       // index into spans_
+    size_t first_byte;                                      // offset into arena_
+    std::unique_ptr<std::unordered_set<std::string>> many;  // its keys once it has many
+  };
+  // False when the innermost open object already has `key`.
+  bool RememberKey(const std::string& key) {
+    OpenObject& o = objects_.back();
+    if (o.many) return o.many->insert(key).second;
+    for (size_t i = o.first_key; i < spans_.size(); ++i) {
+      if (std::string_view(arena_).substr(spans_[i].first, spans_[i].second) == key) return false;
+    }
+    if (spans_.size() - o.first_key < kScanned) {
+      spans_.emplace_back(arena_.size(), key.size());
+      arena_ += key;
+      return true;
+    }
+    o.many = std::make_unique<std::unordered_set<std::string>>();
+    for (size_t i = o.first_key; i < spans_.size(); ++i) {
+      o.many->emplace(std::string_view(arena_).substr(spans_[i].first, spans_[i].second));
+    }
+    return o.many->insert(key).second;
+  }
+  // Per thread, keeping their storage from parse to parse (Parse never nests).
+  static inline thread_local std::vector<OpenObject> objects_;
+  static inline thread_local std::vector<std::pair<size_t, size_t>> spans_;  // (offset, size)
+  static inline thread_local std::string arena_;
 };
 
 std::string Where(std::string_view text, size_t offset) {
@@ -115,7 +158,8 @@ Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
   }
   boost::json::parse_options options;
   options.max_depth = limits.max_depth;
-  boost::json::basic_parser<StrictHandler> parser(options);
+  unsigned char temp[2048];
+  boost::json::basic_parser<StrictHandler> parser(options, temp, sizeof temp);
   parser.handler().stack.reset();
   boost::system::error_code ec;
   size_t consumed = parser.write_some(false, text.data(), text.size(), ec);

@@ -24,6 +24,23 @@ TEST(JsonTest, RejectsDuplicateMember) {
   EXPECT_NE(v.error().message().find("line 2"), std::string::npos);
 }
 
+// Small objects are checked by a scan, large ones by a hash set: a duplicate is found either way,
+// wherever it falls, and keys of an inner object never clash with the outer one's.
+TEST(JsonTest, DuplicatesFoundInLargeObjectsAndNestingKeepsScopes) {
+  for (int n : {3, 15, 16, 17, 40}) {
+    std::string text = "{";
+    for (int i = 0; i < n; ++i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+    std::string ok = text + "\"inner\":{\"k0\":1,\"k1\":{\"k0\":2}},\"last\":0}";
+    EXPECT_TRUE(Parse(ok).has_value()) << n;
+    for (int dup : {0, n / 2, n - 1}) {
+      auto v = Parse(text + "\"k" + std::to_string(dup) + "\":9}");
+      ASSERT_FALSE(v.has_value()) << n << " " << dup;
+      EXPECT_NE(v.error().message().find("duplicate member `k" + std::to_string(dup) + "`"),
+                std::string::npos);
+    }
+  }
+}
+
 TEST(JsonTest, DuplicatesInSiblingObjectsAreFine) {
   EXPECT_TRUE(Parse(R"([{"a":1},{"a":2}])").has_value());
   EXPECT_TRUE(Parse(R"({"a":{"a":1}})").has_value());
