@@ -62,6 +62,10 @@ void AddServeCommands(CLI::App& app, int& exit_code) {
   cmd->add_option("--governance", options->governance_file,
                   "governance YAML: delegation policies, approvers, webhooks, known owners");
   cmd->add_option("--threads", options->threads, "HTTP worker threads")->capture_default_str();
+  cmd->add_option("--bound-connections", options->bound_connections,
+                  "keep-alive connections a DPoP proof may bind, so later calls on them may omit "
+                  "it; 0: every call proves (behind a proxy that pools connections)")
+      ->capture_default_str();
   cmd->add_option("--port-file", *port_file, "write the bound port to this file once listening");
   cmd->callback([options, listen, port_file, &exit_code] {
     if (!SplitListen(*listen, &options->host, &options->port)) {

@@ -32,6 +32,9 @@ struct ServeOptions {
   std::string check_routes;               // gateway YAML whose routes /v1/check maps requests with
   std::string governance_file;            // delegation policies, approvers, webhooks, known owners
   int threads = 2;
+  // Keep-alive connections a proof may bind (later calls on them may omit it; docs/identity.md).
+  // 0 disables binding: every call proves possession (behind a proxy that pools connections).
+  size_t bound_connections = 1 << 16;
   const Clock* clock = nullptr;  // default: the system clock
 };
 

@@ -222,6 +222,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
   authority::Options authority_options{.issuer = options.issuer,
                                        .bootstrap_audience = options.issuer};
   authority_options.approval_ttl_seconds = governance->approval_ttl_seconds;
+  authority_options.bound_connections = options.bound_connections;
   auto authority = authority::Authority::Open(std::move(deps), authority_options);
   if (!authority) return Err(authority.error());
   impl->authority = std::move(*authority);

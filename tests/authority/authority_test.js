@@ -229,6 +229,40 @@ test('a bound connection: proofs may be omitted for its token, revocation still 
   }
 });
 
+// `--bound-connections 0` (an authority behind a proxy that pools connections): a proof
+// binds nothing, so a later call on the same keep-alive connection must prove again.
+test('with --bound-connections 0 every call must carry its proof', async () => {
+  const http = require('node:http');
+  const unboundDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-unbound-'));
+  const unbound = await startRealAuthority(bin, unboundDir, { mandates, quiet: true,
+    extraArgs: ['--bound-connections', '0'] });
+  const kept = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const url = new URL(unbound.url + '/v1/authorize');
+    const agent = await newAgent();
+    const task = await unbound.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
+    const post = (proof) => new Promise((resolve, reject) => {
+      const headers = { authorization: 'DPoP ' + task.token, 'content-type': 'application/json' };
+      if (proof) headers.dpop = proof;
+      const req = http.request({ host: url.hostname, port: url.port, path: url.pathname,
+        method: 'POST', agent: kept, headers }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      req.on('error', reject);
+      req.end('{"system":"bank","action":"GET","resource":"/accounts/main/balance"}');
+    });
+    assert.strictEqual((await post(await agent.proof('POST', url.href, task.token))).decision, 'allow');
+    const later = await post();
+    assert.strictEqual(later.decision, 'deny');
+    assert.strictEqual(later.reasons[0].check, 'authentication');
+  } finally {
+    kept.destroy();
+    unbound.close();
+  }
+});
+
 test('a restart keeps tasks, their progress and revocations; kill -9 loses no acknowledged decision', async () => {
   const agent = await newAgent();
   const live = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
