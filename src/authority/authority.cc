@@ -263,8 +263,8 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
     auto it = bound.find(proof.connection_id);
     if (it != bound.end()) {
       // A fresh proof on a bound connection: rebind only when the token changed (copying the
-      // 600-byte token on every call showed up in profiles).
-      // The cache hands back one claims object per token, so the same pointer is the same token.
+      // 600-byte token on every call showed up in profiles). The verifier's cache hands back
+      // one claims object per token, so the same pointer is the same token.
       if (it->second.claims != *claims) it->second = {std::string(task_token), *claims};
     } else if (bound.size() < options.bound_connections) {
       bound.emplace(proof.connection_id, BoundConnection{std::string(task_token), *claims});

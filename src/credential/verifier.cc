@@ -151,14 +151,27 @@ struct CredentialVerifier::Impl {
     return claims;
   }
 
+  Result<std::shared_ptr<const KeySet>> PublishedKeys() const {
+    std::shared_ptr<const KeySet> key_set = keys ? keys() : nullptr;
+    if (!key_set) return Err(Internal("keys.none", "credential: no issuer keys available"));
+    return key_set;
+  }
+
+  // Whether claims verified earlier may be used again as `kind`: the key that signed them must
+  // still be published (then Admit re-checks the rest).
+  static bool Reusable(const CredentialClaims& claims, CredentialKind kind, const KeySet& keys) {
+    return claims.kind == kind && keys.Contains(claims.kid);
+  }
+
   Result<std::shared_ptr<const CredentialClaims>> Verify(std::string_view token,
                                                          CredentialKind kind,
                                                          std::string_view system) const {
-    std::shared_ptr<const KeySet> key_set = keys ? keys() : nullptr;
-    if (!key_set) return Err(Internal("keys.none", "credential: no issuer keys available"));
+    auto published = PublishedKeys();
+    if (!published) return Err(published.error());
+    const std::shared_ptr<const KeySet>& key_set = *published;
     const int64_t now = clock.NowSeconds();
     if (auto hit = verified.Find(token, now)) {
-      if (hit->claims.kind == kind && key_set->Contains(hit->claims.kid)) {
+      if (Reusable(hit->claims, kind, *key_set)) {
         // Shares the entry's ownership: the claims live as long as any caller holds them.
         return Admit(std::shared_ptr<const CredentialClaims>(hit, &hit->claims), system, now);
       }
@@ -221,12 +234,12 @@ Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::VerifyTaskTo
 
 Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::Readmit(
     std::shared_ptr<const CredentialClaims> claims) const {
-  std::shared_ptr<const KeySet> key_set = impl_->keys ? impl_->keys() : nullptr;
-  if (!key_set) return Err(Internal("keys.none", "credential: no issuer keys available"));
-  if (claims->kind != CredentialKind::kTaskToken) {
-    return Err(Unauthenticated("credential.type_mismatch", "credential: not a task token"));
-  }
-  if (!key_set->Contains(claims->kid)) {
+  auto published = impl_->PublishedKeys();
+  if (!published) return Err(published.error());
+  if (!Impl::Reusable(*claims, CredentialKind::kTaskToken, **published)) {
+    if (claims->kind != CredentialKind::kTaskToken) {
+      return Err(Unauthenticated("credential.type_mismatch", "credential: not a task token"));
+    }
     return Err(Unauthenticated("jws.kid_unknown",
                                "jws: `kid` `" + claims->kid + "` is not a trusted key"));
   }

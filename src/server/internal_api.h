@@ -62,10 +62,11 @@ bool IsEnforcementPoint(const http::Request& req, const ApiContext& api);
 std::string RequestUrl(const http::Request& req);
 Result<TaskCaller> ReadTaskCaller(const http::Request& req, const ApiContext& api);
 Result<boost::json::object> ReadObject(const http::Request& req);
-// A string member: absent -> `fallback` (or an error when required), wrong type -> error.
-// A string member as a view into `o` (nullopt when absent or null and not required).
+// A string member as a view into `o`: absent or null -> nullopt (or an error when required),
+// wrong type -> error.
 Result<std::optional<std::string_view>> StringFieldView(const boost::json::object& o,
                                                         std::string_view key, bool required);
+// The same as a copy: absent -> `fallback`.
 Result<std::string> StringField(const boost::json::object& o, std::string_view key, bool required,
                                 std::string fallback = "");
 // A revocation as the stream and the webhooks send it.
