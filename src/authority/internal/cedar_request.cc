@@ -83,6 +83,12 @@ const MemberNames& Names() {
   return names;
 }
 
+// `slot` holds `s` afterwards; unchanged when it already did (an agent keeps calling the same
+// system, action and resource, and a new string is an allocation).
+void KeepOrSetString(cedar::Value& slot, std::string_view s) {
+  if (!slot.is_string() || slot.as_string() != s) slot = cedar::Value::String(std::string(s));
+}
+
 ValueMemo& Memo() {
   thread_local ValueMemo memo;
   return memo;
@@ -150,8 +156,7 @@ const cedar::Request& CedarRequestFor(const CompiledMandate& cm, const LiveTask&
                                       int64_t now_us) {
   const Mandate& m = *cm.mandate;
   const Step& s = m.steps[step];
-  // Every record is built in key order, so RecordOf keeps it as it is (no sort, no copy); the
-  // parts that depend on the progress alone come from the memo.
+  // The parts that depend on the progress alone come from the memo.
   const TaskProgress& progress = task.progress;
   MemoKey count_key(cm.memo_id);
   count_key.Append("c", 1);
@@ -164,39 +169,72 @@ const cedar::Request& CedarRequestFor(const CompiledMandate& cm, const LiveTask&
     }
     return cedar::Value::RecordOf(std::move(counts));
   });
-  const int last = progress.last_step;
+  cedar::Value labels_read =
+      MemoSetOfBits('l', cm, cm.label_names, cm.labels_by_name, progress.labels_read);
+  cedar::Value steps_done =
+      MemoSetOfBits('s', cm, cm.step_ids, cm.steps_by_id, progress.steps_done);
+  static const cedar::Value kNoStep = cedar::Value::String("");
+  const cedar::Value& last_step =
+      progress.last_step >= 0 ? cm.step_ids[progress.last_step] : kNoStep;
+
+  thread_local cedar::Request request;
+  if (request.principal.id() != task.agent.str() || request.principal.type() != kCedarAgentType) {
+    request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
+  }
+  if (!(request.action == cm.step_actions[step])) request.action = cm.step_actions[step];
+  // The chain matched the call to this step, so the call's system is the step's.
+  if (s.system == call.system) {
+    if (!(request.resource == cm.step_systems[step])) request.resource = cm.step_systems[step];
+  } else {
+    request.resource = cedar::EntityUid(std::string(kCedarSystemType), std::string(call.system));
+  }
+
+  // The context has the same keys on every call: the last call's records are written in place
+  // (their keys, allocations and shape kept) when nothing else holds them, which is the rule once
+  // the authorizer has returned. Positions follow the key order the records are built in below.
+  cedar::Record* context = request.context.FieldsIfUnique();
+  cedar::Record* call_fields =
+      context && context->size() == 6 ? (*context)[1].second.FieldsIfUnique() : nullptr;
+  cedar::Record* state =
+      context && context->size() == 6 ? (*context)[5].second.FieldsIfUnique() : nullptr;
+  if (call_fields != nullptr && call_fields->size() == 3 && state != nullptr &&
+      state->size() == 5) {
+    (*context)[0].second = std::move(args);
+    KeepOrSetString((*call_fields)[0].second, call.action);
+    KeepOrSetString((*call_fields)[1].second, call.resource);
+    KeepOrSetString((*call_fields)[2].second, call.system);
+    (*context)[2].second = std::move(inputs);
+    (*context)[3].second = cedar::Value::Long(now_us / 1'000'000);
+    (*context)[4].second = cm.step_values[step];
+    (*state)[0].second = cedar::Value::Long(progress.calls);
+    (*state)[1].second = std::move(count);
+    (*state)[2].second = std::move(labels_read);
+    (*state)[3].second = last_step;
+    (*state)[4].second = std::move(steps_done);
+    return request;
+  }
+  // First call on this thread (or the last context is still shared): build it, every record in
+  // key order, so RecordOf keeps it as it is (no sort, no copy).
   const MemberNames& n = Names();
-  cedar::Value state =
-      cedar::RecordBuilder()
-          .Add(n.calls, cedar::Value::Long(progress.calls))
-          .Add(n.count, std::move(count))
-          .Add(n.labels_read,
-               MemoSetOfBits('l', cm, cm.label_names, cm.labels_by_name, progress.labels_read))
-          .Add(n.last_step, last >= 0 ? cm.step_ids[last] : cedar::Value::String(""))
-          .Add(n.steps_done,
-               MemoSetOfBits('s', cm, cm.step_ids, cm.steps_by_id, progress.steps_done))
-          .Build();
+  cedar::Value state_value = cedar::RecordBuilder()
+                                 .Add(n.calls, cedar::Value::Long(progress.calls))
+                                 .Add(n.count, std::move(count))
+                                 .Add(n.labels_read, std::move(labels_read))
+                                 .Add(n.last_step, last_step)
+                                 .Add(n.steps_done, std::move(steps_done))
+                                 .Build();
   cedar::Value call_value = cedar::RecordBuilder()
                                 .Add(n.action, cedar::Value::String(std::string(call.action)))
                                 .Add(n.resource, cedar::Value::String(std::string(call.resource)))
                                 .Add(n.system, cedar::Value::String(std::string(call.system)))
                                 .Build();
-  thread_local cedar::Request request;
-  if (request.principal.id() != task.agent.str() || request.principal.type() != kCedarAgentType) {
-    request.principal = cedar::EntityUid(std::string(kCedarAgentType), task.agent);
-  }
-  request.action = cm.step_actions[step];
-  // The chain matched the call to this step, so the call's system is the step's.
-  request.resource = s.system == call.system ? cm.step_systems[step]
-                                             : cedar::EntityUid(std::string(kCedarSystemType),
-                                                                std::string(call.system));
   request.context = cedar::RecordBuilder()
                         .Add(n.args, std::move(args))
                         .Add(n.call, std::move(call_value))
                         .Add(n.inputs, std::move(inputs))
                         .Add(n.now, cedar::Value::Long(now_us / 1'000'000))
                         .Add(n.step, cm.step_values[step])
-                        .Add(n.task, std::move(state))
+                        .Add(n.task, std::move(state_value))
                         .Build();
   return request;
 }

@@ -59,7 +59,14 @@ Value Value::RecordOf(Record fields) {
     }
     fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(kept), fields.end());
   }
-  return Value(Storage(std::make_shared<const Record>(std::move(fields))));
+  // A non-const object behind the const view, so FieldsIfUnique may write to it.
+  return Value(Storage(RecordPtr(std::make_shared<Record>(std::move(fields)))));
+}
+
+Record* Value::FieldsIfUnique() {
+  auto* record = std::get_if<RecordPtr>(&v_);
+  if (record == nullptr || record->use_count() != 1) return nullptr;
+  return const_cast<Record*>(record->get());
 }
 
 const Value* Value::Field(std::string_view key) const {

@@ -106,6 +106,12 @@ class Value {
   // Record field lookup; nullptr when absent. REQUIRES: is_record().
   const Value* Field(std::string_view key) const;
 
+  // The fields of a record no other Value shares, for a caller that builds a record of the same
+  // keys call after call (the authority's request context): it may replace field VALUES in
+  // place, never keys (they stay sorted). Null when this is not a record or the record is
+  // shared. Not thread-safe: only for a Value one thread owns.
+  Record* FieldsIfUnique();
+
   friend bool operator==(const Value& a, const Value& b);
   friend bool operator!=(const Value& a, const Value& b) { return !(a == b); }
 
