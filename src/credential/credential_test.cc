@@ -91,6 +91,45 @@ TEST(Credential, SingleUseCredentialIsSpentOnce) {
             "credential.already_used");
 }
 
+// What the authority mints now: single use, and the decided arguments' digest in `args`.
+TEST(Credential, SingleUseAndArgumentsRoundTrip) {
+  Fixture f;
+  auto step = f.Step();
+  step.single_use = true;
+  step.args = ArgumentsClaim(boost::json::object{{"amount", 50}, {"currency", "EUR"}});
+  auto token = *f.issuer->MintStepCredential(step);
+  auto claims = f.verifier->VerifyStepCredential(token, "github", SingleUse::kDefer);
+  ASSERT_TRUE(claims.has_value()) << claims.error().ToString();
+  EXPECT_TRUE((*claims)->single_use);
+  EXPECT_EQ((*claims)->args, step.args);
+  EXPECT_EQ((*claims)->args.size(), 43u);  // base64url of 32 bytes, no padding
+  // Deferred: not spent until the caller says so, then spent once.
+  ASSERT_TRUE(f.verifier->VerifyStepCredential(token, "github", SingleUse::kDefer).has_value());
+  EXPECT_TRUE(f.verifier->ConsumeSingleUse(**claims).ok());
+  Status again = f.verifier->ConsumeSingleUse(**claims);
+  EXPECT_EQ(again.reason(), "credential.already_used");
+  EXPECT_NE(again.message().find("admits one call"), std::string::npos);
+  EXPECT_EQ(f.verifier->VerifyStepCredential(token, "github").error().reason(),
+            "credential.already_used");
+  // Without the claims: none in the payload, and none parsed.
+  auto plain = f.verifier->VerifyStepCredential(*f.issuer->MintStepCredential(f.Step()), "github");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_TRUE((*plain)->args.empty());
+  EXPECT_FALSE((*plain)->single_use);
+  EXPECT_TRUE(f.verifier->ConsumeSingleUse(**plain).ok());  // reusable ones are not spent
+}
+
+// The `args` claim: SHA-256 of the canonical form, so member order does not matter, values do.
+TEST(Credential, ArgumentsClaimDigestsTheCanonicalForm) {
+  // base64url(SHA-256("{}")).
+  EXPECT_EQ(ArgumentsClaim({}), "RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o");
+  EXPECT_EQ(ArgumentsClaim({{"a", 1}, {"b", {{"y", 2}, {"x", 3}}}}),
+            ArgumentsClaim({{"b", {{"x", 3}, {"y", 2}}}, {"a", 1}}));
+  EXPECT_NE(ArgumentsClaim({{"amount", 50}}), ArgumentsClaim({{"amount", 1000000}}));
+  EXPECT_NE(ArgumentsClaim({{"amount", 50}}), ArgumentsClaim({{"amount", "50"}}));
+  EXPECT_NE(ArgumentsClaim({{"amount", 50}}), ArgumentsClaim({}));
+}
+
 TEST(Credential, TaskTokenBindsMandateAndDeadline) {
   Fixture f;
   CredentialClaims task;
