@@ -176,7 +176,7 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
   internal::DecisionAudit audit(internal::HttpAuditSink(options.authority, *ep_token), clock,
                                 audit_options);
   internal::AuditedDecisionClient audited(decisions, audit);
-  McpGovernor governor(audited, &feed, options.system, options.resource);
+  McpGovernor governor(audited, &feed, options.system, options.resource, &audit);
   http::ClientOptions client_options;
   client_options.timeout = std::chrono::milliseconds(120'000);  // long-running tools
   client_options.max_response_body = 64 << 20;

@@ -14,6 +14,7 @@
 #include "src/credential/jose.h"
 #include "src/enforce/authority_client.h"
 #include "src/enforce/gateway.h"
+#include "src/enforce/internal/decision_audit.h"
 #include "src/enforce/internal/line_io.h"
 #include "src/enforce/internal/mcp_governor.h"
 #include "src/enforce/internal/proof_minting_client.h"
@@ -113,7 +114,13 @@ Result<int> RunMcpStdioProxy(const McpProxyOptions& options, const std::atomic<b
   while (!authorize_url.empty() && authorize_url.back() == '/') authorize_url.pop_back();
   authorize_url += "/v1/authorize";
   internal::ProofMintingClient client(http_client, std::move(*key), authorize_url, clock);
-  internal::McpGovernor governor(client, &feed, options.system, options.resource);
+  // Calls the authority decides are in its trail; what this proxy refuses on its own (stream
+  // lost, task in the deny set) is delivered there in batches.
+  internal::DecisionAuditOptions audit_options;
+  audit_options.enforcement_point = "mcp-proxy";
+  internal::DecisionAudit audit(internal::HttpAuditSink(options.authority, *ep_token), clock,
+                                audit_options);
+  internal::McpGovernor governor(client, &feed, options.system, options.resource, &audit);
 
   auto child = Spawn(options.command);
   if (!child) return Err(child.error());

@@ -3,8 +3,10 @@
 // hash-chained audit trail. Enforcement-point token only. The batch is checked whole before
 // anything is appended; the answer (200) comes only once every record is durable, so the
 // enforcement point forgets a record only when the trail holds it. Resent batches (an answer
-// lost on the way back) are recognised by (instance, sequence) and not appended twice while
-// this process runs. The records carry no task progress, so restart replay never applies them.
+// lost on the way back) are recognised by (instance, sequence) and not appended twice; after a
+// restart the last sequence of each instance is recalled from the tail of the trail, where an
+// answer lost to the crash left its records. The records carry no task progress, so restart
+// replay never applies them.
 #include <algorithm>
 #include <boost/json.hpp>
 #include <map>
@@ -13,6 +15,7 @@
 #include "src/json/json.h"
 #include "src/json/writer.h"
 #include "src/server/internal_api.h"
+#include "src/store/store.h"
 
 namespace mandate::server {
 namespace {
@@ -20,6 +23,10 @@ namespace {
 constexpr size_t kMaxRecords = 10'000;
 constexpr size_t kMaxFieldBytes = 16 << 10;
 constexpr size_t kMaxInstances = 10'000;  // remembered instances; beyond, the oldest is forgotten
+// Records read back at start to recall what each instance delivered. A batch whose answer the
+// crash lost was appended in the process's last moments, so it lies within this tail unless the
+// trail grew by more than this in the time between its append and the crash.
+constexpr int64_t kRecalledRecords = 20'000;
 
 Status Invalid(std::string message) {
   return Status(StatusCode::kInvalidArgument, "audit.batch_invalid", std::move(message));
@@ -164,6 +171,36 @@ class Delivered {
   }
 };
 
+// Fills `delivered` from the last kRecalledRecords records of the trail (their `detail` names the
+// instance and sequence, ReadBatch above). Only records an enforcement point delivered carry both.
+Status Recall(ApiContext& api, Delivered& delivered) {
+  if (api.store == nullptr || api.audit == nullptr) return Status();
+  auto head = api.store->GetAuditHead(api.audit_chain);
+  if (!head) return head.error();
+  const int64_t from = std::max<int64_t>(1, head->sequence - kRecalledRecords + 1);
+  auto rows = api.store->ReadAudit(api.audit_chain, from, static_cast<size_t>(kRecalledRecords));
+  if (!rows) return rows.error();
+  std::lock_guard lock(delivered.mu);
+  for (const store::AuditRow& row : *rows) {
+    if (row.body.find("\"instance\":") == std::string::npos) continue;  // most records: cheap skip
+    boost::system::error_code ec;
+    boost::json::value body = boost::json::parse(row.body, ec);
+    const boost::json::object* record = ec ? nullptr : body.if_object();
+    const boost::json::value* detail = record ? record->if_contains("detail") : nullptr;
+    if (detail == nullptr || !detail->is_object()) continue;
+    const auto& d = detail->as_object();
+    const auto* instance = d.if_contains("instance");
+    const auto* sequence = d.if_contains("sequence");
+    if (!d.contains("decided_by") || instance == nullptr || !instance->is_string() ||
+        sequence == nullptr || !sequence->is_int64()) {
+      continue;
+    }
+    Delivered::Last& last = delivered.For(std::string(instance->as_string()));
+    last.sequence = std::max(last.sequence, sequence->as_int64());
+  }
+  return Status();
+}
+
 void ReceiveBatch(ApiContext& api, Delivered& delivered, const http::Request& req,
                   http::Responder responder) {
   if (!IsEnforcementPoint(req, api)) {
@@ -216,6 +253,7 @@ void ReceiveBatch(ApiContext& api, Delivered& delivered, const http::Request& re
 
 Status AddEnforcementAuditRoutes(http::Router& router, ApiContext& api) {
   auto delivered = std::make_shared<Delivered>();
+  MANDATE_RETURN_IF_ERROR(Recall(api, *delivered));
   ApiContext* a = &api;
   return router.AddAsync("POST", "/v1/ep/audit",
                          [a, delivered](const http::Request& r, http::Responder resp) {

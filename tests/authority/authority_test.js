@@ -269,6 +269,19 @@ test('a restart keeps tasks, their progress and revocations; kill -9 loses no ac
   assert.strictEqual((await balance(agent, live)).decision, 'allow');
   const doomed = await server.startTask(agent, PAYER, 'payments', { payee: 'acme', cap: 500 });
   await operator('POST', '/v1/revocations', { scope: 'task', value: doomed.taskId, reason: 'test' });
+  // An enforcement point's audit batch, appended: should its answer be lost to the crash, the
+  // enforcement point resends it to the restarted authority, which must not append it twice.
+  const deliver = async (batch) => {
+    const r = await fetch(server.url + '/v1/ep/audit', { method: 'POST', body: JSON.stringify(batch),
+      headers: { authorization: 'Bearer ' + fs.readFileSync(server.epTokenFile, 'utf8').trim(),
+        'content-type': 'application/json' } });
+    assert.strictEqual(r.status, 200, await r.clone().text());
+    return r.json();
+  };
+  const held = { time_micros: Date.now() * 1000, decision: 'allow', system: 'bank', action: 'GET',
+    resource: '/accounts/main/balance', task: live.taskId, credential: 'c1', proof: 'dpop' };
+  const batch = { enforcement_point: 'gateway', instance: 'restart-test', first_sequence: 1, records: [held, held] };
+  assert.deepStrictEqual(await deliver(batch), { appended: 2, skipped: 0, last_sequence: 2 });
   // Decisions in flight while the server is killed: every acknowledged one must be durable.
   const acked = [];
   let stop = false;
@@ -305,6 +318,9 @@ test('a restart keeps tasks, their progress and revocations; kill -9 loses no ac
   assert.strictEqual(view.body.state, 'active');
   assert.strictEqual(view.body.calls, 1);
   assert.strictEqual((await operator('GET', '/v1/tasks/' + doomed.taskId)).body.state, 'revoked');
+  // The resent batch, and one more record: only the new one is appended.
+  assert.deepStrictEqual(await deliver({ ...batch, records: [held, held, held] }),
+    { appended: 1, skipped: 2, last_sequence: 3 });
   assert.strictEqual((await pay(agent, live, 'acme', 5)).decision, 'allow');
   const denied = await balance(agent, doomed);
   assert.strictEqual(denied.decision, 'deny');

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "src/enforce/internal/decision_audit.h"
 #include "src/json/json.h"
 
 namespace mandate::enforce::internal {
@@ -36,9 +37,10 @@ bool IsUnknownToolReason(std::string_view code) {
 }
 
 McpGovernor::McpGovernor(DecisionClient& client, const RevocationFeed* feed, std::string system,
-                         std::string resource)
+                         std::string resource, DecisionAudit* audit)
     : client_(client),
       feed_(feed),
+      audit_(audit),
       system_(std::move(system)),
       resource_(resource.empty() ? system_ : std::move(resource)) {}
 
@@ -136,9 +138,16 @@ McpClientOutcome McpGovernor::OnToolsCall(const std::string& id_json,
     }
     ask.args = args->as_object();
   }
+  // What the governor refuses on its own no authority decision records: it goes to the trail here.
+  auto record_own = [&](const Decision& d, std::string_view outcome) {
+    if (audit_ != nullptr) {
+      audit_->Record(RecordOfDecision(d, system_, out.tool, resource_, outcome, ask.args));
+    }
+  };
   if (feed_ != nullptr) {
     if (Status ready = feed_->Ready(); !ready.ok()) {
       out.decision = ErrorDecision(std::string(ready.reason()), ready.message());
+      record_own(out.decision, "error");
       out.reply = ErrorReply(id_json, kInternalError,
                              "mandate: " + std::string(ready.reason()) + ": " + ready.message());
       return out;
@@ -149,6 +158,7 @@ McpClientOutcome McpGovernor::OnToolsCall(const std::string& id_json,
       feed_->deny_set().IsTaskRevoked(decision.task_id)) {
     decision.verdict = Verdict::kDeny;
     decision.reasons = {{"revocation", "revocation.task_revoked", "the task was revoked", ""}};
+    record_own(decision, "deny");
   }
   out.decision = decision;
   switch (decision.verdict) {

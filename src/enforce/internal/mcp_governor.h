@@ -47,12 +47,16 @@ struct McpClientOutcome {
   Decision decision;   // for tools/call
 };
 
+class DecisionAudit;
+
 class McpGovernor {
  public:
   // `system`: the system name of the MCP server in mandates; `resource`: the resource every call
-  // names (default: the system name).
+  // names (default: the system name). `audit` (may be null) receives the records of the calls
+  // the governor refuses on its own (revocation stream lost, task in the local deny set), which
+  // no authority decision records.
   McpGovernor(DecisionClient& client, const RevocationFeed* feed, std::string system,
-              std::string resource = "");
+              std::string resource = "", DecisionAudit* audit = nullptr);
 
   McpClientOutcome OnClientMessage(std::string_view text, const AgentCredentials& agent) const;
 
@@ -72,6 +76,7 @@ class McpGovernor {
                                const AgentCredentials& agent) const;
   DecisionClient& client_;
   const RevocationFeed* feed_;
+  DecisionAudit* audit_;
   std::string system_;
   std::string resource_;
 };

@@ -1,10 +1,12 @@
 #include "src/enforce/internal/mcp_governor.h"
 
+#include "src/enforce/internal/decision_audit.h"
 #include "src/enforce/internal/fake_decision_client.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <mutex>
 
 namespace mandate::enforce::internal {
 namespace {
@@ -149,6 +151,47 @@ TEST_F(McpGovernorTest, ToolsListHidesEverythingWhenTheAuthorityCannotSay) {
       R"({"jsonrpc":"2.0","id":"x","result":{"tools":[{"name":"read_file"}]}})", *out.tools_list_id,
       out.allowed_tools));
   EXPECT_TRUE(filtered.at("result").at("tools").as_array().empty());
+}
+
+// What the governor refuses on its own (no authority decision records it) goes to the audit
+// trail: the revocation stream not synced, and an allowed call whose task the deny set holds.
+TEST_F(McpGovernorTest, ItsOwnRefusalsAreRecorded) {
+  std::vector<std::string> bodies;
+  std::mutex mu;
+  SystemClock clock;
+  DecisionAudit audit(
+      [&](const std::string& body) {
+        std::lock_guard lock(mu);
+        bodies.push_back(body);
+        return Status();
+      },
+      clock, {.enforcement_point = "mcp-proxy", .flush_interval_ms = 5});
+  RevocationFeed feed(clock, 0);
+  McpGovernor audited{client, &feed, "filesystem", "", &audit};
+  const std::string call =
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/a"}}})";
+  EXPECT_FALSE(audited.OnClientMessage(call, agent).forward);  // not synced yet
+  feed.OnConnected();
+  ASSERT_TRUE(feed.OnEvent("revocation", "1", R"({"id":1,"scope":"task","value":"t_1"})").ok());
+  client.answer.verdict = Verdict::kAllow;
+  client.answer.task_id = "t_1";
+  EXPECT_FALSE(audited.OnClientMessage(call, agent).forward);  // allowed, but revoked here
+  ASSERT_TRUE(audit.Flush(5000));
+  std::vector<std::pair<std::string, std::string>> records;  // (decision, reason)
+  for (const std::string& body : bodies) {
+    const boost::json::object batch = Parse(body);
+    for (const auto& r : batch.at("records").as_array()) {
+      const auto& o = r.as_object();
+      records.emplace_back(o.at("decision").as_string(), o.at("reason").as_string());
+      EXPECT_EQ(o.at("action").as_string(), "read_file");
+      EXPECT_EQ(o.at("args_digest").as_string().size(), 64u);
+    }
+  }
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].first, "error");
+  EXPECT_EQ(records[0].second.rfind("revocation.not_synced", 0), 0u) << records[0].second;
+  EXPECT_EQ(records[1].first, "deny");
+  EXPECT_EQ(records[1].second.rfind("revocation.task_revoked", 0), 0u) << records[1].second;
 }
 
 }  // namespace
