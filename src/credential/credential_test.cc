@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "src/credential/internal/claims.h"
+
 namespace mandate::credential {
 namespace {
 
@@ -117,6 +119,30 @@ TEST(Credential, SingleUseAndArgumentsRoundTrip) {
   EXPECT_TRUE((*plain)->args.empty());
   EXPECT_FALSE((*plain)->single_use);
   EXPECT_TRUE(f.verifier->ConsumeSingleUse(**plain).ok());  // reusable ones are not spent
+}
+
+// A mistyped `args` or `single_use` is refused, never read as "unbound" or "reusable".
+TEST(Credential, MistypedArgumentsOrSingleUseClaimsAreRefused) {
+  Fixture f;
+  auto step = f.Step();
+  step.issuer = "https://mandate.test";
+  step.jti = "j-1";
+  step.issued_at = 1;
+  step.expires_at = 61;
+  step.args = "digest";
+  std::string payload;
+  internal::AppendClaimsJson(step, payload);
+  ASSERT_TRUE(internal::ParseCredentialClaims(payload, CredentialKind::kStepCredential));
+  for (auto [from, to] : {std::pair{R"("args":"digest")", R"("args":5)"},
+                          std::pair{R"("args":"digest")", R"("args":"")"},
+                          std::pair{R"("args":"digest")", R"("args":null)"},
+                          std::pair{R"("args":"digest")", R"("single_use":"yes")"}}) {
+    std::string bad = payload;
+    bad.replace(bad.find(from), std::string_view(from).size(), to);
+    auto parsed = internal::ParseCredentialClaims(bad, CredentialKind::kStepCredential);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_EQ(parsed.error().reason(), "credential.claim_invalid") << bad;
+  }
 }
 
 // The `args` claim: SHA-256 of the canonical form, so member order does not matter, values do.

@@ -7,12 +7,6 @@
 namespace mandate::enforce::internal {
 namespace {
 
-// Spent step credentials and DPoP proofs are remembered for their lifetime plus the skew
-// (60 + 30 s by default): 2M identifiers cover ~23,000 held-credential calls per second, more
-// than the signature verifications two cores do (~9,500/s each); full, the cache refuses
-// (`replay.cache_full`, 503) rather than forget. About 110 bytes per entry at the worst.
-constexpr size_t kReplayCapacity = size_t{1} << 21;
-
 Decision Refusal(std::string check, std::string code, std::string message) {
   Decision d;
   d.verdict = Verdict::kDeny;
@@ -124,10 +118,15 @@ bool LooksLikeStepCredential(std::string_view token) {
   return last_answer;
 }
 
+// Spent step credentials and DPoP proofs are remembered for their lifetime plus the skew
+// (60 + 30 s by default): kReplayCapacity (2M) identifiers cover ~23,000 held-credential calls
+// per second, more than the signature verifications two cores do (~9,500/s each); full, the
+// cache refuses (`replay.cache_full`, 503) rather than forget. About 110 bytes per entry at the
+// worst, allocated only as calls come.
 StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys& keys,
                                            const RevocationFeed* feed, std::string issuer,
                                            std::map<std::string, std::string> audiences,
-                                           const Clock& clock)
+                                           const Clock& clock, size_t replay_capacity)
     : inner_(inner), keys_(keys), audiences_(std::move(audiences)) {
   credential::RevocationCheck revocation = [feed](const credential::CredentialClaims& claims) {
     if (feed == nullptr) return Status();
@@ -143,9 +142,9 @@ StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys&
   };
   verifier_ = std::make_unique<credential::CredentialVerifier>(
       std::move(issuer), [&keys] { return keys.Current(); }, std::move(revocation), clock,
-      credential::VerifierOptions{.replay_capacity = kReplayCapacity});
+      credential::VerifierOptions{.replay_capacity = replay_capacity});
   dpop_ = std::make_unique<credential::DpopVerifier>(
-      clock, credential::DpopOptions{.replay_capacity = kReplayCapacity});
+      clock, credential::DpopOptions{.replay_capacity = replay_capacity});
 }
 
 StepCredentialClient::~StepCredentialClient() = default;

@@ -75,11 +75,14 @@ bool LooksLikeStepCredential(std::string_view token);
 // A DecisionClient decorator that decides calls carrying a step credential locally.
 class StepCredentialClient final : public DecisionClient {
  public:
+  // Spent step credentials and DPoP proofs remembered (each); see step_credentials.cc.
+  static constexpr size_t kReplayCapacity = size_t{1} << 21;
+
   // `audiences`: system name -> the `aud` its step credentials carry. `feed` may be null only
-  // in tests (then nothing is revoked locally).
+  // in tests (then nothing is revoked locally). `replay_capacity`: smaller only in tests.
   StepCredentialClient(DecisionClient& inner, AuthorityKeys& keys, const RevocationFeed* feed,
                        std::string issuer, std::map<std::string, std::string> audiences,
-                       const Clock& clock);
+                       const Clock& clock, size_t replay_capacity = kReplayCapacity);
   ~StepCredentialClient() override;
 
   Decision Authorize(const AuthorizeRequest& request) override;

@@ -89,6 +89,24 @@ TEST_F(StepCredentialTest, AStepCredentialAdmitsOneCall) {
   EXPECT_TRUE(authority.asked.empty());
 }
 
+// Full of unexpired identifiers, the replay cache refuses (could not decide: 503 at the gateway)
+// rather than forget a spent credential and admit it again.
+TEST_F(StepCredentialTest, AFullReplayCacheRefusesRatherThanForgets) {
+  StepCredentialClient small(authority, keys, &feed, "mandate",
+                             {{"tracker", "https://tracker.example.org"}}, clock,
+                             /*replay_capacity=*/16);
+  Decision d;
+  int allowed = 0;
+  for (int i = 0; i < 200 && d.PrimaryCode() != "replay.cache_full"; ++i) {
+    d = small.Authorize(Ask(Mint()));
+    if (d.verdict == Verdict::kAllow) ++allowed;
+  }
+  EXPECT_EQ(d.verdict, Verdict::kError);
+  EXPECT_EQ(d.PrimaryCode(), "replay.cache_full");
+  EXPECT_GT(allowed, 0);
+  EXPECT_TRUE(authority.asked.empty());
+}
+
 // Spent only by a call that passes every check: a refused attempt (a thief's proof, arguments
 // it does not cover) leaves it usable for the call it was issued for.
 TEST_F(StepCredentialTest, ARefusedAttemptDoesNotSpendTheCredential) {
