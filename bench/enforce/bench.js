@@ -185,8 +185,9 @@ systems:
   console.log(`# mandate bench/enforce ${new Date().toISOString()}  load average ${load}  ${os.cpus().length} cpus`);
   console.log('# upstream: nginx `return 200`; authority: mandate serve (JWT-SVID task, DPoP per call, chain +');
   console.log('#   Cedar guard, durable SQLite audit record before every answer); gateway injects X-Api-Key;');
-  console.log('#   held/bound: identity (signature, DPoP or bound connection), scope, expiry and deny set per call at');
-  console.log('#   the gateway, and an audit record per call, batched to the authority\'s hash-chained trail');
+  console.log('#   held/bound: a new single-use step credential per request (minted before the run); identity (signature,');
+  console.log('#   DPoP or bound connection), scope, arguments, expiry, deny set and single use per call at the gateway,');
+  console.log('#   and an audit record per call, batched to the authority\'s hash-chained trail');
   console.log('#   (POST /v1/ep/audit, durable before the gateway forgets it; the authority\'s CPU is shown)');
   console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}, audit_batch ` +
     `${AUDIT_BATCH || 'default (32)'}, audit_flush_ms ${AUDIT_FLUSH_MS || 'default (50)'}; load generator: one thread, 16 connections per stream`);
@@ -207,6 +208,10 @@ systems:
       resolve(JSON.parse(stdout.trim().split('\n').pop()));
     });
   });
+  // The same planned requests as `run`, so the same number of credentials.
+  const mint = (rate, args) => new Promise((resolve, reject) => execFile(loadgen, ['--url', `${gateways[0]}/bench/items/1`,
+    '--rate', String(rate), '--seconds', String(SECONDS), '--max-proofs', '10000', ...args], { encoding: 'utf8' },
+  (err, stdout, stderr) => (err ? reject(new Error(`minting failed: ${stderr}`)) : resolve())));
   const signed = (us) => `${us < 0 ? '-' : '+'}${ms(Math.abs(us))}`;
   const fmt = (r) => `p50 ${ms(r.p50_us)} ms p99 ${ms(r.p99_us)} ms (${r.rps}/s, ok ${r.ok}/${r.sent})` +
     (r.cpu ? `, per request: ${r.cpu}` : '');
@@ -245,15 +250,26 @@ systems:
         : p99 < 0 ? 'inconclusive, the direct run had the worse tail' : p99 <= 300 ? 'met' : 'missed'})`;
       return `: overhead p50 ${signed(r.p50_us - against.p50_us)} ms, p99 ${signed(p99)} ms${verdict}`;
     };
+    // The load generator asks the authority for the credentials itself, one per planned request,
+    // before the run and outside its measured CPU (the bench step has no call budget; the task
+    // allows 1,000,000 calls).
+    const heldArgs = async (extra) => {
+      const args = ['--task-token', (await authority.startTask(agent, SPIFFE_ID, 'bench')).token,
+        '--agent-key', keyFile, '--htu', htu, '--credentials', path.join(dir, 'held-credentials.txt'), ...extra];
+      await mint(rate, [...args, '--authority', authority.url, '--mint-only', '--authorize-body',
+        JSON.stringify({ system: 'bench', action: 'read_item', resource: 'items/1', args: { id: 1 } })]);
+      return args;
+    };
     // [mode, what the line says, the load generator's credential arguments]
     const gatewayModes = [
-      // Held step credential: verified at the gateway (JWKS signature, DPoP, deny set), no round trip.
-      ['held', 'held step credential', async () => ['--task-token',
-        await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench')), '--agent-key', keyFile, '--htu', htu]],
-      // The same held credential, proven once per keep-alive connection (bind_connections): the
-      // gateway checks the credential, scope, expiry and deny set per call, the proof per connection.
-      ['bound', 'held step credential on a bound connection', async () => ['--task-token',
-        await stepCredential(await authority.startTask(agent, SPIFFE_ID, 'bench')), '--agent-key', keyFile, '--htu', htu, '--proof-once']],
+      // Held step credentials: one per request (single use, arguments bound), minted by the load
+      // generator from the authority before the run; verified at the gateway (JWKS signature,
+      // DPoP, deny set, scope, arguments, spent once), no round trip.
+      ['held', 'held step credential (a new one per request)', async () => heldArgs([])],
+      // The same, proven once per keep-alive connection (bind_connections): the gateway checks
+      // each credential (signature, scope, arguments, expiry, deny set, single use) per call,
+      // the proof of the agent's key once per connection.
+      ['bound', 'held step credentials on a bound connection', async () => heldArgs(['--proof-once'])],
       // Task token: the gateway asks the authority for every call (identity, policy, audit on).
       ['authority', 'authority per call', async () => ['--task-token',
         (await authority.startTask(agent, SPIFFE_ID, 'bench')).token, '--agent-key', keyFile, '--htu', htu]],

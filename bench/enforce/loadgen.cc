@@ -3,6 +3,12 @@
 // be sent, so a slow server cannot hide its queueing (wrk2's correction for coordinated
 // omission). rate 0 = saturation: every connection sends again as soon as it has its answer.
 // Each request may carry a fresh DPoP proof, minted before the run so minting never counts.
+// With --authority, each request also carries its own step credential (single use: one
+// decision, one call), which the load generator asks the authority for before the run
+// (`POST /v1/authorize` with the task token and a DPoP proof, over keep-alive connections), one
+// per planned request, so minting never counts either: with --mint-only it writes them to
+// --credentials FILE and exits, and a later run reads them from there (so a bench can measure
+// the CPU of the run alone).
 //
 // One thread drives every connection with non-blocking sockets and ppoll(): on a 2-core machine
 // shared with the system under test, a thread per connection would add its own wake-up jitter
@@ -14,7 +20,9 @@
 // thread, so a stall of the machine lands in both and only what the gateway adds tells them apart.
 //
 // loadgen --url URL --rate R --seconds S --connections C [--task-token T --agent-key JWK
-//         --htu URL --max-proofs N --proof-once] [--peer-url URL] [--timeline FILE]
+//         --htu URL --max-proofs N --proof-once [--authority URL --authorize-body JSON
+//         --mint-only] [--credentials FILE]]
+//         [--peer-url URL] [--timeline FILE]
 // prints one JSON line: {"rate":R,"sent":N,"ok":N,"rps":X,"p50_us":..,"p99_us":..,"max_us":..}
 // and, with --peer-url, the peer stream's figures as "peer":{"sent":..,...}
 #include <CLI/CLI.hpp>
@@ -29,6 +37,7 @@
 
 #include "bench/enforce/raw_http.h"
 #include "src/credential/credential.h"
+#include "src/json/json.h"
 
 using mandate::bench::Clock;
 using mandate::bench::RawConnection;
@@ -38,6 +47,7 @@ namespace {
 // One target's requests: its connections, schedule and results. Thread-safety: none.
 struct Stream {
   std::string head;                 // the request without the final CRLF (and without a proof)
+  std::vector<std::string> tokens;  // one step credential per request (single use), or none
   std::vector<std::string> proofs;  // one per request, or none
   bool proof_once = false;          // a proof only on each connection's first request
   Clock::duration offset{};         // its requests are due this long after the schedule's
@@ -53,7 +63,8 @@ struct Stream {
   std::string RequestFor(size_t i, size_t conn) {
     const bool with_proof = !proofs.empty() && !(proof_once && proven[conn]);
     proven[conn] = true;
-    return head + (with_proof ? "DPoP: " + proofs[i] + "\r\n" : "") + "\r\n";
+    return head + (tokens.empty() ? "" : "Authorization: DPoP " + tokens[i] + "\r\n") +
+           (with_proof ? "DPoP: " + proofs[i] + "\r\n" : "") + "\r\n";
   }
 
   int64_t Percentile(double p) const {
@@ -83,11 +94,81 @@ std::string RequestHead(const mandate::bench::HostPort& target, const std::strin
          (task_token.empty() ? "" : "Authorization: DPoP " + task_token + "\r\n");
 }
 
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Asks the authority for `n` step credentials for the call in `body` (the `/v1/authorize`
+// request body), on 8 keep-alive connections, one request in flight on each, a fresh DPoP proof
+// per request. Empty on any failure (said on stderr): a bench must not measure refusals.
+std::vector<std::string> MintStepCredentials(const std::string& authority,
+                                             const std::string& task_token,
+                                             const mandate::credential::SigningKey& key,
+                                             const std::string& body, size_t n) {
+  const std::string url = authority + "/v1/authorize";
+  auto target = mandate::bench::ParseHttpUrl(url);
+  if (!target) {
+    std::fprintf(stderr, "loadgen: --authority must be http://IP:PORT\n");
+    return {};
+  }
+  const std::string head =
+      "POST " + target->target + " HTTP/1.1\r\nHost: " + target->host + ":" +
+      std::to_string(target->port) + "\r\nAuthorization: DPoP " + task_token +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n";
+  std::vector<std::unique_ptr<RawConnection>> conns;
+  for (int c = 0; c < 8; ++c) {
+    conns.push_back(std::make_unique<RawConnection>(*target));
+    if (!conns.back()->Connect()) {
+      std::fprintf(stderr, "loadgen: cannot connect to the authority %s\n", authority.c_str());
+      return {};
+    }
+  }
+  std::vector<std::string> tokens;
+  tokens.reserve(n);
+  size_t asked = 0;
+  std::vector<pollfd> fds(conns.size());
+  while (tokens.size() < n) {
+    for (size_t c = 0; c < conns.size(); ++c) {
+      RawConnection& conn = *conns[c];
+      if (!conn.in_flight() && asked < n) {
+        auto proof = mandate::credential::MintDpopProof(key, "POST", url, NowSeconds(), task_token);
+        if (!proof || !conn.Send(head + "DPoP: " + *proof + "\r\n\r\n" + body)) return {};
+        ++asked;
+      }
+      fds[c] = {conn.fd(), static_cast<short>(conn.in_flight() ? POLLIN : 0), 0};
+    }
+    mandate::bench::PollUntil(fds, Clock::now() + std::chrono::milliseconds(100));
+    for (auto& conn : conns) {
+      if (!conn->in_flight() || !conn->Read()) {
+        if (conn->failed()) {
+          std::fprintf(stderr, "loadgen: the authority closed a connection\n");
+          return {};
+        }
+        continue;
+      }
+      auto answer = mandate::json::Parse(conn->body());
+      const boost::json::value* credential =
+          answer && answer->is_object() ? answer->as_object().if_contains("credential") : nullptr;
+      if (conn->status() != 200 || credential == nullptr || !credential->is_string()) {
+        std::fprintf(stderr, "loadgen: no step credential (http %d): %s\n", conn->status(),
+                     conn->body().substr(0, 300).c_str());
+        return {};
+      }
+      tokens.emplace_back(credential->as_string());
+      if (!conn->keep_alive() && !conn->Connect()) return {};
+    }
+  }
+  return tokens;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"fixed-rate HTTP load generator"};
-  std::string url, task_token, key_file, htu, peer_url;
+  std::string url, task_token, key_file, htu, peer_url, authority, authorize_body;
   double rate = 1000;
   double seconds = 5;
   int connections = 8;
@@ -98,6 +179,18 @@ int main(int argc, char** argv) {
   app.add_option("--task-token", task_token);
   app.add_option("--agent-key", key_file, "private JWK: sign a DPoP proof per request");
   app.add_option("--htu", htu, "URL the proofs name (default --url)");
+  app.add_option("--authority", authority,
+                 "http://IP:PORT of the authority: before the run, ask it for one step credential "
+                 "per planned request with --task-token and --agent-key (needs --authorize-body)");
+  app.add_option("--authorize-body", authorize_body,
+                 "the `POST /v1/authorize` body of the call every request makes");
+  std::string credentials_file;
+  app.add_option("--credentials", credentials_file,
+                 "step credentials, one per line, one per request: written with --mint-only, else "
+                 "read (instead of asking --authority)");
+  bool mint_only = false;
+  app.add_flag("--mint-only", mint_only,
+               "ask --authority for the run's step credentials, write them to --credentials, exit");
   app.add_option("--peer-url", peer_url,
                  "a second stream, same rate, no credentials, interleaved with the first");
   bool proof_once = false;
@@ -134,17 +227,42 @@ int main(int argc, char** argv) {
     size_t n = rate > 0 ? total : static_cast<size_t>(40'000 * seconds);
     if (rate <= 0 && max_proofs > 0) n = std::min(n, max_proofs);
     total = std::min(total, n);
-    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+    if (!authority.empty()) {
+      const auto began = Clock::now();
+      streams[0].tokens = MintStepCredentials(authority, task_token, *key, authorize_body, n);
+      if (streams[0].tokens.size() != n) return 2;
+      std::fprintf(stderr, "loadgen: %zu step credentials from the authority in %.1f s\n", n,
+                   std::chrono::duration<double>(Clock::now() - began).count());
+      if (mint_only) {
+        std::ofstream out(credentials_file);
+        for (const std::string& token : streams[0].tokens) out << token << "\n";
+        return out.good() ? 0 : 2;
+      }
+    } else if (!credentials_file.empty()) {
+      std::ifstream in(credentials_file);
+      for (std::string line; streams[0].tokens.size() < n && std::getline(in, line);) {
+        streams[0].tokens.push_back(line);
+      }
+      if (streams[0].tokens.size() != n) {
+        std::fprintf(stderr, "loadgen: %s holds %zu credentials, the run needs %zu\n",
+                     credentials_file.c_str(), streams[0].tokens.size(), n);
+        return 2;
+      }
+    }
+    const int64_t now = NowSeconds();
     streams[0].proofs.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-      auto proof = mandate::credential::MintDpopProof(*key, "GET", htu, now, task_token);
+      // The proof's `ath` names the credential it goes with.
+      const std::string& token = streams[0].tokens.empty() ? task_token : streams[0].tokens[i];
+      auto proof = mandate::credential::MintDpopProof(*key, "GET", htu, now, token);
       if (!proof) return 1;
       streams[0].proofs.push_back(std::move(*proof));
     }
+  } else if (!authority.empty()) {
+    std::fprintf(stderr, "loadgen: --authority needs --agent-key\n");
+    return 2;
   }
-  streams[0].head = RequestHead(*target, task_token);
+  streams[0].head = RequestHead(*target, streams[0].tokens.empty() ? task_token : "");
   streams[0].proof_once = proof_once;
   const double period_ns = rate > 0 ? 1e9 / rate : 0;
   if (peer) {

@@ -113,6 +113,7 @@ class RawConnection {
     }
     if (in_.size() < head_end + 4 + length) return false;
     status_ = std::atoi(in_.c_str() + 9);
+    body_.assign(in_, head_end + 4, length);
     reason_ = HeaderValue(head, "x-mandate-reason");
     keep_alive_ = HeaderValue(head, "connection") != "close";
     in_flight_ = false;
@@ -124,6 +125,7 @@ class RawConnection {
   bool failed() const { return failed_; }
   int status() const { return status_; }
   const std::string& reason() const { return reason_; }
+  const std::string& body() const { return body_; }
   bool keep_alive() const { return keep_alive_; }
   Clock::time_point sent_at() const { return sent_at_; }
   const HostPort& target() const { return target_; }
@@ -146,6 +148,7 @@ class RawConnection {
   bool keep_alive_ = true;
   int status_ = 0;
   std::string reason_;
+  std::string body_;
   Clock::time_point sent_at_{};
 };
 

@@ -7,6 +7,8 @@
 namespace mandate::authority {
 namespace {
 
+const boost::json::object kNoArgs;
+
 std::string ArgsDigest(const boost::json::object* args) {
   return args ? audit::ArgumentsDigest(*args) : audit::ArgumentsDigest(std::string_view("{}"));
 }
@@ -33,6 +35,8 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
   const int64_t now = impl.clock.NowMicros();
   bool revoke_after = false;
   const std::string args_digest = ArgsDigest(call.args);  // outside the task's lock
+  const std::string args_claim =
+      call.mint_credential ? credential::ArgumentsClaim(call.args ? *call.args : kNoArgs) : "";
   std::string escalation;                             // the `@escalate` policy that held the call
   std::optional<store::ApprovalRecord> new_approval;  // persisted after the task's lock
   Decision decision = impl.tasks.WithTask(key, [&](LiveTask* task) -> Decision {
@@ -143,6 +147,11 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
         step_claims.step = step.id;
         step_claims.jkt = task->jkt;
         step_claims.actor_chain = task->actors;
+        // It admits this one call: once, and with the arguments decided here (docs/design/
+        // held-credentials.md), so an enforcement point deciding locally cannot be handed
+        // another call's budget, order or arguments.
+        step_claims.single_use = true;
+        step_claims.args = args_claim;
         const int64_t ttl =
             step.credential_ttl_seconds.value_or(m.limits.step_credential_ttl_seconds);
         auto minted = impl.issuer->MintStepCredential(std::move(step_claims), ttl);

@@ -1,7 +1,8 @@
 // Authority::VerifyStepCredential: what an enforcement point or upstream asks before honouring a
 // step credential (POST /v1/introspect). A valid signature is not enough: the credential dies
 // with its task, so a revoked, completed, failed or expired task's credentials are rejected
-// even before they expire.
+// even before they expire. Introspection admits the credential: a single-use one (every one the
+// authority mints) is spent by it.
 #include "src/authority/internal/impl.h"
 
 namespace mandate::authority {
@@ -9,7 +10,8 @@ namespace mandate::authority {
 Result<std::shared_ptr<const credential::CredentialClaims>> Authority::VerifyStepCredential(
     std::string_view token, std::string_view audience) {
   Impl& impl = *impl_;
-  auto claims = impl.verifier->VerifyStepCredential(token, audience);
+  // Spent (single use) only once the task is known live: a dead task's credential says so.
+  auto claims = impl.verifier->VerifyStepCredential(token, audience, credential::SingleUse::kDefer);
   if (!claims) return claims;
   const std::string& task_id = (*claims)->task_id;
   uint64_t key = 0;
@@ -31,6 +33,7 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::VerifySte
     return Err(PermissionDenied("revocation.scope",
                                 "revoked by revocation " + std::to_string(hit->event_id)));
   }
+  MANDATE_RETURN_IF_ERROR(impl.verifier->ConsumeSingleUse(**claims));
   return claims;
 }
 

@@ -72,6 +72,7 @@ void AppendClaimsJson(const CredentialClaims& c, std::string& out) {
       out.append(c.actor_chain.size(), '}');
     }
     if (c.single_use) out += ",\"single_use\":true";
+    if (!c.args.empty()) json::AppendMember(out, "args", c.args);
   }
   out += ",\"cnf\":{\"jkt\":";
   json::AppendString(out, c.jkt);
@@ -112,6 +113,8 @@ Result<CredentialClaims> ParseCredentialClaims(std::string_view payload, Credent
       if (once->type != Type::kBool) return Err(ClaimInvalid("single_use", "must be a boolean"));
       c.single_use = once->boolean;
     }
+    if (r.Find(kTop, "args") != nullptr)
+      MANDATE_RETURN_IF_ERROR(ReadString(r, kTop, "args", c.args));
   }
   const auto* cnf = r.Find(kTop, "cnf");
   if (cnf == nullptr || cnf->type != Type::kObject) {

@@ -14,7 +14,9 @@
 // identity), aud (the issuer), iat, exp (task deadline), jti, task_id, mandate, mandate_version,
 // cnf.jkt. Step credential, typ `mandate-step+jwt`: iss, sub, aud (one system), action,
 // resource, task_id, step, act (RFC 8693 nesting: the delegating actors, most recent
-// outermost), cnf.jkt, jti, iat, exp (default 60 s), single_use (optional).
+// outermost), cnf.jkt, jti, iat, exp (default 60 s), single_use (optional; the authority sets
+// it on every one it mints), args (optional; ArgumentsClaim of the arguments the decision saw,
+// which an enforcement point requires and recomputes over the call it admits).
 // Thread-safety: every class here is safe to use from many threads at once.
 #pragma once
 
@@ -25,6 +27,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "src/credential/jose.h"
 #include "src/util/clock.h"
@@ -57,6 +61,7 @@ struct CredentialClaims {
   std::string resource;
   std::vector<std::string> actor_chain;  // delegating actors, most recent first (`act` nesting)
   bool single_use = false;
+  std::string args;  // ArgumentsClaim(...) of the decided call's arguments; empty: none
   // Set by the verifier: the issuer key that signed it (a retired key un-admits its tokens).
   std::string kid;
 };
@@ -169,6 +174,16 @@ struct VerifierOptions {
   size_t replay_capacity = 1 << 20;
 };
 
+// base64url(SHA-256(json::AppendCanonical(args))): the `args` claim of a step credential. The
+// member order of `args` (the agent's, a route table's) does not change it; any value does.
+std::string ArgumentsClaim(const boost::json::object& args);
+
+// Whether a step credential's verification also spends it when it is single use.
+enum class SingleUse : uint8_t {
+  kConsume,  // spent by this verification (introspection)
+  kDefer,    // the caller checks more first, then calls ConsumeSingleUse (enforcement points)
+};
+
 class CredentialVerifier {
  public:
   CredentialVerifier(std::string issuer, KeySetSource keys, RevocationCheck revocation,
@@ -184,8 +199,14 @@ class CredentialVerifier {
   Result<std::shared_ptr<const CredentialClaims>> Readmit(
       std::shared_ptr<const CredentialClaims> claims) const;
   // `system` must equal the credential's audience (`jwt.aud_mismatch`).
+  // Single-use credentials are not remembered in the verified-token cache (they are seen once).
   Result<std::shared_ptr<const CredentialClaims>> VerifyStepCredential(
-      std::string_view token, std::string_view system) const;
+      std::string_view token, std::string_view system,
+      SingleUse single_use = SingleUse::kConsume) const;
+  // Spends `claims` (verified with SingleUse::kDefer) when single use: `credential.already_used`
+  // on a second use, `replay.cache_full` (resource exhausted) when the replay cache is full of
+  // unexpired entries (refused, never forgotten). Ok for a credential that is not single use.
+  Status ConsumeSingleUse(const CredentialClaims& claims) const;
 
   struct Impl;
 

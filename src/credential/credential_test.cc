@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "src/credential/internal/claims.h"
+
 namespace mandate::credential {
 namespace {
 
@@ -89,6 +91,69 @@ TEST(Credential, SingleUseCredentialIsSpentOnce) {
   ASSERT_TRUE(f.verifier->VerifyStepCredential(token, "github").has_value());
   EXPECT_EQ(f.verifier->VerifyStepCredential(token, "github").error().reason(),
             "credential.already_used");
+}
+
+// What the authority mints now: single use, and the decided arguments' digest in `args`.
+TEST(Credential, SingleUseAndArgumentsRoundTrip) {
+  Fixture f;
+  auto step = f.Step();
+  step.single_use = true;
+  step.args = ArgumentsClaim(boost::json::object{{"amount", 50}, {"currency", "EUR"}});
+  auto token = *f.issuer->MintStepCredential(step);
+  auto claims = f.verifier->VerifyStepCredential(token, "github", SingleUse::kDefer);
+  ASSERT_TRUE(claims.has_value()) << claims.error().ToString();
+  EXPECT_TRUE((*claims)->single_use);
+  EXPECT_EQ((*claims)->args, step.args);
+  EXPECT_EQ((*claims)->args.size(), 43u);  // base64url of 32 bytes, no padding
+  // Deferred: not spent until the caller says so, then spent once.
+  ASSERT_TRUE(f.verifier->VerifyStepCredential(token, "github", SingleUse::kDefer).has_value());
+  EXPECT_TRUE(f.verifier->ConsumeSingleUse(**claims).ok());
+  Status again = f.verifier->ConsumeSingleUse(**claims);
+  EXPECT_EQ(again.reason(), "credential.already_used");
+  EXPECT_NE(again.message().find("admits one call"), std::string::npos);
+  EXPECT_EQ(f.verifier->VerifyStepCredential(token, "github").error().reason(),
+            "credential.already_used");
+  // Without the claims: none in the payload, and none parsed.
+  auto plain = f.verifier->VerifyStepCredential(*f.issuer->MintStepCredential(f.Step()), "github");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_TRUE((*plain)->args.empty());
+  EXPECT_FALSE((*plain)->single_use);
+  EXPECT_TRUE(f.verifier->ConsumeSingleUse(**plain).ok());  // reusable ones are not spent
+}
+
+// A mistyped `args` or `single_use` is refused, never read as "unbound" or "reusable".
+TEST(Credential, MistypedArgumentsOrSingleUseClaimsAreRefused) {
+  Fixture f;
+  auto step = f.Step();
+  step.issuer = "https://mandate.test";
+  step.jti = "j-1";
+  step.issued_at = 1;
+  step.expires_at = 61;
+  step.args = "digest";
+  std::string payload;
+  internal::AppendClaimsJson(step, payload);
+  ASSERT_TRUE(internal::ParseCredentialClaims(payload, CredentialKind::kStepCredential));
+  for (auto [from, to] : {std::pair{R"("args":"digest")", R"("args":5)"},
+                          std::pair{R"("args":"digest")", R"("args":"")"},
+                          std::pair{R"("args":"digest")", R"("args":null)"},
+                          std::pair{R"("args":"digest")", R"("single_use":"yes")"}}) {
+    std::string bad = payload;
+    bad.replace(bad.find(from), std::string_view(from).size(), to);
+    auto parsed = internal::ParseCredentialClaims(bad, CredentialKind::kStepCredential);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_EQ(parsed.error().reason(), "credential.claim_invalid") << bad;
+  }
+}
+
+// The `args` claim: SHA-256 of the canonical form, so member order does not matter, values do.
+TEST(Credential, ArgumentsClaimDigestsTheCanonicalForm) {
+  // base64url(SHA-256("{}")).
+  EXPECT_EQ(ArgumentsClaim({}), "RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o");
+  EXPECT_EQ(ArgumentsClaim({{"a", 1}, {"b", {{"y", 2}, {"x", 3}}}}),
+            ArgumentsClaim({{"b", {{"x", 3}, {"y", 2}}}, {"a", 1}}));
+  EXPECT_NE(ArgumentsClaim({{"amount", 50}}), ArgumentsClaim({{"amount", 1000000}}));
+  EXPECT_NE(ArgumentsClaim({{"amount", 50}}), ArgumentsClaim({{"amount", "50"}}));
+  EXPECT_NE(ArgumentsClaim({{"amount", 50}}), ArgumentsClaim({}));
 }
 
 TEST(Credential, TaskTokenBindsMandateAndDeadline) {

@@ -13,6 +13,36 @@
 #include "src/json/writer.h"
 
 namespace mandate::credential {
+namespace internal {
+
+// What a replay cache remembers of a proof or a single-use credential: a keyed BLAKE2b-128
+// digest of its key's thumbprint and `jti`, cut to 120 bits (instead of ~70 bytes of text, twice
+// per entry): short enough to live inside a std::string without an allocation. The key is random
+// per process, so nobody can make two proofs collide; a collision would only refuse a proof, never
+// admit a replay.
+Result<std::string> ReplayId(std::string_view jkt, std::string_view jti) {
+  static const auto key = [] {
+    std::array<unsigned char, crypto_generichash_KEYBYTES> k;
+    randombytes_buf(k.data(), k.size());
+    return k;
+  }();
+  auto bytes = [](const void* p) { return static_cast<const unsigned char*>(p); };
+  const uint64_t length = jkt.size();  // where the thumbprint ends and the `jti` begins
+  std::array<unsigned char, 16> digest;
+  crypto_generichash_state state;
+  if (crypto_generichash_init(&state, key.data(), key.size(), digest.size()) != 0 ||
+      crypto_generichash_update(&state, bytes(&length), sizeof length) != 0 ||
+      crypto_generichash_update(&state, bytes(jkt.data()), jkt.size()) != 0 ||
+      crypto_generichash_update(&state, bytes(jti.data()), jti.size()) != 0 ||
+      crypto_generichash_final(&state, digest.data(), digest.size()) != 0) {
+    return Err(
+        Internal("replay.id", "replay: could not digest the identifier for the replay cache"));
+  }
+  return std::string(reinterpret_cast<const char*>(digest.data()), 15);
+}
+
+}  // namespace internal
+
 namespace {
 
 constexpr size_t kMaxProofBytes = 8 * 1024;
@@ -36,30 +66,6 @@ const std::string& CachedAccessTokenHash(std::string_view token) {
     slot.token.assign(token);
   }
   return slot.hash;
-}
-
-// What the replay cache remembers of a proof: a keyed BLAKE2b-128 digest of its key's thumbprint
-// and `jti`, cut to 120 bits (instead of ~70 bytes of text, twice per entry): short enough to
-// live inside a std::string without an allocation. The key is random per process, so nobody can
-// make two proofs collide; a collision would only refuse a proof, never admit a replay.
-Result<std::string> ReplayId(std::string_view jkt, std::string_view jti) {
-  static const auto key = [] {
-    std::array<unsigned char, crypto_generichash_KEYBYTES> k;
-    randombytes_buf(k.data(), k.size());
-    return k;
-  }();
-  auto bytes = [](const void* p) { return static_cast<const unsigned char*>(p); };
-  const uint64_t length = jkt.size();  // where the thumbprint ends and the `jti` begins
-  std::array<unsigned char, 16> digest;
-  crypto_generichash_state state;
-  if (crypto_generichash_init(&state, key.data(), key.size(), digest.size()) != 0 ||
-      crypto_generichash_update(&state, bytes(&length), sizeof length) != 0 ||
-      crypto_generichash_update(&state, bytes(jkt.data()), jkt.size()) != 0 ||
-      crypto_generichash_update(&state, bytes(jti.data()), jti.size()) != 0 ||
-      crypto_generichash_final(&state, digest.data(), digest.size()) != 0) {
-    return Err(Internal("dpop.replay_id", "dpop: could not digest the proof for the replay cache"));
-  }
-  return std::string(reinterpret_cast<const char*>(digest.data()), 15);
 }
 
 std::string Lower(std::string_view s) {
@@ -226,7 +232,7 @@ Result<DpopProof> DpopVerifier::Verify(const DpopCheck& check) const {
                          "proof key is not the key the credential is bound to (`cnf.jkt`)"));
   }
   DpopProof proof{h.jwk->thumbprint(), std::string(claims.Text(*jti)), issued};
-  auto replay_id = ReplayId(proof.jkt, proof.jti);
+  auto replay_id = internal::ReplayId(proof.jkt, proof.jti);
   if (!replay_id) return Err(replay_id.error());
   Status fresh = impl_->replay.Consume(
       *replay_id, issued + impl_->options.max_age_seconds + impl_->options.skew_seconds);

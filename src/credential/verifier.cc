@@ -1,11 +1,14 @@
 // Verification of task tokens and step credentials, the verified-token cache and the replay
 // cache (credential.h).
+#include <sodium.h>
+
 #include <deque>
 #include <unordered_map>
 
 #include "src/credential/credential.h"
 #include "src/credential/internal/caches.h"
 #include "src/credential/internal/claims.h"
+#include "src/json/json.h"
 
 namespace mandate::credential {
 
@@ -125,7 +128,8 @@ struct CredentialVerifier::Impl {
 
   // Checks that hold on every use, cached or not.
   Result<std::shared_ptr<const CredentialClaims>> Admit(
-      std::shared_ptr<const CredentialClaims> claims, std::string_view system, int64_t now) const {
+      std::shared_ptr<const CredentialClaims> claims, std::string_view system, int64_t now,
+      SingleUse spend = SingleUse::kConsume) const {
     if (now >= claims->expires_at + options.skew_seconds) {
       return Err(Unauthenticated("jwt.expired", "jwt: expired at " +
                                                     std::to_string(claims->expires_at) + ", now " +
@@ -137,18 +141,21 @@ struct CredentialVerifier::Impl {
                                                          std::string(system) + "`"));
     }
     if (revocation) MANDATE_RETURN_IF_ERROR(revocation(*claims));
-    if (claims->single_use) {
-      Status used = single_use.Consume(claims->jti, claims->expires_at + options.skew_seconds);
-      if (!used.ok()) {
-        if (used.reason() == "replay.detected") {
-          return Err(Unauthenticated(
-              "credential.already_used",
-              "credential: single-use credential `" + claims->jti + "` was already used"));
-        }
-        return Err(used);
-      }
-    }
+    if (spend == SingleUse::kConsume) MANDATE_RETURN_IF_ERROR(Consume(*claims));
     return claims;
+  }
+
+  Status Consume(const CredentialClaims& claims) const {
+    if (!claims.single_use) return {};
+    auto id = internal::ReplayId(claims.jkt, claims.jti);
+    if (!id) return id.error();
+    Status used = single_use.Consume(*id, claims.expires_at + options.skew_seconds);
+    if (used.reason() == "replay.detected") {
+      return Unauthenticated("credential.already_used",
+                             "credential: step credential `" + claims.jti +
+                                 "` was already used; a step credential admits one call");
+    }
+    return used;
   }
 
   Result<std::shared_ptr<const KeySet>> PublishedKeys() const {
@@ -165,7 +172,8 @@ struct CredentialVerifier::Impl {
 
   Result<std::shared_ptr<const CredentialClaims>> Verify(std::string_view token,
                                                          CredentialKind kind,
-                                                         std::string_view system) const {
+                                                         std::string_view system,
+                                                         SingleUse spend) const {
     auto published = PublishedKeys();
     if (!published) return Err(published.error());
     const std::shared_ptr<const KeySet>& key_set = *published;
@@ -173,7 +181,8 @@ struct CredentialVerifier::Impl {
     if (auto hit = verified.Find(token, now)) {
       if (Reusable(hit->claims, kind, *key_set)) {
         // Shares the entry's ownership: the claims live as long as any caller holds them.
-        return Admit(std::shared_ptr<const CredentialClaims>(hit, &hit->claims), system, now);
+        return Admit(std::shared_ptr<const CredentialClaims>(hit, &hit->claims), system, now,
+                     spend);
       }
       verified.Erase(token);  // signed by a key no longer published: verify from scratch
     }
@@ -215,8 +224,10 @@ struct CredentialVerifier::Impl {
     claims->kid = (*key)->kid();
     auto entry = std::make_shared<const internal::VerifiedTokenCache::Entry>(
         internal::VerifiedTokenCache::Entry{std::string(token), std::move(*claims), served_until});
-    verified.Insert(entry, now);
-    return Admit(std::shared_ptr<const CredentialClaims>(entry, &entry->claims), system, now);
+    // A single-use credential is seen once: remembering it would only push others out.
+    if (!entry->claims.single_use) verified.Insert(entry, now);
+    return Admit(std::shared_ptr<const CredentialClaims>(entry, &entry->claims), system, now,
+                 spend);
   }
 };
 
@@ -229,7 +240,7 @@ CredentialVerifier::~CredentialVerifier() = default;
 
 Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::VerifyTaskToken(
     std::string_view token) const {
-  return impl_->Verify(token, CredentialKind::kTaskToken, {});
+  return impl_->Verify(token, CredentialKind::kTaskToken, {}, SingleUse::kConsume);
 }
 
 Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::Readmit(
@@ -247,8 +258,22 @@ Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::Readmit(
 }
 
 Result<std::shared_ptr<const CredentialClaims>> CredentialVerifier::VerifyStepCredential(
-    std::string_view token, std::string_view system) const {
-  return impl_->Verify(token, CredentialKind::kStepCredential, system);
+    std::string_view token, std::string_view system, SingleUse single_use) const {
+  return impl_->Verify(token, CredentialKind::kStepCredential, system, single_use);
+}
+
+Status CredentialVerifier::ConsumeSingleUse(const CredentialClaims& claims) const {
+  return impl_->Consume(claims);
+}
+
+std::string ArgumentsClaim(const boost::json::object& args) {
+  thread_local std::string canonical;  // reused: its capacity stays warm between calls
+  canonical.clear();
+  json::AppendCanonical(canonical, args);
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(canonical.data()),
+                     canonical.size());
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 }  // namespace mandate::credential

@@ -46,6 +46,9 @@ struct Decision {
   std::string agent;
   std::string credential_id;
   std::string proof;
+  // Decided locally with a DPoP proof: the key it proved (`cnf.jkt`), which the connection may
+  // be bound to (docs/identity.md). Empty otherwise.
+  std::string proven_jkt;
 
   // The first reason's code, or a code naming the verdict when the authority gave none.
   std::string PrimaryCode() const;
@@ -62,9 +65,10 @@ struct AgentCredentials {
   std::string dpop_proof;  // for `method` + `url` below; may be empty on a bound connection
   std::string method;      // the agent's original request method and URL (proof's htm / htu)
   std::string url;
-  // The enforcement point verified a proof for this same step credential earlier on this same
-  // keep-alive connection (the "bound connection" of docs/api.md): no proof is needed now.
-  bool proven_on_connection = false;
+  // The key (RFC 7638 thumbprint) a DPoP proof proved earlier on this same keep-alive
+  // connection (the "bound connection" of docs/api.md); empty: none. A step credential bound to
+  // that key (`cnf.jkt`) needs no proof now; any other key still does.
+  std::string connection_jkt;
 };
 
 struct AuthorizeRequest {

@@ -42,15 +42,15 @@ class GatewayHandler {
                                  std::string(inbound.body()),
                                  ""});
     for (const auto& [name, value] : inbound.Headers()) request->headers.emplace_back(name, value);
-    // The connection's slot holds the step credential it proved (see Bind); only this
-    // connection's handlers touch it, one at a time.
+    // The connection's slot holds the agent key it proved (see Bind); only this connection's
+    // handlers touch it, one at a time.
     http::ConnectionInfo& connection = inbound.connection();
     if (bind_connections_ && connection.user_data) {
-      request->bound_credential = *std::static_pointer_cast<std::string>(connection.user_data);
+      request->bound_jkt = *std::static_pointer_cast<std::string>(connection.user_data);
     }
     boost::asio::io_context& ioc = inbound.io_context();
     internal::GatewayOutcome outcome = filter_.OnRequest(*request, /*without_waiting=*/true);
-    if (bind_connections_) Bind(connection, *request, outcome);
+    if (bind_connections_) Bind(connection, outcome);
     if (!outcome.must_wait)
       return Continue(ioc, *request, std::move(outcome), std::move(responder));
     // A copy of the handler (three references): the server, which owns this one, may be gone
@@ -60,24 +60,23 @@ class GatewayHandler {
     boost::asio::post(decision_pool_,
                       [h = *this, &ioc, &connection, request, r = std::move(responder)]() mutable {
                         internal::GatewayOutcome decided = h.filter_.OnRequest(*request);
-                        if (h.bind_connections_) Bind(connection, *request, decided);
+                        if (h.bind_connections_) Bind(connection, decided);
                         h.Continue(ioc, *request, std::move(decided), std::move(r));
                       });
   }
 
  private:
-  // A held step credential just verified WITH a proof: later calls on this keep-alive connection
-  // may present it without one (docs/api.md's bound connection; the deny set, expiry and scope
-  // are still checked on every call).
-  static void Bind(http::ConnectionInfo& connection, const internal::GatewayRequest& request,
-                   const internal::GatewayOutcome& outcome) {
-    if (!outcome.forward || outcome.decision.credential.empty() ||
-        !http::FindHeader(request.headers, "dpop")) {
-      return;
+  // A held step credential just verified WITH a proof: its key (`cnf.jkt`) is proven on this
+  // keep-alive connection, so later calls on it with credentials bound to that key may come
+  // without a proof (docs/identity.md's bound connection). Each credential is still verified
+  // on its own: signature, deny set, expiry, scope, arguments, single use.
+  static void Bind(http::ConnectionInfo& connection, const internal::GatewayOutcome& outcome) {
+    if (!outcome.forward || outcome.decision.proven_jkt.empty()) return;
+    if (connection.user_data && *std::static_pointer_cast<std::string>(connection.user_data) ==
+                                    outcome.decision.proven_jkt) {
+      return;  // already bound to that key: no allocation per call
     }
-    auto auth = http::FindHeader(request.headers, "authorization");
-    if (!auth || !auth->ends_with(outcome.decision.credential)) return;
-    connection.user_data = std::make_shared<std::string>(outcome.decision.credential);
+    connection.user_data = std::make_shared<std::string>(outcome.decision.proven_jkt);
   }
 
   // What the authority did not decide (and so did not record), the gateway records: queued for

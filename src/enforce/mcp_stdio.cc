@@ -157,7 +157,7 @@ Result<int> RunMcpStdioProxy(const McpProxyOptions& options, const std::atomic<b
     }
   });
 
-  AgentCredentials agent{task_token, "", "", ""};
+  AgentCredentials agent{task_token, "", "", "", ""};
   internal::LineReader from_agent(0, kMaxLineBytes);
   while (!stop.load()) {
     auto line = from_agent.Next();

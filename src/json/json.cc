@@ -1,5 +1,6 @@
 #include "src/json/json.h"
 
+#include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_stack.hpp>
@@ -185,24 +186,34 @@ std::string Serialize(const boost::json::object& object) { return boost::json::s
 
 namespace {
 
-void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth);
+// `sorted`: members of every object in key order (bytewise), the canonical form.
+void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth, bool sorted);
 
-void WriteObject(JsonWriter& w, const boost::json::object& o, size_t depth) {
+void WriteObject(JsonWriter& w, const boost::json::object& o, size_t depth, bool sorted) {
   w.Char('{');
-  bool first = true;
-  for (const auto& member : o) {
+  auto write = [&, first = true](const boost::json::key_value_pair& member) mutable {
     if (!first) w.Char(',');
     first = false;
     w.String(member.key());
     w.Char(':');
-    WriteValue(w, member.value(), depth + 1);
+    WriteValue(w, member.value(), depth + 1, sorted);
+  };
+  if (sorted && o.size() > 1) {
+    std::vector<const boost::json::key_value_pair*> members;
+    members.reserve(o.size());
+    for (const auto& member : o) members.push_back(&member);
+    std::sort(members.begin(), members.end(),
+              [](const auto* a, const auto* b) { return a->key() < b->key(); });
+    for (const auto* member : members) write(*member);
+  } else {
+    for (const auto& member : o) write(member);
   }
   w.Char('}');
 }
 
-void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth) {
+void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth, bool sorted) {
   // Deeper than any parsed document may be (Limits): Boost.JSON's own serializer, which keeps
-  // its stack on the heap, takes the rest.
+  // its stack on the heap, takes the rest (in member order: such values never come from Parse).
   if (depth > Limits().max_depth) return w.Raw(boost::json::serialize(v));
   switch (v.kind()) {
     case boost::json::kind::null:
@@ -214,14 +225,14 @@ void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth) {
     case boost::json::kind::string:
       return w.String(v.get_string());
     case boost::json::kind::object:
-      return WriteObject(w, v.get_object(), depth);
+      return WriteObject(w, v.get_object(), depth, sorted);
     case boost::json::kind::array: {
       w.Char('[');
       bool first = true;
       for (const auto& e : v.get_array()) {
         if (!first) w.Char(',');
         first = false;
-        WriteValue(w, e, depth + 1);
+        WriteValue(w, e, depth + 1, sorted);
       }
       return w.Char(']');
     }
@@ -235,7 +246,12 @@ void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth) {
 
 void AppendSerialized(std::string& out, const boost::json::object& object) {
   JsonWriter w(out, 256);
-  WriteObject(w, object, 1);
+  WriteObject(w, object, 1, /*sorted=*/false);
+}
+
+void AppendCanonical(std::string& out, const boost::json::object& object) {
+  JsonWriter w(out, 256);
+  WriteObject(w, object, 1, /*sorted=*/true);
 }
 
 }  // namespace mandate::json

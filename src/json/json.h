@@ -32,5 +32,10 @@ std::string Serialize(const boost::json::object& object);
 // Appends exactly what Serialize writes for `object` to `out`, without a serializer or a
 // string of its own per call (argument digests are taken on every decision).
 void AppendSerialized(std::string& out, const boost::json::object& object);
+// The canonical form of `object`: compact, the members of every object (nested ones too) in
+// bytewise key order, strings escaped and numbers written as AppendSerialized does. Two
+// documents that differ only in member order have one canonical form: what a step
+// credential's `args` claim digests, so the agent's order and a route table's agree.
+void AppendCanonical(std::string& out, const boost::json::object& object);
 
 }  // namespace mandate::json

@@ -159,5 +159,41 @@ TEST(WriterTest, AppendSerializedMatchesBoost) {
   EXPECT_EQ(out, Serialize(deep));
 }
 
+// The canonical form a step credential's `args` claim digests: one text whatever the member
+// order, at every depth; arrays keep their order; values written as AppendSerialized does.
+TEST(WriterTest, AppendCanonicalSortsMembersAtEveryDepth) {
+  auto canonical = [](const char* text) {
+    auto parsed = Parse(text);
+    EXPECT_TRUE(parsed.has_value()) << text;
+    std::string out;
+    AppendCanonical(out, parsed->as_object());
+    return out;
+  };
+  EXPECT_EQ(canonical(R"({})"), "{}");
+  EXPECT_EQ(canonical(R"({ "b" : 1, "a" : {"y":[3,{"k":2,"j":1}],"x":null} })"),
+            R"({"a":{"x":null,"y":[3,{"j":1,"k":2}]},"b":1})");
+  EXPECT_EQ(canonical(R"({"amount":50,"currency":"EUR"})"),
+            canonical(R"({"currency":"EUR","amount":50})"));
+  // Bytewise order: uppercase before lowercase, a prefix before its extensions.
+  EXPECT_EQ(canonical(R"({"ab":1,"a":2,"B":3,"é":4})"), R"({"B":3,"a":2,"ab":1,"é":4})");
+  // Arrays are ordered data: never sorted.
+  EXPECT_NE(canonical(R"({"l":[1,2]})"), canonical(R"({"l":[2,1]})"));
+  // Numbers and strings exactly as AppendSerialized writes them (Boost's formats).
+  const char* text = R"({"s":"q\"\u0001é","d":1.5,"u":18446744073709551615,"e":1e300,"t":true})";
+  auto parsed = Parse(text);
+  ASSERT_TRUE(parsed.has_value());
+  std::string serialized;
+  AppendSerialized(serialized, parsed->as_object());
+  auto& o = parsed->as_object();
+  boost::json::object sorted{
+      {"d", o["d"]}, {"e", o["e"]}, {"s", o["s"]}, {"t", o["t"]}, {"u", o["u"]}};
+  std::string expected;
+  AppendSerialized(expected, sorted);
+  EXPECT_EQ(canonical(text), expected);
+  // A different value is a different form (the digest's whole point).
+  EXPECT_NE(canonical(R"({"amount":50})"), canonical(R"({"amount":1000000})"));
+  EXPECT_NE(canonical(R"({"amount":50})"), canonical(R"({"amount":"50"})"));
+}
+
 }  // namespace
 }  // namespace mandate::json

@@ -336,6 +336,7 @@ Response Introspect(ApiContext& api, const Request& req) {
                                                                  {"step", c.step},
                                                                  {"action", c.action},
                                                                  {"resource", c.resource},
+                                                                 {"args", c.args},
                                                                  {"jti", c.jti},
                                                                  {"iat", c.issued_at},
                                                                  {"exp", c.expires_at}}));

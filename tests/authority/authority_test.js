@@ -384,6 +384,9 @@ test("a revoked task's step credentials are rejected (POST /v1/introspect)", asy
   assert.strictEqual(live.body.active, true);
   assert.strictEqual(live.body.task_id, task.taskId);
   assert.strictEqual(live.body.step, 'get_balance');
+  assert.match(live.body.args, /^[A-Za-z0-9_-]{43}$/);  // the decided arguments' digest
+  // Introspection admits it: a step credential admits one call, so it is spent now.
+  assert.strictEqual((await introspect(allowed.credential, bank)).body.reason, 'credential.already_used');
   assert.strictEqual((await introspect(allowed.credential, 'https://approvals.example.org')).body.reason, 'jwt.aud_mismatch');
   assert.strictEqual((await introspect(allowed.credential, bank, 'Bearer wrong')).body.error.code, 'authentication.enforcement_point');
   assert.strictEqual((await introspect('x.y.z', bank)).body.active, false);

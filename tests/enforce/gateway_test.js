@@ -3,7 +3,8 @@
 // own credentials never do, and nothing the agent can see (status, headers, bodies) or the
 // gateway's logs contains the key. A step credential the agent already holds is verified at the
 // gateway against the authority's JWKS, without a round trip (proven with the authority
-// frozen), and a revocation still refuses it at once.
+// frozen), admits exactly the call that was decided (once, with the decided arguments: a step's
+// budget and guards hold through held credentials), and a revocation still refuses it at once.
 // Usage: node gateway_test.js MANDATE_BIN
 'use strict';
 const assert = require('node:assert/strict');
@@ -72,7 +73,7 @@ steps:
     system: tracker
     actions: read_issue
     resources: issues/*
-    max_calls: 20
+    max_calls: 100
   - id: file
     system: tracker
     actions: create_issue
@@ -80,6 +81,13 @@ steps:
     args: {title: string}
     guard: '!(context.args.title like "*secret*")'
     max_calls: 5
+  - id: pay
+    system: tracker
+    actions: pay
+    resources: payments
+    args: {amount: long}
+    guard: 'context.args.amount < 100'
+    max_calls: 1
 limits:
   deadline: 10m
 # The test goes on after its refusals, so a deviation denies without revoking the task.
@@ -107,6 +115,7 @@ systems:
     routes:
       - {method: GET, path: "/issues/{id}", action: read_issue, resource: "issues/{id}", types: {id: long}}
       - {method: POST, path: /issues, action: create_issue, resource: issues, body_args: true}
+      - {method: POST, path: /payments, action: pay, resource: payments, body_args: true}
 `);
   const gw = await startGateway(config);
   const agent = await newAgent();
@@ -167,27 +176,30 @@ systems:
     console.log('refused: 403/401/400 with reasons, nothing forwarded');
 
     // Step credentials: the agent asks the authority itself, then presents the credential.
-    async function stepCredential(id) {
+    async function authorize(action, resource, args) {
       const url = authority.url + '/v1/authorize';
       const r = await fetch(url, { method: 'POST', headers: { authorization: 'DPoP ' + task.token,
         dpop: await agent.proof('POST', url, task.token), 'content-type': 'application/json' },
-      body: JSON.stringify({ system: 'tracker', action: 'read_issue', resource: `issues/${id}`, args: { id } }) });
-      const body = await r.json();
+      body: JSON.stringify({ system: 'tracker', action, resource, args }) });
+      return r.json();
+    }
+    async function stepCredential(id) {
+      const body = await authorize('read_issue', `issues/${id}`, { id });
       assert.equal(body.decision, 'allow', JSON.stringify(body));
       return body.credential;
     }
-    const first = await stepCredential(7);
-    const second = await stepCredential(7);
-    const third = await stepCredential(7);
-    // Bound connection: on ONE keep-alive connection a held credential proven once needs no new
-    // proof (this is the gateway's first held credential: decided on the decision pool, keys not
-    // fetched yet); a fresh connection without a proof is refused.
+    const [first, firstOnConnection, local, second, third] =
+      await Promise.all([7, 7, 7, 7, 7].map((id) => stepCredential(id)));
+    // Bound connection: on ONE keep-alive connection the agent's key proven once needs no new
+    // proof for the next credential bound to that key (this is the gateway's first held
+    // credential: decided on the decision pool, keys not fetched yet); a fresh connection
+    // without a proof is refused.
     {
       const u = new URL(gw.url);
       const keep = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const get = async (connection, withProof) => {
-        const headers = { authorization: 'DPoP ' + first };
-        if (withProof) headers.dpop = await agent.proof('GET', 'http://gateway.test/tracker/issues/7', first);
+      const get = async (connection, credential, withProof) => {
+        const headers = { authorization: 'DPoP ' + credential };
+        if (withProof) headers.dpop = await agent.proof('GET', 'http://gateway.test/tracker/issues/7', credential);
         return new Promise((resolve, reject) => {
           http.get({ host: u.hostname, port: u.port, path: '/tracker/issues/7', headers, agent: connection }, (r) => {
             let text = '';
@@ -196,16 +208,17 @@ systems:
           }).on('error', reject);
         });
       };
-      assert.equal((await get(keep, true)).status, 200);
-      assert.equal((await get(keep, false)).status, 200, 'same connection, proof omitted');
-      const fresh = await get(new http.Agent({ keepAlive: false }), false);
+      assert.equal((await get(keep, first, true)).status, 200);
+      const unproven = await get(keep, firstOnConnection, false);
+      assert.equal(unproven.status, 200, 'same connection, another credential of the same key, proof omitted: ' + unproven.text);
+      const fresh = await get(new http.Agent({ keepAlive: false }), third, false);
       assert.equal(fresh.status, 401);
       assert.equal(JSON.parse(fresh.text).error.code, 'dpop.missing');
       keep.destroy();
-      console.log('bound connection: a proven held credential needs no new proof on its connection only');
+      console.log('bound connection: the proven key needs no new proof for the next credential, on its connection only');
     }
-    const local = await call('GET', '/tracker/issues/7', { token: first });
-    assert.equal(local.status, 200, local.text);
+    const held = await call('GET', '/tracker/issues/7', { token: local });
+    assert.equal(held.status, 200, held.text);
     assert.equal(upstream.seen.at(-1).headers['x-api-key'], SECRET);
     // Frozen authority: the gateway cannot ask it, yet the step credential is honoured.
     authority.child.kill('SIGSTOP');
@@ -220,6 +233,36 @@ systems:
     assert.equal(wrongScope.status, 403);
     assert.equal(wrongScope.json.error.code, 'credential.scope_mismatch');
     console.log('step credential: verified at the gateway against the JWKS, no round trip (authority frozen)');
+
+    // One decision, one call: a held credential used twice is refused the second time (the
+    // upstream sees one request), and a credential admits only the arguments decided.
+    const atUpstream = upstream.seen.length;
+    const replayed = await call('GET', '/tracker/issues/7', { token: local });
+    assert.equal(replayed.status, 403, replayed.text);
+    assert.equal(replayed.json.error.code, 'credential.already_used');
+    assert.match(replayed.json.error.message, /admits one call/);
+    assert.equal(upstream.seen.length, atUpstream, 'the replay was not forwarded');
+    const payment = await authorize('pay', 'payments', { amount: 50 });
+    assert.equal(payment.decision, 'allow', JSON.stringify(payment));
+    const inflated = await call('POST', '/tracker/payments', { token: payment.credential, body: { amount: 1000000 } });
+    assert.equal(inflated.status, 403, inflated.text);
+    assert.equal(inflated.json.error.code, 'credential.arguments_mismatch');
+    assert.equal(upstream.seen.length, atUpstream, 'the inflated payment was not forwarded');
+    const paid = await call('POST', '/tracker/payments', { token: payment.credential, body: { amount: 50 } });
+    assert.equal(paid.status, 200, paid.text);
+    assert.equal(upstream.seen.length, atUpstream + 1);
+    assert.equal(JSON.parse(upstream.seen.at(-1).body).amount, 50);
+    console.log('held credential: a second use refused (credential.already_used), other arguments refused (credential.arguments_mismatch)');
+    // The step's budget (max_calls: 1) holds through held credentials: the spent credential
+    // cannot pay again, and the authority will not mint another.
+    const again = await call('POST', '/tracker/payments', { token: payment.credential, body: { amount: 50 } });
+    assert.equal(again.status, 403, again.text);
+    assert.equal(again.json.error.code, 'credential.already_used');
+    const overBudget = await authorize('pay', 'payments', { amount: 50 });
+    assert.equal(overBudget.decision, 'deny', JSON.stringify(overBudget));
+    assert.equal(overBudget.reasons[0].check, 'budget', JSON.stringify(overBudget));
+    assert.equal(upstream.seen.length, atUpstream + 1, 'one payment reached the upstream');
+    console.log('budget: a step with max_calls 1 is called once through held credentials');
 
     // Audit: what the gateway decided itself (held credentials, its own refusals) reaches the
     // authority's hash-chained trail, marked `decided_by: gateway`; the frozen call too, once
@@ -236,10 +279,10 @@ systems:
       return records;
     };
     const heldAllows = (records) => records.filter((r) => r.decision === 'allow');
-    // The wrong-scope refusal was the last call: once it is in, every earlier one is.
-    let records = await gatewayRecords((rs) => rs.some((r) => r.reasons.some((x) => x.startsWith('credential.scope_mismatch'))));
-    const allows = heldAllows(records);
-    assert.equal(allows.length, 4, JSON.stringify(records));  // proof, bound, local, frozen
+    // The second refused payment was the last call: once it is in, every earlier one is.
+    let records = await gatewayRecords((rs) => rs.filter((r) => r.action === 'pay' && r.decision === 'deny').length >= 2);
+    const allows = heldAllows(records).filter((r) => r.action === 'read_issue');
+    assert.equal(allows.length, 4, JSON.stringify(records));  // proof, bound, held, frozen
     for (const r of allows) {
       assert.equal(r.task, task.taskId);
       assert.equal(r.agent, SPIFFE_ID);
@@ -258,7 +301,8 @@ systems:
     for (const r of allows) assert.ok(minted.some((m) => m.args_digest === r.args_digest), r.args_digest);
     const refusedCodes = records.filter((r) => r.decision === 'deny').map((r) => r.reasons[0].split(':')[0]);
     assert.ok(records.every((r) => r.decision === 'allow' || r.decision === 'deny'), JSON.stringify(records));
-    for (const code of ['route.unknown', 'route.target_invalid', 'authentication.missing', 'dpop.missing', 'credential.scope_mismatch']) {
+    for (const code of ['route.unknown', 'route.target_invalid', 'authentication.missing', 'dpop.missing', 'credential.scope_mismatch',
+      'credential.already_used', 'credential.arguments_mismatch']) {
       assert.ok(refusedCodes.includes(code), `${code} recorded: ${refusedCodes}`);
     }
     assert.ok(!refusedCodes.includes('guard.unsatisfied'), 'the authority recorded its own refusal, the gateway did not');
@@ -288,12 +332,14 @@ systems:
     console.log('audit delivery: token checked, malformed batches refused, a resent batch appended once');
 
     // Fail closed: while the authority cannot take the records, held credentials still pass for
-    // audit_grace_ms, then every call is refused with 503 until the records are delivered.
+    // audit_grace_ms, then every call is refused with 503 until the records are delivered. Each
+    // call that passes spends a credential: minted beforehand (the authority is stopped then).
+    const pool = await Promise.all(Array.from({ length: 40 }, () => stepCredential(7)));
     authority.child.kill('SIGSTOP');
     let closed;
     try {
-      for (let i = 0; i < 100; i++) {
-        closed = await call('GET', '/tracker/issues/7', { token: first });
+      for (let i = 0; i < pool.length; i++) {
+        closed = await call('GET', '/tracker/issues/7', { token: pool[i] });
         if (closed.status !== 200) break;
         await new Promise((res) => setTimeout(res, 50));
       }
@@ -302,9 +348,10 @@ systems:
     }
     assert.equal(closed.status, 503, closed.text);
     assert.equal(closed.json.error.code, 'audit.unavailable');
+    const afterOutage = await stepCredential(7);  // a 503 is decided before the credential: unspent
     let reopened;
     for (let i = 0; i < 100; i++) {
-      reopened = await call('GET', '/tracker/issues/7', { token: first });
+      reopened = await call('GET', '/tracker/issues/7', { token: afterOutage });
       if (reopened.status === 200) break;
       await new Promise((res) => setTimeout(res, 50));
     }
@@ -319,14 +366,15 @@ systems:
     const revoked = await call('GET', '/tracker/issues/7');
     assert.equal(revoked.status, 403);
     assert.match(revoked.json.error.code, /^revocation\./);
-    let held;
+    // `third` was refused twice (no proof; another resource), so never spent.
+    let heldAfter;
     for (let i = 0; i < 100; i++) {  // the event is pushed; allow it a moment to arrive
-      held = await call('GET', '/tracker/issues/7', { token: third });
-      if (held.status === 403) break;
+      heldAfter = await call('GET', '/tracker/issues/7', { token: third });
+      if (heldAfter.status === 403 && heldAfter.json.error.code.startsWith('revocation.')) break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    assert.equal(held.status, 403);
-    assert.equal(held.json.error.code, 'revocation.task_revoked');
+    assert.equal(heldAfter.status, 403);
+    assert.equal(heldAfter.json.error.code, 'revocation.task_revoked');
     console.log('revoked: next call refused, held step credential refused locally');
 
     // The key never appears in anything the agent saw, nor in the gateway's logs.

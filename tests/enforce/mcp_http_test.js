@@ -83,7 +83,7 @@ async function main() {
   const server = await startProcess('node', [everything, 'streamableHttp'], { PORT: String(port) }, /listening on port/);
   const upstream = `http://127.0.0.1:${port}/mcp`;
   const proxy = await startProcess(bin, ['mcp-proxy', '--authority', authority.url, '--ep-token-file', epFile,
-    '--system', 'everything', '--listen', '127.0.0.1:0', '--upstream', upstream], {},
+    '--system', 'everything', '--audience', 'mcp://everything', '--listen', '127.0.0.1:0', '--upstream', upstream], {},
   /mcp-proxy listening on (http:\/\/[0-9.]+:\d+)/);
   const proxyUrl = proxy.match[1] + '/mcp';
 
@@ -119,9 +119,9 @@ async function main() {
     console.log('unknown tool -32602; refused call isError with reason');
 
     // Raw requests: a batch, and 2026-07-28 stateless requests.
-    async function raw(url, body, extra = {}) {
+    async function raw(url, body, extra = {}, token = task.token) {
       const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream',
-        authorization: 'DPoP ' + task.token, dpop: await agent.proof('POST', url, task.token), ...extra };
+        authorization: 'DPoP ' + token, dpop: await agent.proof('POST', url, token), ...extra };
       const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
       const text = await r.text();
       // A Streamable HTTP answer may be JSON or a one-event SSE stream: compare the message.
@@ -163,6 +163,30 @@ async function main() {
       }
     }
     console.log('2026-07-28: header/body mismatch 400 -32001; hidden tool -32602; refusal isError; allowed requests answered as directly');
+
+    // A held step credential (the agent asked the authority itself): decided at the proxy, for
+    // one call with the arguments the authority decided on.
+    async function held(args) {
+      const url = authority.url + '/v1/authorize';
+      const r = await fetch(url, { method: 'POST', headers: { authorization: 'DPoP ' + task.token,
+        dpop: await agent.proof('POST', url, task.token), 'content-type': 'application/json' },
+      body: JSON.stringify({ system: 'everything', action: 'echo', resource: 'everything', args }) });
+      const body = await r.json();
+      assert.equal(body.decision, 'allow', JSON.stringify(body));
+      return body.credential;
+    }
+    const once = await held({ message: 'held call' });
+    const [heldCall, heldHeaders] = stateless(6, 'tools/call', { name: 'echo', arguments: { message: 'held call' } }, 'echo');
+    const first = await raw(proxyUrl, heldCall, heldHeaders, once);
+    assert.deepEqual(first.json, (await raw(upstream, heldCall, heldHeaders)).json);
+    const replayed = await raw(proxyUrl, heldCall, heldHeaders, once);
+    assert.equal(replayed.json.result.isError, true);
+    assert.match(replayed.json.result.content[0].text, /credential\.already_used/);
+    const [otherCall, otherHeaders] = stateless(7, 'tools/call', { name: 'echo', arguments: { message: 'something else' } }, 'echo');
+    const mismatched = await raw(proxyUrl, otherCall, otherHeaders, await held({ message: 'held call' }));
+    assert.equal(mismatched.json.result.isError, true);
+    assert.match(mismatched.json.result.content[0].text, /credential\.arguments_mismatch/);
+    console.log('held step credential: one call, the decided arguments only (already_used, arguments_mismatch)');
 
     await authority.revokeTask(task.taskId);
     const after = await proxied.callTool({ name: 'echo', arguments: { message: 'again' } });

@@ -108,6 +108,12 @@ class VerifiedTokenCache {
   mutable std::array<Shard, kShards> shards_;
 };
 
+// The identifier a ReplayCache records for the `jti` of a proof or credential bound to the key
+// with thumbprint `jkt`: a keyed digest of 15 bytes (no allocation inside a std::string; the
+// key is random per process, so nobody can make two identifiers collide, and a collision would
+// only refuse, never admit).
+Result<std::string> ReplayId(std::string_view jkt, std::string_view jti);
+
 // Decodes a protected header through `cache` (headers repeat: one per issuer key or agent key).
 Result<std::shared_ptr<const CachedHeader>> DecodeHeaderCached(BoundedMap<CachedHeader>& cache,
                                                                std::string_view header_b64);

@@ -164,10 +164,8 @@ GatewayOutcome GatewayFilter::Decide(const GatewayRequest& request, bool without
                   nullptr);
   }
   if (auto proof = http::FindHeader(request.headers, "dpop")) ask.agent.dpop_proof = *proof;
-  ask.agent.proven_on_connection = ask.agent.dpop_proof.empty() &&
-                                   !request.bound_credential.empty() &&
-                                   request.bound_credential == ask.agent.task_token;
-  if (ask.agent.dpop_proof.empty() && !ask.agent.proven_on_connection) {
+  if (ask.agent.dpop_proof.empty()) ask.agent.connection_jkt = request.bound_jkt;
+  if (ask.agent.dpop_proof.empty() && ask.agent.connection_jkt.empty()) {
     // Refused here: no round trip for what cannot pass.
     return Refuse(401, "dpop.missing", "send a `DPoP` proof of the task's key with the credential",
                   nullptr);

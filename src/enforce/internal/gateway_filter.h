@@ -24,9 +24,9 @@ struct GatewayRequest {
   std::string target;  // origin-form, as received
   http::HeaderList headers;
   std::string body;
-  // The step credential whose proof the gateway verified earlier on this keep-alive connection
-  // (empty: none). Presenting exactly it again, the agent may omit the proof.
-  std::string bound_credential;
+  // The agent key (`cnf.jkt`) a DPoP proof proved earlier on this keep-alive connection (empty:
+  // none). A step credential bound to that key may come without a proof.
+  std::string bound_jkt;
 };
 
 struct GatewayOutcome {

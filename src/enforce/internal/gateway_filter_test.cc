@@ -112,24 +112,26 @@ TEST_F(GatewayFilterTest, RefusalsBeforeAsking) {
   GatewayOutcome unproven = filter.OnRequest(no_proof);
   EXPECT_EQ(unproven.status, 401);
   EXPECT_EQ(unproven.decision.PrimaryCode(), "dpop.missing");
-  // A connection bound to ANOTHER credential does not excuse the missing proof.
-  no_proof.bound_credential = "some-other-credential";
-  EXPECT_EQ(filter.OnRequest(no_proof).decision.PrimaryCode(), "dpop.missing");
   EXPECT_TRUE(client.asked.empty());
 }
 
-TEST_F(GatewayFilterTest, ABoundConnectionMayOmitTheProofForItsCredential) {
+// Whether the key matches the credential's `cnf.jkt` is the verifier's to say (it alone reads
+// the credential): the filter passes the connection's proven key along instead of refusing.
+TEST_F(GatewayFilterTest, ABoundConnectionPassesItsProvenKeyAlong) {
   GatewayFilter filter = Make(InjectedCredential::Kind::kHeader);
   client.answer.verdict = Verdict::kAllow;
   GatewayRequest request = Request();
-  auto auth = http::FindHeader(request.headers, "authorization");
-  ASSERT_TRUE(auth);
-  request.bound_credential = std::string(auth->substr(5));  // after `DPoP `
-  request.headers.erase(request.headers.begin() + 2);       // the DPoP proof
+  request.bound_jkt = "thumbprint-of-the-proven-key";
+  request.headers.erase(request.headers.begin() + 2);  // the DPoP proof
   EXPECT_TRUE(filter.OnRequest(request).forward);
   ASSERT_EQ(client.asked.size(), 1u);
-  EXPECT_TRUE(client.asked[0].agent.proven_on_connection);
+  EXPECT_EQ(client.asked[0].agent.connection_jkt, "thumbprint-of-the-proven-key");
   EXPECT_TRUE(client.asked[0].agent.dpop_proof.empty());
+  // With a proof, the proof decides: the connection's key is not passed.
+  GatewayRequest proven = Request();
+  proven.bound_jkt = "thumbprint-of-the-proven-key";
+  EXPECT_TRUE(filter.OnRequest(proven).forward);
+  EXPECT_TRUE(client.asked[1].agent.connection_jkt.empty());
 }
 
 TEST_F(GatewayFilterTest, AuthorityFailureFailsClosed) {

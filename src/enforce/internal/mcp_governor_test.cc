@@ -18,7 +18,7 @@ class McpGovernorTest : public ::testing::Test {
   McpClientOutcome Send(std::string_view text) { return governor.OnClientMessage(text, agent); }
   McpGovernorTest() { client.allowed = {"read_file", "list_directory"}; }
   FakeDecisionClient client;
-  AgentCredentials agent{"task.jwt", "", "POST", "stdio:"};
+  AgentCredentials agent{"task.jwt", "", "POST", "stdio:", ""};
   McpGovernor governor{client, nullptr, "filesystem"};
 };
 

@@ -5,12 +5,17 @@
 //   signature   against the authority's JWKS (`/.well-known/jwks.json`), cached, refreshed on an
 //               unknown `kid` (rate-limited) and after `ttl`; the last good keys are kept when a
 //               refresh fails, and no keys at all verify nothing (fail closed)
-//   claims      typ `mandate-step+jwt`, `iss`, `aud` = the system's audience, `exp`, single use
-//               (src/credential's CredentialVerifier), and `action` + `resource` = this call
+//   claims      typ `mandate-step+jwt`, `iss`, `aud` = the system's audience, `exp`
+//               (src/credential's CredentialVerifier), `action` + `resource` = this call, and
+//               `args` = ArgumentsClaim of this call's arguments (`credential.arguments_mismatch`,
+//               also when the claim is absent)
 //   possession  the proof's key is the credential's `cnf.jkt`, `ath` its hash, htm/htu the
-//               agent's request (src/credential's DpopVerifier, jti replay included)
+//               agent's request (src/credential's DpopVerifier, jti replay included), or the
+//               connection is bound to that key (AgentCredentials::connection_jkt)
 //   revocation  the local deny set fed by the revocation stream, checked on every use (cached
-//               or not), so a revoked credential is refused the moment the event arrives.
+//               or not), so a revoked credential is refused the moment the event arrives
+//   single use  last, once all of the above passed: the credential is spent, and presented
+//               again it is refused (`credential.already_used`, 403).
 // Anything that is not a step credential (a task token) goes to the wrapped DecisionClient.
 // Thread-safety: AuthorityKeys and StepCredentialClient are thread-safe.
 #pragma once
@@ -64,17 +69,20 @@ class AuthorityKeys {
 AuthorityKeys::Fetch JwksFetcher(std::string authority_url);
 
 // True when `token` is a compact JWS whose header `typ` is `mandate-step+jwt` (unverified; it
-// only chooses the path, the verifier checks everything).
+// only chooses the path, the verifier checks everything). Looks at the header segment only.
 bool LooksLikeStepCredential(std::string_view token);
 
 // A DecisionClient decorator that decides calls carrying a step credential locally.
 class StepCredentialClient final : public DecisionClient {
  public:
+  // Spent step credentials and DPoP proofs remembered (each); see step_credentials.cc.
+  static constexpr size_t kReplayCapacity = size_t{1} << 21;
+
   // `audiences`: system name -> the `aud` its step credentials carry. `feed` may be null only
-  // in tests (then nothing is revoked locally).
+  // in tests (then nothing is revoked locally). `replay_capacity`: smaller only in tests.
   StepCredentialClient(DecisionClient& inner, AuthorityKeys& keys, const RevocationFeed* feed,
                        std::string issuer, std::map<std::string, std::string> audiences,
-                       const Clock& clock);
+                       const Clock& clock, size_t replay_capacity = kReplayCapacity);
   ~StepCredentialClient() override;
 
   Decision Authorize(const AuthorizeRequest& request) override;

@@ -29,8 +29,12 @@ class StepCredentialTest : public ::testing::Test {
     c.task_id = "t_1";
     c.step = "read";
     c.jkt = agent_key.public_key().thumbprint();
+    c.single_use = true;  // as the authority mints them
+    c.args = credential::ArgumentsClaim(Args());
     return c;
   }
+  static boost::json::object Args() { return {{"id", 7}, {"fields", {"title", "state"}}}; }
+  std::string Mint() const { return *issuer->MintStepCredential(Claims()); }
   AuthorizeRequest Ask(const std::string& credential, const std::string& action = "read_issue") {
     AuthorizeRequest r;
     r.agent.task_token = credential;
@@ -41,6 +45,7 @@ class StepCredentialTest : public ::testing::Test {
     r.system = "tracker";
     r.action = action;
     r.resource = "issues/7";
+    r.args = Args();
     return r;
   }
   FakeClock clock;
@@ -63,21 +68,96 @@ TEST_F(StepCredentialTest, AStepCredentialIsDecidedLocallyWithoutARoundTrip) {
   EXPECT_EQ(d.step, "read");
   EXPECT_TRUE(authority.asked.empty());
   EXPECT_EQ(keys.fetches(), 1);
-  // A second use within the credential's life: still local, keys cached.
-  EXPECT_EQ(client.Authorize(Ask(credential)).verdict, Verdict::kAllow);
+  // The next call with a new credential: still local, keys cached.
+  EXPECT_EQ(client.Authorize(Ask(Mint())).verdict, Verdict::kAllow);
   EXPECT_EQ(keys.fetches(), 1);
+  EXPECT_TRUE(authority.asked.empty());
+}
+
+// The hole this closes: one decision, one call. A second use (with a fresh, valid proof) is
+// refused with a reason naming the rule, and is not sent to the authority either.
+TEST_F(StepCredentialTest, AStepCredentialAdmitsOneCall) {
+  std::string credential = Mint();
+  ASSERT_EQ(client.Authorize(Ask(credential)).verdict, Verdict::kAllow);
+  clock.AdvanceSeconds(1);  // a fresh proof: only the credential repeats
+  Decision again = client.Authorize(Ask(credential));
+  EXPECT_EQ(again.verdict, Verdict::kDeny);
+  EXPECT_EQ(again.PrimaryCode(), "credential.already_used");
+  EXPECT_EQ(again.reasons.front().check, "credential");
+  EXPECT_NE(again.PrimaryMessage().find("admits one call"), std::string::npos);
+  EXPECT_EQ(again.task_id, "t_1");  // named in the audit record
+  EXPECT_TRUE(authority.asked.empty());
+}
+
+// Full of unexpired identifiers, the replay cache refuses (could not decide: 503 at the gateway)
+// rather than forget a spent credential and admit it again.
+TEST_F(StepCredentialTest, AFullReplayCacheRefusesRatherThanForgets) {
+  StepCredentialClient small(authority, keys, &feed, "mandate",
+                             {{"tracker", "https://tracker.example.org"}}, clock,
+                             /*replay_capacity=*/16);
+  Decision d;
+  int allowed = 0;
+  for (int i = 0; i < 200 && d.PrimaryCode() != "replay.cache_full"; ++i) {
+    d = small.Authorize(Ask(Mint()));
+    if (d.verdict == Verdict::kAllow) ++allowed;
+  }
+  EXPECT_EQ(d.verdict, Verdict::kError);
+  EXPECT_EQ(d.PrimaryCode(), "replay.cache_full");
+  EXPECT_GT(allowed, 0);
+  EXPECT_TRUE(authority.asked.empty());
+}
+
+// Spent only by a call that passes every check: a refused attempt (a thief's proof, arguments
+// it does not cover) leaves it usable for the call it was issued for.
+TEST_F(StepCredentialTest, ARefusedAttemptDoesNotSpendTheCredential) {
+  std::string credential = Mint();
+  AuthorizeRequest thief = Ask(credential);
+  SigningKey other = *SigningKey::Generate(Algorithm::kES256, "thief");
+  thief.agent.dpop_proof =
+      *credential::MintDpopProof(other, "GET", kUrl, clock.NowSeconds(), credential);
+  EXPECT_EQ(client.Authorize(thief).PrimaryCode(), "dpop.key_mismatch");
+  AuthorizeRequest other_args = Ask(credential);
+  other_args.args["id"] = 8;
+  EXPECT_EQ(client.Authorize(other_args).PrimaryCode(), "credential.arguments_mismatch");
+  EXPECT_EQ(client.Authorize(Ask(credential)).verdict, Verdict::kAllow);
+}
+
+// The `args` claim binds the arguments the authority decided on: another value is refused,
+// member order is not a difference, and a credential without the claim is refused (fail closed).
+TEST_F(StepCredentialTest, TheArgumentsAreBound) {
+  AuthorizeRequest bigger = Ask(Mint());
+  bigger.args["id"] = 1000000;
+  Decision d = client.Authorize(bigger);
+  EXPECT_EQ(d.verdict, Verdict::kDeny);
+  EXPECT_EQ(d.PrimaryCode(), "credential.arguments_mismatch");
+  EXPECT_EQ(d.reasons.front().check, "credential");
+  AuthorizeRequest extra = Ask(Mint());
+  extra.args["admin"] = true;
+  EXPECT_EQ(client.Authorize(extra).PrimaryCode(), "credential.arguments_mismatch");
+  AuthorizeRequest none = Ask(Mint());
+  none.args.clear();
+  EXPECT_EQ(client.Authorize(none).PrimaryCode(), "credential.arguments_mismatch");
+  AuthorizeRequest reordered = Ask(Mint());
+  reordered.args = {{"fields", {"title", "state"}}, {"id", 7}};
+  EXPECT_EQ(client.Authorize(reordered).verdict, Verdict::kAllow);
+  CredentialClaims unbound = Claims();
+  unbound.args.clear();
+  Decision old = client.Authorize(Ask(*issuer->MintStepCredential(unbound)));
+  EXPECT_EQ(old.PrimaryCode(), "credential.arguments_mismatch");
+  EXPECT_NE(old.PrimaryMessage().find("does not bind"), std::string::npos);
 }
 
 // What a server thread may decide inline: only what needs no JWKS fetch and no authority call.
 TEST_F(StepCredentialTest, DecidesWithoutWaitingOnlyWhatNeedsNoNetwork) {
-  std::string credential = *issuer->MintStepCredential(Claims());
+  std::string credential = Mint();
   EXPECT_FALSE(client.TryAuthorizeWithoutWaiting(Ask(credential)));  // keys never fetched
   EXPECT_EQ(keys.fetches(), 0);
   ASSERT_EQ(client.Authorize(Ask(credential)).verdict, Verdict::kAllow);
-  auto inline_decision = client.TryAuthorizeWithoutWaiting(Ask(credential));
+  auto inline_decision = client.TryAuthorizeWithoutWaiting(Ask(Mint()));
   ASSERT_TRUE(inline_decision);
   EXPECT_EQ(inline_decision->verdict, Verdict::kAllow);
   // Refusals are decided inline too: a proof for another URL.
+  credential = Mint();
   AuthorizeRequest wrong = Ask(credential);
   wrong.agent.url = "https://gw.example/tracker/issues/8";
   ASSERT_TRUE(client.TryAuthorizeWithoutWaiting(wrong));
@@ -97,31 +177,47 @@ TEST_F(StepCredentialTest, ATaskTokenGoesToTheAuthority) {
   EXPECT_EQ(client.local_decisions(), 0);
 }
 
-TEST_F(StepCredentialTest, ARevokedTaskIsDeniedAtOnceEvenWhenCached) {
-  std::string credential = *issuer->MintStepCredential(Claims());
-  ASSERT_EQ(client.Authorize(Ask(credential)).verdict, Verdict::kAllow);
+TEST_F(StepCredentialTest, ARevokedTaskIsDeniedAtOnce) {
+  ASSERT_EQ(client.Authorize(Ask(Mint())).verdict, Verdict::kAllow);
+  std::string unused = Mint();
   ASSERT_TRUE(feed.OnEvent("revocation", "1", R"({"id":1,"scope":"task","value":"t_1"})").ok());
-  Decision d = client.Authorize(Ask(credential));
+  Decision d = client.Authorize(Ask(unused));
   EXPECT_EQ(d.verdict, Verdict::kDeny);
   EXPECT_EQ(d.PrimaryCode(), "revocation.task_revoked");
   EXPECT_EQ(d.reasons.front().check, "revocation");
 }
 
-// A bound connection (the gateway verified a proof for this credential on it before) may omit
-// the proof; scope, expiry and the deny set are still checked on every call.
+// A bound connection (the gateway verified a proof of the agent's key on it before) may omit the
+// proof for any credential bound to THAT key; every credential is still checked on its own:
+// scope, arguments, single use, the deny set.
 TEST_F(StepCredentialTest, AProvenConnectionNeedsNoNewProofButIsStillChecked) {
-  std::string credential = *issuer->MintStepCredential(Claims());
-  AuthorizeRequest unproven = Ask(credential);
+  AuthorizeRequest unproven = Ask(Mint());
   unproven.agent.dpop_proof.clear();
   EXPECT_EQ(client.Authorize(unproven).PrimaryCode(), "dpop.missing");
-  AuthorizeRequest bound = unproven;
-  bound.agent.proven_on_connection = true;
-  EXPECT_EQ(client.Authorize(bound).verdict, Verdict::kAllow);
-  AuthorizeRequest other_action = bound;
+  auto bound = [&](std::string credential) {
+    AuthorizeRequest r = Ask(credential);
+    r.agent.dpop_proof.clear();
+    r.agent.connection_jkt = agent_key.public_key().thumbprint();
+    return r;
+  };
+  AuthorizeRequest first = bound(Mint());
+  Decision d = client.Authorize(first);
+  EXPECT_EQ(d.verdict, Verdict::kAllow);
+  EXPECT_EQ(d.proof, "bound_connection");
+  EXPECT_TRUE(d.proven_jkt.empty());                                    // nothing new was proven
+  EXPECT_EQ(client.Authorize(bound(Mint())).verdict, Verdict::kAllow);  // another credential
+  EXPECT_EQ(client.Authorize(first).PrimaryCode(), "credential.already_used");
+  AuthorizeRequest other_key = bound(Mint());
+  other_key.agent.connection_jkt = "another-agents-key-thumbprint";
+  EXPECT_EQ(client.Authorize(other_key).PrimaryCode(), "dpop.missing");
+  AuthorizeRequest other_action = bound(Mint());
   other_action.action = "close_issue";
   EXPECT_EQ(client.Authorize(other_action).PrimaryCode(), "credential.scope_mismatch");
+  AuthorizeRequest other_args = bound(Mint());
+  other_args.args["id"] = 8;
+  EXPECT_EQ(client.Authorize(other_args).PrimaryCode(), "credential.arguments_mismatch");
   ASSERT_TRUE(feed.OnEvent("revocation", "1", R"({"id":1,"scope":"task","value":"t_1"})").ok());
-  EXPECT_EQ(client.Authorize(bound).PrimaryCode(), "revocation.task_revoked");
+  EXPECT_EQ(client.Authorize(bound(Mint())).PrimaryCode(), "revocation.task_revoked");
 }
 
 TEST_F(StepCredentialTest, ARevokedCredentialIdIsDenied) {
@@ -155,8 +251,11 @@ TEST_F(StepCredentialTest, ProofOfPossessionIsRequiredAndBound) {
   EXPECT_EQ(d.PrimaryCode(), "dpop.key_mismatch");
   EXPECT_EQ(d.reasons.front().check, "authentication");
   AuthorizeRequest replay = Ask(credential);
-  ASSERT_EQ(client.Authorize(replay).verdict, Verdict::kAllow);
-  EXPECT_EQ(client.Authorize(replay).PrimaryCode(), "dpop.replayed");
+  Decision d2 = client.Authorize(replay);
+  ASSERT_EQ(d2.verdict, Verdict::kAllow);
+  EXPECT_EQ(d2.proven_jkt, agent_key.public_key().thumbprint());  // what a connection binds
+  replay.agent.task_token = Mint();  // the proof's `ath` no longer matches: refused before that
+  EXPECT_EQ(client.Authorize(replay).PrimaryCode(), "dpop.ath_mismatch");
 }
 
 TEST_F(StepCredentialTest, ExpiredAndForgedCredentialsAreRefused) {
