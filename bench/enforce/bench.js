@@ -49,7 +49,11 @@ const TIMELINE_DIR = process.env.MANDATE_BENCH_TIMELINE_DIR || '';
 // shared 2-core machine is one draw from a wide distribution.
 const REPEAT = Math.max(1, Number(process.env.MANDATE_BENCH_REPEAT || 1));
 const children = [];
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+let scratch = '';  // the run's folder, removed however the run ends (a phase alone, an error)
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+});
 
 function freePort() {
   return new Promise((resolve) => {
@@ -128,6 +132,7 @@ limits:
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-bench-'));
+  scratch = dir;
   // Upstream: nginx answering 200 with a fixed body, on its own dynamic port.
   const upPort = await freePort();
   fs.writeFileSync(path.join(dir, 'nginx.conf'), `
@@ -344,7 +349,6 @@ systems:
   console.log(`  and after the revoke call answered (push + probe): p50 ${percentile(afterAnswer, 0.5).toFixed(2)} ms, ` +
     `p99 ${percentile(afterAnswer, 0.99).toFixed(2)} ms`);
   for (const c of children) c.kill('SIGTERM');
-  fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
 
