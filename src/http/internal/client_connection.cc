@@ -96,11 +96,22 @@ struct Connection::Impl {
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
 
+  // The completion handler of every operation: one type, so an operation used in several
+  // places (a request's write, a connect) is instantiated once, not per call site.
+  struct Done {
+    beast::error_code* result;
+    void operator()(beast::error_code ec, std::size_t = 0) const { *result = ec; }
+    template <class Endpoint>
+    void operator()(beast::error_code ec, const Endpoint&) const {
+      *result = ec;
+    }
+  };
+
   // Runs the io_context until the operation started by `start` completes.
   template <class Start>
   beast::error_code Run(Start&& start) {
     beast::error_code result;
-    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    start(Done{&result});
     ioc.restart();
     ioc.run();
     return result;
