@@ -89,6 +89,46 @@ void KeepOrSetString(cedar::Value& slot, std::string_view s) {
   if (!slot.is_string() || slot.as_string() != s) slot = cedar::Value::String(std::string(s));
 }
 
+// The request context's records: `args`, `call` {action, resource, system}, `inputs`, `now`,
+// `step`, `task` {calls, count, labels_read, last_step, steps_done}. Every record is built in key
+// order, so RecordOf keeps it as it is, and CedarRequestFor writes the values by position.
+cedar::Value ContextShape() {
+  const MemberNames& n = Names();
+  cedar::Value call =
+      cedar::RecordBuilder().Add(n.action, {}).Add(n.resource, {}).Add(n.system, {}).Build();
+  cedar::Value task = cedar::RecordBuilder()
+                          .Add(n.calls, {})
+                          .Add(n.count, {})
+                          .Add(n.labels_read, {})
+                          .Add(n.last_step, {})
+                          .Add(n.steps_done, {})
+                          .Build();
+  return cedar::RecordBuilder()
+      .Add(n.args, {})
+      .Add(n.call, std::move(call))
+      .Add(n.inputs, {})
+      .Add(n.now, {})
+      .Add(n.step, {})
+      .Add(n.task, std::move(task))
+      .Build();
+}
+
+struct ContextFields {
+  cedar::Record* context = nullptr;  // null: `context` cannot be written in place
+  cedar::Record* call = nullptr;
+  cedar::Record* task = nullptr;
+};
+
+// The fields of a context of ContextShape's shape that nothing else holds, else all null.
+ContextFields WritableContext(cedar::Value& context) {
+  cedar::Record* fields = context.FieldsIfUnique();
+  if (fields == nullptr || fields->size() != 6) return {};
+  cedar::Record* call = (*fields)[1].second.FieldsIfUnique();
+  cedar::Record* task = (*fields)[5].second.FieldsIfUnique();
+  if (call == nullptr || call->size() != 3 || task == nullptr || task->size() != 5) return {};
+  return {fields, call, task};
+}
+
 ValueMemo& Memo() {
   thread_local ValueMemo memo;
   return memo;
@@ -191,51 +231,28 @@ const cedar::Request& CedarRequestFor(const CompiledMandate& cm, const LiveTask&
 
   // The context has the same keys on every call: the last call's records are written in place
   // (their keys, allocations and shape kept) when nothing else holds them, which is the rule once
-  // the authorizer has returned. Positions follow the key order the records are built in below.
-  cedar::Record* context = request.context.FieldsIfUnique();
-  cedar::Record* call_fields =
-      context && context->size() == 6 ? (*context)[1].second.FieldsIfUnique() : nullptr;
-  cedar::Record* state =
-      context && context->size() == 6 ? (*context)[5].second.FieldsIfUnique() : nullptr;
-  if (call_fields != nullptr && call_fields->size() == 3 && state != nullptr &&
-      state->size() == 5) {
-    (*context)[0].second = std::move(args);
-    KeepOrSetString((*call_fields)[0].second, call.action);
-    KeepOrSetString((*call_fields)[1].second, call.resource);
-    KeepOrSetString((*call_fields)[2].second, call.system);
-    (*context)[2].second = std::move(inputs);
-    (*context)[3].second = cedar::Value::Long(now_us / 1'000'000);
-    (*context)[4].second = cm.step_values[step];
-    (*state)[0].second = cedar::Value::Long(progress.calls);
-    (*state)[1].second = std::move(count);
-    (*state)[2].second = std::move(labels_read);
-    (*state)[3].second = last_step;
-    (*state)[4].second = std::move(steps_done);
-    return request;
+  // the authorizer has returned. Otherwise (the first call on this thread, or the last context is
+  // still shared) a fresh one of that shape is made first.
+  ContextFields fields = WritableContext(request.context);
+  if (fields.context == nullptr) {
+    request.context = ContextShape();
+    fields = WritableContext(request.context);  // unique: only `request` holds it
   }
-  // First call on this thread (or the last context is still shared): build it, every record in
-  // key order, so RecordOf keeps it as it is (no sort, no copy).
-  const MemberNames& n = Names();
-  cedar::Value state_value = cedar::RecordBuilder()
-                                 .Add(n.calls, cedar::Value::Long(progress.calls))
-                                 .Add(n.count, std::move(count))
-                                 .Add(n.labels_read, std::move(labels_read))
-                                 .Add(n.last_step, last_step)
-                                 .Add(n.steps_done, std::move(steps_done))
-                                 .Build();
-  cedar::Value call_value = cedar::RecordBuilder()
-                                .Add(n.action, cedar::Value::String(std::string(call.action)))
-                                .Add(n.resource, cedar::Value::String(std::string(call.resource)))
-                                .Add(n.system, cedar::Value::String(std::string(call.system)))
-                                .Build();
-  request.context = cedar::RecordBuilder()
-                        .Add(n.args, std::move(args))
-                        .Add(n.call, std::move(call_value))
-                        .Add(n.inputs, std::move(inputs))
-                        .Add(n.now, cedar::Value::Long(now_us / 1'000'000))
-                        .Add(n.step, cm.step_values[step])
-                        .Add(n.task, std::move(state_value))
-                        .Build();
+  cedar::Record& context = *fields.context;
+  cedar::Record& call_fields = *fields.call;
+  cedar::Record& state = *fields.task;
+  context[0].second = std::move(args);
+  KeepOrSetString(call_fields[0].second, call.action);
+  KeepOrSetString(call_fields[1].second, call.resource);
+  KeepOrSetString(call_fields[2].second, call.system);
+  context[2].second = std::move(inputs);
+  context[3].second = cedar::Value::Long(now_us / 1'000'000);
+  context[4].second = cm.step_values[step];
+  state[0].second = cedar::Value::Long(progress.calls);
+  state[1].second = std::move(count);
+  state[2].second = std::move(labels_read);
+  state[3].second = last_step;
+  state[4].second = std::move(steps_done);
   return request;
 }
 
