@@ -171,10 +171,8 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
       remote, keys, &feed, options.issuer,
       {{options.system, options.audience.empty() ? options.system : options.audience}}, clock);
   // Calls decided here (held step credentials) go to the authority's audit trail in batches.
-  internal::DecisionAuditOptions audit_options;
-  audit_options.enforcement_point = "mcp-proxy";
   internal::DecisionAudit audit(internal::HttpAuditSink(options.authority, *ep_token), clock,
-                                audit_options);
+                                {.enforcement_point = "mcp-proxy"});
   internal::AuditedDecisionClient audited(decisions, audit);
   McpGovernor governor(audited, &feed, options.system, options.resource, &audit);
   http::ClientOptions client_options;
