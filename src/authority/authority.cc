@@ -56,7 +56,7 @@ Result<std::unique_ptr<Authority>> Authority::Open(Deps deps, Options options) {
         }
         return Status();
       },
-      clock);
+      clock, credential::VerifierOptions{.sealing_keys = [keys] { return keys->SealingKeys(); }});
   impl->dpop = std::make_unique<credential::DpopVerifier>(clock);
   MANDATE_RETURN_IF_ERROR(Recover(*impl));
   return std::unique_ptr<Authority>(new Authority(std::move(impl)));

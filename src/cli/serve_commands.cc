@@ -54,6 +54,9 @@ void AddServeCommands(CLI::App& app, int& exit_code) {
   cmd->add_option("--trust-bundle", options->trust_bundles,
                   "trusted SPIFFE trust domain: spiffe://TD=BUNDLE_FILE (repeatable)");
   cmd->add_option("--oidc-issuer", options->oidc_issuers, "trusted OIDC issuer URL (repeatable)");
+  cmd->add_option("--seal-step-credentials", options->sealed_audiences,
+                  "seal step credentials for this audience (system) as HS256 under a key only "
+                  "its enforcement points fetch (repeatable; docs/enforcement.md)");
   cmd->add_option("--issuer", options->issuer,
                   "issuer name of Mandate's tokens; agents use it as audience")
       ->capture_default_str();

@@ -198,8 +198,17 @@ Result<std::string> CredentialIssuer::Mint(CredentialClaims& c) const {
   thread_local std::string payload;  // reused: its capacity stays warm between credentials
   payload.clear();
   internal::AppendClaimsJson(c, payload);
-  const std::string& header =
-      c.kind == CredentialKind::kTaskToken ? active->task_header_b64 : active->step_header_b64;
+  // Sealed when the operator named the audience: the ring then holds the active key's sealing
+  // key for it (an unsealed ring answers with an empty set at once).
+  const SealingKey* seal = nullptr;
+  std::shared_ptr<const SealingKeySet> sealing;
+  if (c.kind == CredentialKind::kStepCredential) {
+    sealing = keys_->SealingKeys();
+    if (!sealing->empty()) seal = sealing->Find(active->key.kid(), c.audience);
+  }
+  const std::string& header = c.kind == CredentialKind::kTaskToken ? active->task_header_b64
+                              : seal != nullptr                    ? active->sealed_step_header_b64
+                                                                   : active->step_header_b64;
   std::string token;
   token.reserve(header.size() + payload.size() * 4 / 3 + 100);
   token = header;
@@ -207,8 +216,12 @@ Result<std::string> CredentialIssuer::Mint(CredentialClaims& c) const {
   AppendBase64Url(payload, token);
   const size_t input = token.size();
   token += '.';
-  MANDATE_RETURN_IF_ERROR(
-      active->key.AppendSignature(std::string_view(token.data(), input), token));
+  if (seal != nullptr) {
+    AppendSeal(*seal, std::string_view(token.data(), input), token);
+  } else {
+    MANDATE_RETURN_IF_ERROR(
+        active->key.AppendSignature(std::string_view(token.data(), input), token));
+  }
   if (token.size() > kMaxTokenBytes) {
     return Err(InvalidArgument("credential.request_invalid",
                                "credential: minted token would exceed 16 KiB"));

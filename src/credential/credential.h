@@ -31,6 +31,7 @@
 #include <boost/json/object.hpp>
 
 #include "src/credential/jose.h"
+#include "src/credential/sealing.h"
 #include "src/util/clock.h"
 #include "src/util/status.h"
 
@@ -62,8 +63,10 @@ struct CredentialClaims {
   std::vector<std::string> actor_chain;  // delegating actors, most recent first (`act` nesting)
   bool single_use = false;
   std::string args;  // ArgumentsClaim(...) of the decided call's arguments; empty: none
-  // Set by the verifier: the issuer key that signed it (a retired key un-admits its tokens).
+  // Set by the verifier: the issuer key that signed it (a retired key un-admits its tokens),
+  // and whether it was sealed (HS256 under that key's sealing key for `audience`).
   std::string kid;
+  bool sealed = false;
 };
 
 // One stored issuer key. `private_jwk` is secret material: the store must protect it.
@@ -92,6 +95,9 @@ struct KeyRingOptions {
   int64_t rotation_period_seconds = 24 * 3600;
   // How long a rotated-out key stays published, so credentials it signed still verify.
   int64_t overlap_seconds = 3600;
+  // Audiences whose step credentials are sealed (sealing.h): a sealing key is derived for each
+  // published signing key and each of these (`mandate serve --seal-step-credentials`).
+  std::vector<std::string> sealed_audiences;
 };
 
 // Snapshot of the key the issuer signs with now.
@@ -99,6 +105,7 @@ struct ActiveSigningKey {
   SigningKey key;
   std::string task_header_b64;  // pre-serialised protected headers
   std::string step_header_b64;
+  std::string sealed_step_header_b64;  // alg HS256, same kid and typ
 };
 
 class KeyRing {
@@ -116,6 +123,9 @@ class KeyRing {
   // Every published public key (active plus those in their overlap window).
   std::shared_ptr<const KeySet> PublicKeys() const;
   std::string JwksJson() const { return PublicKeys()->ToJwksJson(); }
+  // The sealing key of every published signing key for every sealed audience. SECRET: only for
+  // minting, introspection and `GET /v1/ep/keys`. Never null.
+  std::shared_ptr<const SealingKeySet> SealingKeys() const;
   std::vector<StoredSigningKey> Describe() const;  // without private_jwk
 
   struct State;
@@ -133,7 +143,8 @@ class CredentialIssuer {
   // `issuer`, `audience` (= issuer), `issued_at` and `jti` are filled in when empty.
   Result<std::string> MintTaskToken(CredentialClaims claims) const;
   // REQUIRES: agent, audience, action, resource, task_id, step, jkt set. Lifetime
-  // `ttl_seconds` (default 60) unless claims.expires_at is set.
+  // `ttl_seconds` (default 60) unless claims.expires_at is set. Sealed (HS256) when the key ring
+  // has a sealing key of the active key for the audience, else signed.
   Result<std::string> MintStepCredential(CredentialClaims claims, int64_t ttl_seconds = 60) const;
   const std::string& issuer() const { return issuer_; }
 
@@ -172,6 +183,8 @@ struct VerifierOptions {
   int64_t skew_seconds = 30;
   size_t cache_capacity = 1 << 16;  // verified tokens remembered
   size_t replay_capacity = 1 << 20;
+  // Sealing keys for HS256 step credentials; unset: sealed credentials are refused.
+  SealingKeySource sealing_keys = nullptr;
 };
 
 // base64url(SHA-256(json::AppendCanonical(args))): the `args` claim of a step credential. The
@@ -199,7 +212,9 @@ class CredentialVerifier {
   Result<std::shared_ptr<const CredentialClaims>> Readmit(
       std::shared_ptr<const CredentialClaims> claims) const;
   // `system` must equal the credential's audience (`jwt.aud_mismatch`).
-  // Single-use credentials are not remembered in the verified-token cache (they are seen once).
+  // Single-use and sealed credentials are not remembered in the verified-token cache.
+  // A sealed (HS256) credential verifies only under the sealing key of (header `kid`, `system`):
+  // `jws.sealing_key_unknown` when there is none (refetch the keys once, like an unknown kid).
   Result<std::shared_ptr<const CredentialClaims>> VerifyStepCredential(
       std::string_view token, std::string_view system,
       SingleUse single_use = SingleUse::kConsume) const;

@@ -24,7 +24,9 @@
 
 namespace mandate::credential {
 
-enum class Algorithm : uint8_t { kEdDSA, kES256, kES384, kRS256, kPS256 };
+// kHS256 exists only for sealed step credentials (sealing.h): ParseAlgorithm refuses it, no
+// PublicKey or SigningKey accepts it, and only the step-credential verifier reads it.
+enum class Algorithm : uint8_t { kEdDSA, kES256, kES384, kRS256, kPS256, kHS256 };
 
 std::string_view AlgorithmName(Algorithm alg);
 // Parses a JWS `alg` value. Rejects `none` (`jws.alg_none`), HMAC (`jws.alg_key_mismatch`: every

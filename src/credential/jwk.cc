@@ -332,6 +332,8 @@ Result<SigningKey> SigningKey::Generate(Algorithm alg, std::string kid) {
       key->n = Base64UrlEncode(BnBytes(key->pkey, OSSL_PKEY_PARAM_RSA_N, 0));
       key->e = Base64UrlEncode(BnBytes(key->pkey, OSSL_PKEY_PARAM_RSA_E, 0));
       break;
+    case Algorithm::kHS256:
+      return Err(InvalidArgument("jwk.keygen", "jwk: HS256 keys are derived (sealing.h)"));
   }
   key->thumbprint = Thumbprint(*key);
   PublicKey pub(key);

@@ -71,7 +71,8 @@ Result<CompactParts> SplitCompact(std::string_view token) {
 }
 
 Result<DecodedHeader> DecodeProtectedHeader(std::string_view header_b64,
-                                            std::span<const std::string_view> understood_crit) {
+                                            std::span<const std::string_view> understood_crit,
+                                            bool allow_sealed) {
   DecodedHeader out;
   auto header_bytes = Base64UrlDecode(header_b64);
   if (!header_bytes) return Err(header_bytes.error().WithContext("header"));
@@ -85,7 +86,10 @@ Result<DecodedHeader> DecodeProtectedHeader(std::string_view header_b64,
   if (alg == nullptr || !alg->is_string()) {
     return Err(Unauthenticated("jws.header_invalid", "jws: header: `alg` missing or not a string"));
   }
-  auto parsed_alg = ParseAlgorithm(std::string_view(alg->as_string()));
+  // Exactly `HS256`, case and all: any other spelling goes to ParseAlgorithm, which refuses it.
+  const bool sealed = allow_sealed && alg->as_string() == "HS256";
+  Result<Algorithm> parsed_alg = sealed ? Result<Algorithm>(Algorithm::kHS256)
+                                        : ParseAlgorithm(std::string_view(alg->as_string()));
   if (!parsed_alg) return Err(parsed_alg.error());
   out.alg = *parsed_alg;
   if (const auto* crit = out.header.if_contains("crit")) {

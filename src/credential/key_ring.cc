@@ -41,9 +41,9 @@ std::string RandomKid() {
   return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
 }
 
-std::string HeaderB64(const SigningKey& key, std::string_view typ) {
-  return Base64UrlEncode(R"({"alg":")" + std::string(AlgorithmName(key.algorithm())) +
-                         R"(","kid":")" + key.kid() + R"(","typ":")" + std::string(typ) + "\"}");
+std::string HeaderB64(Algorithm alg, const SigningKey& key, std::string_view typ) {
+  return Base64UrlEncode(R"({"alg":")" + std::string(AlgorithmName(alg)) + R"(","kid":")" +
+                         key.kid() + R"(","typ":")" + std::string(typ) + "\"}");
 }
 
 }  // namespace
@@ -65,6 +65,8 @@ struct KeyRing::State {
   std::vector<Entry> keys;                         // GUARDED_BY(mu), oldest first
   std::shared_ptr<const ActiveSigningKey> active;  // GUARDED_BY(mu)
   std::shared_ptr<const KeySet> published;         // GUARDED_BY(mu)
+  std::shared_ptr<const SealingKeySet> sealing =
+      std::make_shared<const SealingKeySet>();  // GUARDED_BY(mu)
 
   // REQUIRES: mu held.
   void Publish() {
@@ -72,16 +74,29 @@ struct KeyRing::State {
       return a.stored.created_at < b.stored.created_at;
     });
     auto set = std::make_shared<KeySet>();
-    for (const auto& e : keys) set->Add(e.signing->key.public_key());
+    auto sealed = std::make_shared<SealingKeySet>();
+    for (const auto& e : keys) {
+      set->Add(e.signing->key.public_key());
+      for (const auto& audience : options.sealed_audiences) {
+        // Only an RSA key cannot be derived from, and the ring never holds one: a key that
+        // cannot be derived leaves its audience signed (Ed25519/ES256), never unprotected.
+        if (auto derived = DeriveSealingKey(e.signing->key, audience, e.stored.retire_at)) {
+          sealed->Add(std::move(*derived));
+        }
+      }
+    }
     published = std::move(set);
+    sealing = std::move(sealed);
     active = keys.empty() ? nullptr : keys.back().signing;
   }
 
   static Result<std::shared_ptr<const ActiveSigningKey>> Load(const StoredSigningKey& stored) {
     auto key = SigningKey::FromJwkText(stored.private_jwk);
     if (!key) return Err(key.error().WithContext("signing key `" + stored.kid + "`"));
-    auto active = std::make_shared<ActiveSigningKey>(ActiveSigningKey{
-        *key, HeaderB64(*key, kTaskTokenType), HeaderB64(*key, kStepCredentialType)});
+    auto active = std::make_shared<ActiveSigningKey>(
+        ActiveSigningKey{*key, HeaderB64(key->algorithm(), *key, kTaskTokenType),
+                         HeaderB64(key->algorithm(), *key, kStepCredentialType),
+                         HeaderB64(Algorithm::kHS256, *key, kStepCredentialType)});
     return std::shared_ptr<const ActiveSigningKey>(std::move(active));
   }
 
@@ -181,6 +196,7 @@ Status KeyRing::RotateIfDue() {
       // Superseded without a retirement time (two rotations raced): start its overlap now.
       it->stored.retire_at = now + state_->options.overlap_seconds;
       if (Status s = state_->store.SaveSigningKey(it->stored); !s.ok()) return s;
+      changed = true;  // the sealing keys carry the retirement time
     }
     if (!is_newest && it->stored.retire_at != 0 && it->stored.retire_at <= now) {
       if (Status s = state_->store.DeleteSigningKey(it->stored.kid); !s.ok()) return s;
@@ -206,6 +222,11 @@ std::shared_ptr<const ActiveSigningKey> KeyRing::Active() const {
 std::shared_ptr<const KeySet> KeyRing::PublicKeys() const {
   std::lock_guard lock(state_->mu);
   return state_->published;
+}
+
+std::shared_ptr<const SealingKeySet> KeyRing::SealingKeys() const {
+  std::lock_guard lock(state_->mu);
+  return state_->sealing;
 }
 
 std::vector<StoredSigningKey> KeyRing::Describe() const {

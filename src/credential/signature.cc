@@ -202,6 +202,8 @@ std::string_view AlgorithmName(Algorithm alg) {
       return "RS256";
     case Algorithm::kPS256:
       return "PS256";
+    case Algorithm::kHS256:
+      return "HS256";
   }
   return "";
 }

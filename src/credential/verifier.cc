@@ -15,9 +15,10 @@ namespace mandate::credential {
 namespace internal {
 
 Result<std::shared_ptr<const CachedHeader>> DecodeHeaderCached(BoundedMap<CachedHeader>& cache,
-                                                               std::string_view header_b64) {
+                                                               std::string_view header_b64,
+                                                               bool allow_sealed) {
   if (auto hit = cache.Find(header_b64)) return hit;
-  auto decoded = DecodeProtectedHeader(header_b64, {});
+  auto decoded = DecodeProtectedHeader(header_b64, {}, allow_sealed);
   if (!decoded) return Err(decoded.error());
   auto entry = std::make_shared<CachedHeader>();
   if (const auto* jwk = decoded->header.if_contains("jwk")) {
@@ -170,16 +171,49 @@ struct CredentialVerifier::Impl {
     return claims.kind == kind && keys.Contains(claims.kid);
   }
 
+  // The signature of a signed credential (against the published keys) or the seal of a sealed
+  // one (only a step credential, only under the sealing key of its kid for `system`: the
+  // expected audience, never one the token names). Returns the kid it verified under.
+  Result<std::string> CheckSignature(const internal::DecodedHeader& h,
+                                     const internal::CompactParts& parts, CredentialKind kind,
+                                     std::string_view system) const {
+    auto signature = Base64UrlDecode(parts.signature);
+    if (!signature) return Err(signature.error().WithContext("signature"));
+    if (h.alg != Algorithm::kHS256) {
+      auto published = PublishedKeys();
+      if (!published) return Err(published.error());
+      auto key = (*published)->Select(h.kid, h.alg);
+      if (!key) return Err(key.error());
+      MANDATE_RETURN_IF_ERROR((*key)->Verify(h.alg, parts.signing_input, *signature));
+      return (*key)->kid();
+    }
+    if (kind != CredentialKind::kStepCredential) {
+      return Err(Unauthenticated("jws.alg_key_mismatch",
+                                 "jws: `HS256` (sealed) is accepted for step credentials only"));
+    }
+    if (!h.kid)
+      return Err(Unauthenticated("jws.kid_missing", "jws: a sealed credential names its `kid`"));
+    std::shared_ptr<const SealingKeySet> sealing =
+        options.sealing_keys ? options.sealing_keys() : nullptr;
+    const SealingKey* key = sealing ? sealing->Find(*h.kid, system) : nullptr;
+    if (key == nullptr) {
+      return Err(Unauthenticated(
+          "jws.sealing_key_unknown",
+          "jws: no sealing key `" + *h.kid + "` for audience `" + std::string(system) + "`"));
+    }
+    MANDATE_RETURN_IF_ERROR(VerifySeal(*key, parts.signing_input, *signature));
+    return *h.kid;
+  }
+
   Result<std::shared_ptr<const CredentialClaims>> Verify(std::string_view token,
                                                          CredentialKind kind,
                                                          std::string_view system,
                                                          SingleUse spend) const {
-    auto published = PublishedKeys();
-    if (!published) return Err(published.error());
-    const std::shared_ptr<const KeySet>& key_set = *published;
     const int64_t now = clock.NowSeconds();
     if (auto hit = verified.Find(token, now)) {
-      if (Reusable(hit->claims, kind, *key_set)) {
+      auto published = PublishedKeys();
+      if (!published) return Err(published.error());
+      if (Reusable(hit->claims, kind, **published)) {
         // Shares the entry's ownership: the claims live as long as any caller holds them.
         return Admit(std::shared_ptr<const CredentialClaims>(hit, &hit->claims), system, now,
                      spend);
@@ -188,7 +222,7 @@ struct CredentialVerifier::Impl {
     }
     auto parts = internal::SplitCompact(token);
     if (!parts) return Err(parts.error());
-    auto header = internal::DecodeHeaderCached(headers, parts->header);
+    auto header = internal::DecodeHeaderCached(headers, parts->header, /*allow_sealed=*/true);
     if (!header) return Err(header.error());
     const auto& h = (*header)->decoded;
     const std::string_view want =
@@ -198,11 +232,8 @@ struct CredentialVerifier::Impl {
           "credential.type_mismatch",
           "credential: header `typ` `" + h.typ + "` is not `" + std::string(want) + "`"));
     }
-    auto key = key_set->Select(h.kid, h.alg);
-    if (!key) return Err(key.error());
-    auto signature = Base64UrlDecode(parts->signature);
-    if (!signature) return Err(signature.error().WithContext("signature"));
-    MANDATE_RETURN_IF_ERROR((*key)->Verify(h.alg, parts->signing_input, *signature));
+    auto kid = CheckSignature(h, *parts, kind, system);
+    if (!kid) return Err(kid.error());
     auto payload = Base64UrlDecode(parts->payload);
     if (!payload) return Err(payload.error().WithContext("payload"));
     auto claims = internal::ParseCredentialClaims(*payload, kind);
@@ -221,11 +252,13 @@ struct CredentialVerifier::Impl {
     }
     // Signature and stable claims hold for the token's life; Admit re-checks the rest each use.
     const int64_t served_until = claims->expires_at + options.skew_seconds;
-    claims->kid = (*key)->kid();
+    claims->kid = std::move(*kid);
+    claims->sealed = h.alg == Algorithm::kHS256;
     auto entry = std::make_shared<const internal::VerifiedTokenCache::Entry>(
         internal::VerifiedTokenCache::Entry{std::string(token), std::move(*claims), served_until});
-    // A single-use credential is seen once: remembering it would only push others out.
-    if (!entry->claims.single_use) verified.Insert(entry, now);
+    // A single-use credential is seen once: remembering it would only push others out. A sealed
+    // one is cheap to verify again, and Reusable knows only the published (public) keys.
+    if (!entry->claims.single_use && !entry->claims.sealed) verified.Insert(entry, now);
     return Admit(std::shared_ptr<const CredentialClaims>(entry, &entry->claims), system, now,
                  spend);
   }

@@ -28,9 +28,11 @@ struct ServeOptions {
   // SPIFFE trust domains whose JWT-SVIDs agents may present: "spiffe://td=FILE" (JWKS bundle).
   std::vector<std::string> trust_bundles;
   std::vector<std::string> oidc_issuers;  // issuer URLs (discovery)
-  std::string issuer = "mandate";         // `iss` of our tokens and the audience agents use
-  std::string check_routes;               // gateway YAML whose routes /v1/check maps requests with
-  std::string governance_file;            // delegation policies, approvers, webhooks, known owners
+  // Audiences (systems) whose step credentials are sealed (src/credential/sealing.h).
+  std::vector<std::string> sealed_audiences;
+  std::string issuer = "mandate";  // `iss` of our tokens and the audience agents use
+  std::string check_routes;        // gateway YAML whose routes /v1/check maps requests with
+  std::string governance_file;     // delegation policies, approvers, webhooks, known owners
   int threads = 2;
   // Keep-alive connections a proof may bind (later calls on them may omit it; docs/identity.md).
   // 0 disables binding: every call proves possession (behind a proxy that pools connections).

@@ -174,7 +174,8 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
 
   // 3. The issuer's signing keys.
   impl->key_store = NewStoreSigningKeyStore(*impl->store);
-  auto keys = credential::KeyRing::Open(*impl->key_store, *impl->clock);
+  auto keys = credential::KeyRing::Open(*impl->key_store, *impl->clock,
+                                        {.sealed_audiences = options.sealed_audiences});
   if (!keys) return Err(keys.error());
   impl->keys = std::move(*keys);
 

@@ -115,7 +115,9 @@ class VerifiedTokenCache {
 Result<std::string> ReplayId(std::string_view jkt, std::string_view jti);
 
 // Decodes a protected header through `cache` (headers repeat: one per issuer key or agent key).
+// `allow_sealed` as DecodeProtectedHeader's; one cache must always be used with the same value.
 Result<std::shared_ptr<const CachedHeader>> DecodeHeaderCached(BoundedMap<CachedHeader>& cache,
-                                                               std::string_view header_b64);
+                                                               std::string_view header_b64,
+                                                               bool allow_sealed = false);
 
 }  // namespace mandate::credential::internal

@@ -29,9 +29,11 @@ struct DecodedHeader {
   std::string typ;
 };
 
-// Decodes and checks a protected header (alg, crit, b64, kid and typ types).
+// Decodes and checks a protected header (alg, crit, b64, kid and typ types). `HS256` only
+// when `allow_sealed` (the step-credential verifier, which keys it by audience itself).
 Result<DecodedHeader> DecodeProtectedHeader(std::string_view header_b64,
-                                            std::span<const std::string_view> understood_crit);
+                                            std::span<const std::string_view> understood_crit,
+                                            bool allow_sealed = false);
 
 // Media-type comparison of `typ` (case-insensitive, optional `application/` prefix).
 bool TypIs(std::string_view typ, std::string_view want);

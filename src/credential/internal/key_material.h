@@ -51,6 +51,8 @@ inline bool TypeFits(KeyType type, Algorithm alg) {
     case Algorithm::kRS256:
     case Algorithm::kPS256:
       return type == KeyType::kRsa;
+    case Algorithm::kHS256:
+      return false;  // a public key's bytes are never an HMAC key (algorithm confusion)
   }
   return false;
 }
