@@ -22,5 +22,6 @@ void AddExplainCommand(CLI::App& app, int& exit_code);
 void AddApprovalsCommands(CLI::App& app, int& exit_code);
 void AddKillCommands(CLI::App& app, int& exit_code);
 void AddOwnersCommands(CLI::App& app, int& exit_code);
+void AddEpTokenCommands(CLI::App& app, int& exit_code);
 
 }  // namespace mandate::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   mandate::cli::AddApprovalsCommands(app, exit_code);
   mandate::cli::AddKillCommands(app, exit_code);
   mandate::cli::AddOwnersCommands(app, exit_code);
+  mandate::cli::AddEpTokenCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -73,7 +73,8 @@ bool IsOperator(const Request& req, const ApiContext& api) {
   return SameSecret(Credential(req, "Bearer"), api.admin_token);
 }
 bool IsEnforcementPoint(const Request& req, const ApiContext& api) {
-  return SameSecret(Credential(req, "Bearer"), api.enforcement_token) || IsOperator(req, api);
+  auto caller = AuthenticateEnforcementPoint(req, api);
+  return caller && caller->has_value();
 }
 
 // The absolute URL the agent's proof must name: what it sent us (Host + path).
@@ -568,6 +569,7 @@ Status AddApiRoutes(http::Router& router, ApiContext& api) {
       "GET", "/healthz", [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
   MANDATE_RETURN_IF_ERROR(AddDelegationRoutes(router, api));
   MANDATE_RETURN_IF_ERROR(AddEnforcementAuditRoutes(router, api));
+  MANDATE_RETURN_IF_ERROR(AddEnforcementKeyRoutes(router, api));
   return AddCheckRoutes(router, api);
 }
 

@@ -32,7 +32,22 @@ struct ApiContext {
   std::shared_ptr<WebhookNotifier> webhooks = nullptr;  // set by AddDelegationRoutes
   std::shared_ptr<ApprovalWaiters> approval_waiters = nullptr;
   audit::AuditLog* audit = nullptr;  // enforcement points' records (ep_audit_api.cc); may be null
+  // The issuer's keys, for the sealing keys of `GET /v1/ep/keys`; may be null: none served.
+  std::shared_ptr<const credential::KeyRing> keys = nullptr;
 };
+
+// An authenticated enforcement point (ep_keys_api.cc): the full token (or the operator's) acts
+// for every audience, a scoped token (src/credential/ep_token.h) for the ones it names.
+struct EnforcementPointCaller {
+  bool all_audiences = false;
+  std::string name;
+  std::vector<std::string> audiences;
+  bool MayServe(std::string_view audience) const;
+};
+// nullopt when the caller presents no enforcement-point token; `ep.token_invalid` (401) for a
+// scoped token that does not verify. Constant-time comparisons throughout.
+Result<std::optional<EnforcementPointCaller>> AuthenticateEnforcementPoint(const http::Request& req,
+                                                                           const ApiContext& api);
 
 // The credential after `<scheme> ` in an Authorization header value (case-insensitive scheme),
 // or empty.
@@ -85,6 +100,8 @@ void NotifyDecision(ApiContext& api, const authority::Decision& d);
 [[nodiscard]] Status AddApiRoutes(http::Router& router, ApiContext& api);
 // `POST /v1/ep/audit`: enforcement points' own decisions into the audit trail (ep_audit_api.cc).
 [[nodiscard]] Status AddEnforcementAuditRoutes(http::Router& router, ApiContext& api);
+// `GET /v1/ep/keys`: sealing keys for an enforcement point's audiences (ep_keys_api.cc).
+[[nodiscard]] Status AddEnforcementKeyRoutes(http::Router& router, ApiContext& api);
 // `/v1/check` for nginx auth_request and Envoy ext_authz (check.cc).
 [[nodiscard]] Status AddCheckRoutes(http::Router& router, ApiContext& api);
 

@@ -248,6 +248,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
                .metrics = &impl->metrics,
                .governance = governance};
   impl->api.audit = impl->metered_audit.get();
+  impl->api.keys = impl->keys;
   if (!options.check_routes.empty()) {
     auto routes = enforce::LoadRouteTableFile(options.check_routes);
     if (!routes) return Err(routes.error());
