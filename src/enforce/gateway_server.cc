@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <iostream>
+#include <set>
 
 #include "src/enforce/authority_client.h"
 #include "src/enforce/gateway.h"
@@ -161,9 +162,19 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
   // Step credentials the agent already holds are verified here, without a round trip.
   internal::AuthorityKeys keys(internal::JwksFetcher(config.authority), clock);
   std::map<std::string, std::string> audiences;
-  for (const auto& [name, upstream] : config.upstreams) audiences[name] = upstream.audience;
+  std::set<std::string> served;
+  for (const auto& [name, upstream] : config.upstreams) {
+    audiences[name] = upstream.audience;
+    served.insert(upstream.audience);
+  }
+  // Fetched on the first sealed credential, then refreshed like the JWKS.
+  internal::SealingKeys sealing(
+      internal::SealingKeysFetcher(config.authority, *ep_token, {served.begin(), served.end()},
+                                   "mandate gateway"),
+      clock);
   internal::StepCredentialClient decisions(remote, keys, &feed, config.issuer, std::move(audiences),
-                                           clock);
+                                           clock, internal::StepCredentialClient::kReplayCapacity,
+                                           &sealing);
   // Before the filter, which gates every call on it; destroyed after the listener stopped, so
   // every answered call's record is queued (and then delivered, within the grace period).
   internal::DecisionAuditOptions audit_options;

@@ -167,9 +167,13 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
   auto subscription = internal::SubscribeRevocations(feed, {options.authority, *ep_token});
   HttpDecisionClient remote(AuthorityOptions{options.authority, *ep_token, {}});
   internal::AuthorityKeys keys(internal::JwksFetcher(options.authority), clock);
+  const std::string audience = options.audience.empty() ? options.system : options.audience;
+  internal::SealingKeys sealing(
+      internal::SealingKeysFetcher(options.authority, *ep_token, {audience}, "mandate mcp-proxy"),
+      clock);
   internal::StepCredentialClient decisions(
-      remote, keys, &feed, options.issuer,
-      {{options.system, options.audience.empty() ? options.system : options.audience}}, clock);
+      remote, keys, &feed, options.issuer, {{options.system, audience}}, clock,
+      internal::StepCredentialClient::kReplayCapacity, &sealing);
   // Calls decided here (held step credentials) go to the authority's audit trail in batches.
   internal::DecisionAudit audit(internal::HttpAuditSink(options.authority, *ep_token), clock,
                                 {.enforcement_point = "mcp-proxy"});

@@ -1,5 +1,7 @@
 #include "src/enforce/internal/step_credentials.h"
 
+#include <iostream>
+
 #include "src/credential/jose.h"
 #include "src/http/client.h"
 #include "src/json/json.h"
@@ -29,72 +31,137 @@ Decision FromStatus(const Status& status) {
   return Refusal(check, std::string(reason), status.message());
 }
 
-bool HasStepCredentialType(std::string_view header_b64) {
+template <typename Keys>
+Result<Keys> ParseKeyDocument(std::string_view text);
+
+StepCredentialForm FormOfHeader(std::string_view header_b64) {
   auto header = credential::Base64UrlDecode(header_b64);
-  if (!header) return false;
+  if (!header) return StepCredentialForm::kNone;
   auto decoded = json::Parse(*header, {.max_bytes = 8 << 10, .max_depth = 4});
-  if (!decoded || !decoded->is_object()) return false;
+  if (!decoded || !decoded->is_object()) return StepCredentialForm::kNone;
   const boost::json::value* typ = decoded->as_object().if_contains("typ");
-  if (typ == nullptr || !typ->is_string()) return false;
+  if (typ == nullptr || !typ->is_string()) return StepCredentialForm::kNone;
   std::string value(typ->as_string());
   for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return value == credential::kStepCredentialType;
+  if (value != credential::kStepCredentialType) return StepCredentialForm::kNone;
+  const boost::json::value* alg = decoded->as_object().if_contains("alg");
+  return alg != nullptr && alg->is_string() && alg->as_string() == "HS256"
+             ? StepCredentialForm::kSealed
+             : StepCredentialForm::kSigned;
+}
+
+template <>
+Result<credential::KeySet> ParseKeyDocument(std::string_view text) {
+  return credential::KeySet::FromJwks(text);
+}
+template <>
+Result<credential::SealingKeySet> ParseKeyDocument(std::string_view text) {
+  return credential::SealingKeySet::FromJson(text);
 }
 
 }  // namespace
 
-AuthorityKeys::AuthorityKeys(Fetch fetch, const Clock& clock, int64_t ttl_seconds,
-                             int64_t min_refresh_seconds)
+template <typename Keys>
+KeyCache<Keys>::KeyCache(Fetch fetch, const Clock& clock, int64_t ttl_seconds,
+                         int64_t min_refresh_seconds)
     : fetch_(std::move(fetch)),
       clock_(clock),
       ttl_seconds_(ttl_seconds),
       min_refresh_seconds_(min_refresh_seconds),
-      keys_(std::make_shared<credential::KeySet>()) {}
+      keys_(std::make_shared<const Keys>()) {}
 
-bool AuthorityKeys::FetchLocked() {
+template <typename Keys>
+bool KeyCache<Keys>::FetchLocked() {
   const int64_t now = clock_.NowSeconds();
   if (attempted_ && now < attempted_at_ + min_refresh_seconds_) return false;
   attempted_ = true;
   attempted_at_ = now;
   ++fetches_;
   auto text = fetch_();
-  if (!text) return false;
-  auto set = credential::KeySet::FromJwks(*text);
-  if (!set) return false;  // keep serving the last good keys
-  keys_ = std::make_shared<const credential::KeySet>(std::move(*set));
+  if (!text) {
+    last_error_ = text.error();
+    return false;
+  }
+  auto set = ParseKeyDocument<Keys>(*text);
+  if (!set) {
+    last_error_ = set.error();
+    return false;  // keep serving the last good keys
+  }
+  keys_ = std::make_shared<const Keys>(std::move(*set));
   fetched_at_ = now;
+  last_error_ = Status();
   return true;
 }
 
-std::shared_ptr<const credential::KeySet> AuthorityKeys::Current() {
+template <typename Keys>
+std::shared_ptr<const Keys> KeyCache<Keys>::Current() {
   std::lock_guard lock(mu_);
   if (fetched_at_ == 0 || clock_.NowSeconds() >= fetched_at_ + ttl_seconds_) FetchLocked();
   return keys_;
 }
 
-std::shared_ptr<const credential::KeySet> AuthorityKeys::CurrentIfFresh() {
+template <typename Keys>
+std::shared_ptr<const Keys> KeyCache<Keys>::CurrentIfFresh() {
   std::lock_guard lock(mu_);
   if (fetched_at_ == 0 || clock_.NowSeconds() >= fetched_at_ + ttl_seconds_) return nullptr;
   return keys_;
 }
 
-bool AuthorityKeys::RefreshForUnknownKid() {
+template <typename Keys>
+bool KeyCache<Keys>::RefreshForUnknownKid() {
   std::lock_guard lock(mu_);
   return FetchLocked();
 }
 
-int AuthorityKeys::fetches() const {
+template <typename Keys>
+int KeyCache<Keys>::fetches() const {
   std::lock_guard lock(mu_);
   return fetches_;
 }
 
+template <typename Keys>
+Status KeyCache<Keys>::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+template class KeyCache<credential::KeySet>;
+template class KeyCache<credential::SealingKeySet>;
+
+namespace {
+
+http::ClientOptions KeyFetchOptions() {
+  http::ClientOptions options;
+  options.timeout = std::chrono::milliseconds(5'000);
+  options.max_response_body = 256 << 10;
+  return options;
+}
+
+std::string TrimmedUrl(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+// RFC 3986 percent-encoding of everything but the unreserved characters.
+void AppendQueryValue(std::string_view value, std::string& out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+}
+
+}  // namespace
+
 AuthorityKeys::Fetch JwksFetcher(std::string authority_url) {
-  while (!authority_url.empty() && authority_url.back() == '/') authority_url.pop_back();
-  return [url = authority_url + "/.well-known/jwks.json"]() -> Result<std::string> {
-    http::ClientOptions options;
-    options.timeout = std::chrono::milliseconds(5'000);
-    options.max_response_body = 256 << 10;
-    auto response = http::Get(url, options);
+  return [url = TrimmedUrl(std::move(authority_url)) +
+                "/.well-known/jwks.json"]() -> Result<std::string> {
+    auto response = http::Get(url, KeyFetchOptions());
     if (!response) return Err(response.error());
     if (response->status != 200) {
       return Err(StatusCode::kUnavailable, "authority.bad_answer",
@@ -104,16 +171,43 @@ AuthorityKeys::Fetch JwksFetcher(std::string authority_url) {
   };
 }
 
-bool LooksLikeStepCredential(std::string_view token) {
-  if (token.size() > credential::kMaxTokenBytes) return false;
+SealingKeys::Fetch SealingKeysFetcher(std::string authority_url, std::string ep_token,
+                                      std::vector<std::string> audiences, std::string who) {
+  std::string url = TrimmedUrl(std::move(authority_url)) + "/v1/ep/keys";
+  char separator = '?';
+  for (const auto& audience : audiences) {
+    url += separator;
+    url += "audience=";
+    AppendQueryValue(audience, url);
+    separator = '&';
+  }
+  auto refusal_said = std::make_shared<std::atomic<bool>>(false);
+  return [url = std::move(url), auth = "Bearer " + ep_token, who = std::move(who),
+          refusal_said]() -> Result<std::string> {
+    auto response = http::Fetch({"GET", url, {{"Authorization", auth}}, ""}, KeyFetchOptions());
+    if (!response) return Err(response.error());
+    if (response->status == 200) return std::move(response->body);
+    Status refused(StatusCode::kUnavailable, "authority.bad_answer",
+                   "the authority answered http " + std::to_string(response->status) +
+                       " for the sealing keys: " + response->body.substr(0, 300));
+    if ((response->status == 401 || response->status == 403) && !refusal_said->exchange(true)) {
+      std::cerr << who << ": " << refused.message()
+                << " (sealed step credentials will be refused; signed ones still work)\n";
+    }
+    return Err(refused);
+  };
+}
+
+StepCredentialForm StepCredentialFormOf(std::string_view token) {
+  if (token.size() > credential::kMaxTokenBytes) return StepCredentialForm::kNone;
   // Every credential an agent presents is new (single use), but its header is the issuer key's:
   // remember the last header's answer per thread, so a header is decoded once, not per request.
   const std::string_view header = token.substr(0, token.find('.'));
-  if (header.size() == token.size()) return false;  // not a compact JWS
+  if (header.size() == token.size()) return StepCredentialForm::kNone;  // not a compact JWS
   thread_local std::string last_header;
-  thread_local bool last_answer = false;
+  thread_local StepCredentialForm last_answer = StepCredentialForm::kNone;
   if (!last_header.empty() && header == last_header) return last_answer;
-  last_answer = HasStepCredentialType(header);
+  last_answer = FormOfHeader(header);
   last_header.assign(header);
   return last_answer;
 }
@@ -126,8 +220,9 @@ bool LooksLikeStepCredential(std::string_view token) {
 StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys& keys,
                                            const RevocationFeed* feed, std::string issuer,
                                            std::map<std::string, std::string> audiences,
-                                           const Clock& clock, size_t replay_capacity)
-    : inner_(inner), keys_(keys), audiences_(std::move(audiences)) {
+                                           const Clock& clock, size_t replay_capacity,
+                                           SealingKeys* sealing)
+    : inner_(inner), keys_(keys), sealing_(sealing), audiences_(std::move(audiences)) {
   credential::RevocationCheck revocation = [feed](const credential::CredentialClaims& claims) {
     if (feed == nullptr) return Status();
     if (feed->deny_set().IsTaskRevoked(claims.task_id)) {
@@ -142,7 +237,10 @@ StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys&
   };
   verifier_ = std::make_unique<credential::CredentialVerifier>(
       std::move(issuer), [&keys] { return keys.Current(); }, std::move(revocation), clock,
-      credential::VerifierOptions{.replay_capacity = replay_capacity});
+      credential::VerifierOptions{.replay_capacity = replay_capacity,
+                                  .sealing_keys = sealing == nullptr
+                                                      ? credential::SealingKeySource()
+                                                      : [sealing] { return sealing->Current(); }});
   dpop_ = std::make_unique<credential::DpopVerifier>(
       clock, credential::DpopOptions{.replay_capacity = replay_capacity});
 }
@@ -161,8 +259,15 @@ std::optional<Decision> StepCredentialClient::TryAuthorizeWithoutWaiting(
     const AuthorizeRequest& request) {
   // The verifier asks AuthorityKeys::Current, which fetches only when the keys are stale: fresh
   // now means no fetch (short of the ttl running out in the microseconds in between).
-  if (!LooksLikeStepCredential(request.agent.task_token) || !keys_.CurrentIfFresh()) {
-    return std::nullopt;
+  switch (StepCredentialFormOf(request.agent.task_token)) {
+    case StepCredentialForm::kNone:
+      return std::nullopt;
+    case StepCredentialForm::kSigned:
+      if (!keys_.CurrentIfFresh()) return std::nullopt;
+      break;
+    case StepCredentialForm::kSealed:
+      if (sealing_ != nullptr && !sealing_->CurrentIfFresh()) return std::nullopt;
+      break;
   }
   auto decision = Verify(request, false);
   if (decision) ++local_decisions_;
@@ -182,6 +287,21 @@ std::optional<Decision> StepCredentialClient::Verify(const AuthorizeRequest& req
     if (!may_wait) return std::nullopt;  // the refetch below is a network call
     if (keys_.RefreshForUnknownKid()) {
       claims = verifier_->VerifyStepCredential(token, aud, kDefer);  // the authority rotated
+    }
+  }
+  if (!claims && claims.error().reason() == "jws.sealing_key_unknown" && sealing_ != nullptr) {
+    if (!may_wait) return std::nullopt;
+    if (sealing_->RefreshForUnknownKid()) {
+      claims = verifier_->VerifyStepCredential(token, aud, kDefer);
+    }
+    if (!claims && claims.error().reason() == "jws.sealing_key_unknown") {
+      // Fail closed, and say why when the keys could not be fetched (e.g. a token not scoped
+      // to this audience).
+      Status why = sealing_->last_error();
+      if (!why.ok()) {
+        return FromStatus(Unauthenticated("jws.sealing_key_unknown",
+                                          claims.error().message() + ": " + why.message()));
+      }
     }
   }
   if (!claims) return FromStatus(claims.error());

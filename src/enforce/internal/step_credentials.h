@@ -4,7 +4,9 @@
 // decides without a round trip to the authority:
 //   signature   against the authority's JWKS (`/.well-known/jwks.json`), cached, refreshed on an
 //               unknown `kid` (rate-limited) and after `ttl`; the last good keys are kept when a
-//               refresh fails, and no keys at all verify nothing (fail closed)
+//               refresh fails, and no keys at all verify nothing (fail closed). A sealed (HS256)
+//               credential: its seal under the sealing key of (kid, this system's audience) from
+//               `GET /v1/ep/keys`, cached and refreshed the same way
 //   claims      typ `mandate-step+jwt`, `iss`, `aud` = the system's audience, `exp`
 //               (src/credential's CredentialVerifier), `action` + `resource` = this call, and
 //               `args` = ArgumentsClaim of this call's arguments (`credential.arguments_mismatch`,
@@ -26,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "src/credential/credential.h"
 #include "src/enforce/decision.h"
@@ -34,22 +37,27 @@
 
 namespace mandate::enforce::internal {
 
-// The authority's published signing keys, as an enforcement point caches them.
-class AuthorityKeys {
+// Keys an enforcement point fetches from the authority and caches: the published signing keys
+// (AuthorityKeys, the JWKS) and the sealing keys of its audiences (SealingKeys). `Keys` is parsed
+// from the fetched text by `Keys::FromJwks` / `Keys::FromJson`.
+template <typename Keys>
+class KeyCache {
  public:
-  using Fetch = std::function<Result<std::string>()>;  // the JWKS document's text
-  AuthorityKeys(Fetch fetch, const Clock& clock, int64_t ttl_seconds = 300,
-                int64_t min_refresh_seconds = 5);
+  using Fetch = std::function<Result<std::string>()>;  // the key document's text
+  KeyCache(Fetch fetch, const Clock& clock, int64_t ttl_seconds = 300,
+           int64_t min_refresh_seconds = 5);
   // The keys to verify with; fetches first when never fetched or older than the ttl (at most
   // once per `min_refresh_seconds`). Never null (an empty set when nothing was ever fetched).
-  std::shared_ptr<const credential::KeySet> Current();
+  std::shared_ptr<const Keys> Current();
   // The keys when no fetch is due (fetched and within the ttl), else null: never blocks on the
   // network.
-  std::shared_ptr<const credential::KeySet> CurrentIfFresh();
+  std::shared_ptr<const Keys> CurrentIfFresh();
   // A token named a `kid` the cache lacks: refetch unless one ran within `min_refresh_seconds`.
   // True when a fetch ran and succeeded.
   bool RefreshForUnknownKid();
   int fetches() const;
+  // Why the last fetch failed (ok after a success): said in refusals that lack a key.
+  Status last_error() const;
 
  private:
   bool FetchLocked();  // REQUIRES: mu_ held
@@ -58,19 +66,35 @@ class AuthorityKeys {
   const int64_t ttl_seconds_;
   const int64_t min_refresh_seconds_;
   mutable std::mutex mu_;
-  std::shared_ptr<const credential::KeySet> keys_;  // GUARDED_BY(mu_)
-  int64_t fetched_at_ = 0;                          // GUARDED_BY(mu_), last success
-  int64_t attempted_at_ = 0;                        // GUARDED_BY(mu_), last attempt
-  bool attempted_ = false;                          // GUARDED_BY(mu_)
-  int fetches_ = 0;                                 // GUARDED_BY(mu_)
+  std::shared_ptr<const Keys> keys_;  // GUARDED_BY(mu_)
+  int64_t fetched_at_ = 0;            // GUARDED_BY(mu_), last success
+  int64_t attempted_at_ = 0;          // GUARDED_BY(mu_), last attempt
+  bool attempted_ = false;            // GUARDED_BY(mu_)
+  int fetches_ = 0;                   // GUARDED_BY(mu_)
+  Status last_error_;                 // GUARDED_BY(mu_)
 };
+
+// The authority's published signing keys.
+using AuthorityKeys = KeyCache<credential::KeySet>;
+// The sealing keys of the audiences this enforcement point serves (src/credential/sealing.h).
+using SealingKeys = KeyCache<credential::SealingKeySet>;
 
 // Fetches `<authority>/.well-known/jwks.json` (plain GET, 5 s timeout, 200 only).
 AuthorityKeys::Fetch JwksFetcher(std::string authority_url);
+// Fetches `<authority>/v1/ep/keys?audience=...` with the enforcement-point token (5 s timeout,
+// 200 only). A refusal (401, 403) is said once on stderr, prefixed with `who`, with the
+// authority's reason: sealed credentials are then refused, signed ones keep working.
+SealingKeys::Fetch SealingKeysFetcher(std::string authority_url, std::string ep_token,
+                                      std::vector<std::string> audiences, std::string who);
 
-// True when `token` is a compact JWS whose header `typ` is `mandate-step+jwt` (unverified; it
-// only chooses the path, the verifier checks everything). Looks at the header segment only.
-bool LooksLikeStepCredential(std::string_view token);
+enum class StepCredentialForm : uint8_t { kNone, kSigned, kSealed };
+// kSigned or kSealed (header `alg` HS256) when `token` is a compact JWS whose header `typ` is
+// `mandate-step+jwt` (unverified; it only chooses the path, the verifier checks everything).
+// Looks at the header segment only.
+StepCredentialForm StepCredentialFormOf(std::string_view token);
+inline bool LooksLikeStepCredential(std::string_view token) {
+  return StepCredentialFormOf(token) != StepCredentialForm::kNone;
+}
 
 // A DecisionClient decorator that decides calls carrying a step credential locally.
 class StepCredentialClient final : public DecisionClient {
@@ -80,9 +104,11 @@ class StepCredentialClient final : public DecisionClient {
 
   // `audiences`: system name -> the `aud` its step credentials carry. `feed` may be null only
   // in tests (then nothing is revoked locally). `replay_capacity`: smaller only in tests.
+  // `sealing`: the audiences' sealing keys; null: sealed credentials are refused.
   StepCredentialClient(DecisionClient& inner, AuthorityKeys& keys, const RevocationFeed* feed,
                        std::string issuer, std::map<std::string, std::string> audiences,
-                       const Clock& clock, size_t replay_capacity = kReplayCapacity);
+                       const Clock& clock, size_t replay_capacity = kReplayCapacity,
+                       SealingKeys* sealing = nullptr);
   ~StepCredentialClient() override;
 
   Decision Authorize(const AuthorizeRequest& request) override;
@@ -100,6 +126,7 @@ class StepCredentialClient final : public DecisionClient {
   std::optional<Decision> Verify(const AuthorizeRequest& request, bool may_wait) const;
   DecisionClient& inner_;
   AuthorityKeys& keys_;
+  SealingKeys* sealing_;
   std::map<std::string, std::string> audiences_;
   std::unique_ptr<credential::CredentialVerifier> verifier_;
   std::unique_ptr<credential::DpopVerifier> dpop_;
