@@ -1,11 +1,14 @@
 // libFuzzer target for the token parser and verifiers: compact JWS decoding, JWT claim checks,
-// step credential and task token verification, DPoP proofs and SPIFFE IDs. The input is used
-// as a token (and its first line as a SPIFFE ID); nothing may crash, leak or be accepted.
+// step credential and task token verification (signed and sealed HS256, against real sealing
+// keys), DPoP proofs, scoped enforcement-point tokens, sealing-key documents and SPIFFE IDs. The
+// input is used as a token (and its first line as a SPIFFE ID); nothing may crash, leak or be
+// accepted.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "src/credential/credential.h"
+#include "src/credential/ep_token.h"
 #include "src/identity/identity.h"
 
 namespace {
@@ -16,9 +19,12 @@ using namespace mandate::credential;
 struct World {
   FakeClock clock;
   std::unique_ptr<SigningKeyStore> store = NewInMemorySigningKeyStore();
-  std::shared_ptr<KeyRing> ring = *KeyRing::Open(*store, clock);
-  CredentialVerifier verifier{"https://mandate.test", [this] { return ring->PublicKeys(); },
-                              nullptr, clock};
+  // Sealing keys for `github` exist: an HS256 input reaches the MAC check, never a success.
+  std::shared_ptr<KeyRing> ring =
+      *KeyRing::Open(*store, clock, {.sealed_audiences = {"github", "mandate"}});
+  CredentialVerifier verifier{
+      "https://mandate.test", [this] { return ring->PublicKeys(); }, nullptr, clock,
+      VerifierOptions{.sealing_keys = [this] { return ring->SealingKeys(); }}};
   DpopVerifier dpop{clock};
   KeySet keys;
   World() {
@@ -46,5 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)identity::ParseSpiffeId(input.substr(0, input.find('\n')));
   (void)PublicKey::FromJwkText(input);
   (void)KeySet::FromJwks(input);
+  (void)SealingKeySet::FromJson(input);
+  if (VerifyScopedEpToken(input, "fuzz-full-enforcement-point-token")) __builtin_trap();
   return 0;
 }
