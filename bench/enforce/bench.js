@@ -21,7 +21,9 @@ const GATEWAYS = 10;
 const PHASES = (process.env.MANDATE_BENCH_PHASES || 'gateway,revocation').split(',');
 const RATES = (process.env.MANDATE_BENCH_RATES || '1000,3000,0').split(',').map(Number);
 // MANDATE_BENCH_MODES: which of direct, held (step credential, a proof per request), bound (the
-// same, proven once per connection) and authority (task token, decided per call) to run.
+// same, proven once per connection), sealed (bound, with credentials sealed HS256 for the
+// gateway's audience instead of signed Ed25519) and authority (task token, decided per call) to
+// run.
 const PROBE_INTERVAL_US = Number(process.env.MANDATE_BENCH_PROBE_INTERVAL_US || 1000);
 // Server threads per gateway (`threads:`). 2: with one, a thread that waits for a core holds up
 // every connection; with two, the other keeps answering. At 3k/s the p99 overhead was lower with
@@ -40,7 +42,7 @@ const AUDIT_FLUSH_MS = process.env.MANDATE_BENCH_AUDIT_FLUSH_MS || '';
 // same seconds by the same load generator (its own 16 connections, the same rate, each direct
 // request due half a period after a gateway request): a stall of the machine then lands in both
 // streams, and the p99 difference is what the gateway adds. The separate runs are kept too.
-const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,bound,authority,interleaved').split(',');
+const MODES = (process.env.MANDATE_BENCH_MODES || 'direct,held,bound,sealed,authority,interleaved').split(',');
 // MANDATE_BENCH_TIMELINE_DIR: each run also writes `<rate>-<mode>.txt` there, one line per
 // answered request (`scheduled_us latency_us`), to see whether the tail is a few stalls or spread.
 const TIMELINE_DIR = process.env.MANDATE_BENCH_TIMELINE_DIR || '';
@@ -118,9 +120,19 @@ systems:
     kind: http
     audience: https://bench.example.org
     upstream: http://127.0.0.1/
+  - name: sealed
+    kind: http
+    audience: https://sealed.example.org
+    upstream: http://127.0.0.1/
 steps:
   - id: read
     system: bench
+    actions: read_item
+    resources: items/*
+    args: {id: long}
+    guard: 'context.args.id < 1000000'
+  - id: read_sealed
+    system: sealed
     actions: read_item
     resources: items/*
     args: {id: long}
@@ -144,7 +156,10 @@ http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fas
   const nginx = await start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx.err')]);
   await new Promise((r) => setTimeout(r, 300));
 
-  const authority = await startRealAuthority(bin, dir, { mandates: { 'bench.yaml': MANDATE }, quiet: true });
+  // Step credentials for the `sealed` system are sealed (HS256), the `bench` system's signed:
+  // the same gateway serves both, so bound and sealed differ only in the credential's check.
+  const authority = await startRealAuthority(bin, dir, { mandates: { 'bench.yaml': MANDATE }, quiet: true,
+    extraArgs: ['--seal-step-credentials', 'https://sealed.example.org'] });
   children.push(authority.child);
   fs.writeFileSync(path.join(dir, 'key'), 'bench-key', { mode: 0o600 });
   const gatewayConfig = `
@@ -160,6 +175,12 @@ systems:
   - name: bench
     upstream: http://127.0.0.1:${upPort}
     audience: https://bench.example.org
+    credential: {type: header, header: X-Api-Key, secret: "file:${dir}/key"}
+    routes:
+      - {method: GET, path: "/items/{id}", action: read_item, resource: "items/{id}", types: {id: long}}
+  - name: sealed
+    upstream: http://127.0.0.1:${upPort}
+    audience: https://sealed.example.org
     credential: {type: header, header: X-Api-Key, secret: "file:${dir}/key"}
     routes:
       - {method: GET, path: "/items/{id}", action: read_item, resource: "items/{id}", types: {id: long}}
@@ -190,8 +211,9 @@ systems:
   console.log(`# mandate bench/enforce ${new Date().toISOString()}  load average ${load}  ${os.cpus().length} cpus`);
   console.log('# upstream: nginx `return 200`; authority: mandate serve (JWT-SVID task, DPoP per call, chain +');
   console.log('#   Cedar guard, durable SQLite audit record before every answer); gateway injects X-Api-Key;');
-  console.log('#   held/bound: a new single-use step credential per request (minted before the run); identity (signature,');
-  console.log('#   DPoP or bound connection), scope, arguments, expiry, deny set and single use per call at the gateway,');
+  console.log('#   held/bound/sealed: a new single-use step credential per request (minted before the run); identity');
+  console.log('#   (signature: Ed25519, or for sealed an HMAC-SHA256 under the audience\'s sealing key; DPoP or bound');
+  console.log('#   connection), scope, arguments, expiry, deny set and single use per call at the gateway,');
   console.log('#   and an audit record per call, batched to the authority\'s hash-chained trail');
   console.log('#   (POST /v1/ep/audit, durable before the gateway forgets it; the authority\'s CPU is shown)');
   console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}, audit_batch ` +
@@ -258,14 +280,15 @@ systems:
     // The load generator asks the authority for the credentials itself, one per planned request,
     // before the run and outside its measured CPU (the bench step has no call budget; the task
     // allows 1,000,000 calls).
-    const heldArgs = async (extra) => {
+    const heldArgs = async (extra, system = 'bench') => {
       const args = ['--task-token', (await authority.startTask(agent, SPIFFE_ID, 'bench')).token,
-        '--agent-key', keyFile, '--htu', htu, '--credentials', path.join(dir, 'held-credentials.txt'), ...extra];
+        '--agent-key', keyFile, '--htu', `http://gw.bench/${system}/items/1`,
+        '--credentials', path.join(dir, 'held-credentials.txt'), ...extra];
       await mint(rate, [...args, '--authority', authority.url, '--mint-only', '--authorize-body',
-        JSON.stringify({ system: 'bench', action: 'read_item', resource: 'items/1', args: { id: 1 } })]);
+        JSON.stringify({ system, action: 'read_item', resource: 'items/1', args: { id: 1 } })]);
       return args;
     };
-    // [mode, what the line says, the load generator's credential arguments]
+    // [mode, what the line says, the load generator's credential arguments, the system called]
     const gatewayModes = [
       // Held step credentials: one per request (single use, arguments bound), minted by the load
       // generator from the authority before the run; verified at the gateway (JWKS signature,
@@ -275,18 +298,23 @@ systems:
       // each credential (signature, scope, arguments, expiry, deny set, single use) per call,
       // the proof of the agent's key once per connection.
       ['bound', 'held step credentials on a bound connection', async () => heldArgs(['--proof-once'])],
+      // Bound, with credentials sealed for the gateway's audience (--seal-step-credentials): the
+      // gateway checks an HMAC under the audience's sealing key instead of an Ed25519 signature.
+      ['sealed', 'held sealed step credentials on a bound connection',
+        async () => heldArgs(['--proof-once'], 'sealed'), 'sealed'],
       // Task token: the gateway asks the authority for every call (identity, policy, audit on).
       ['authority', 'authority per call', async () => ['--task-token',
         (await authority.startTask(agent, SPIFFE_ID, 'bench')).token, '--agent-key', keyFile, '--htu', htu]],
     ];
-    for (const [mode, what, args] of gatewayModes) {
+    for (const [mode, what, args, system = 'bench'] of gatewayModes) {
       if (!MODES.includes(mode)) continue;
       const procs = [['gateway', gateway0Pid], ['authority', authority.child.pid]];
-      const alone = await measured(procs, run(`${gateways[0]}/bench/items/1`, rate, await args(), mode));
+      const target = `${gateways[0]}/${system}/items/1`;
+      const alone = await measured(procs, run(target, rate, await args(), mode));
       console.log(`${label}: gateway, ${what} ${fmt(alone)}${overhead(alone, mode, direct)}`);
       if (!MODES.includes('interleaved') || !rate) continue;  // at saturation both would just queue
       const both = await measured([...procs, ...nginxWorkers.map((pid) => ['nginx', pid])],
-        run(`${gateways[0]}/bench/items/1`, rate, await args(), `${mode}-interleaved`));
+        run(target, rate, await args(), `${mode}-interleaved`));
       console.log(`${label}: interleaved, gateway ${what} ${fmt(both)}\n` +
         `${label}: interleaved, direct in the same seconds ${fmt(both.peer)}${overhead(both, `${mode} interleaved`, both.peer)}`);
     }
