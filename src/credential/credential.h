@@ -4,7 +4,8 @@
 //   KeyRing            the issuer's signing keys (Ed25519 by default, ES256 optional), kept in a
 //                      SigningKeyStore, rotated on a schedule with an overlap window; publishes
 //                      the JWKS served at /.well-known/jwks.json.
-//   CredentialIssuer   mints task tokens and step credentials (compact JWS, typ below).
+//   CredentialIssuer   mints task tokens and step credentials (compact JWS, typ below); a step
+//                      credential for a sealed audience is HS256 under its sealing key (sealing.h).
 //   CredentialVerifier verifies them: signature, claims, revocation check (always), single use,
 //                      with a bounded cache of verified tokens keyed by the token bytes.
 //   DpopVerifier       RFC 9449 proofs: typ dpop+jwt, jwk header, htm, htu, iat window, jti
