@@ -12,18 +12,20 @@ using credential::CredentialClaims;
 using credential::SigningKey;
 
 constexpr const char* kUrl = "https://gw.example/tracker/issues/7";
+// The `vault` system's step credentials are sealed (HS256), the tracker's signed.
+constexpr const char* kVault = "https://vault.example.org";
 
 class StepCredentialTest : public ::testing::Test {
  protected:
   StepCredentialTest() {
-    ring = *credential::KeyRing::Open(*store, clock);
+    ring = *credential::KeyRing::Open(*store, clock, {.sealed_audiences = {kVault}});
     issuer = std::make_unique<credential::CredentialIssuer>("mandate", ring, clock);
     feed.OnConnected();
   }
-  CredentialClaims Claims() const {
+  CredentialClaims Claims(const char* audience = "https://tracker.example.org") const {
     CredentialClaims c;
     c.agent = "spiffe://example.org/agents/triage";
-    c.audience = "https://tracker.example.org";
+    c.audience = audience;
     c.action = "read_issue";
     c.resource = "issues/7";
     c.task_id = "t_1";
@@ -35,6 +37,18 @@ class StepCredentialTest : public ::testing::Test {
   }
   static boost::json::object Args() { return {{"id", 7}, {"fields", {"title", "state"}}}; }
   std::string Mint() const { return *issuer->MintStepCredential(Claims()); }
+  std::string MintSealed() const { return *issuer->MintStepCredential(Claims(kVault)); }
+  AuthorizeRequest AskVault(const std::string& credential) {
+    AuthorizeRequest r = Ask(credential);
+    r.system = "vault";
+    return r;
+  }
+  // What `GET /v1/ep/keys?audience=<vault>` answers, or `refusal` when set.
+  Result<std::string> ServeSealingKeys() const {
+    if (!refusal.ok()) return Err(refusal);
+    const std::vector<std::string> audiences{kVault};
+    return ring->SealingKeys()->ToJson(audiences);
+  }
   AuthorizeRequest Ask(const std::string& credential, const std::string& action = "read_issue") {
     AuthorizeRequest r;
     r.agent.task_token = credential;
@@ -55,9 +69,17 @@ class StepCredentialTest : public ::testing::Test {
   SigningKey agent_key = *SigningKey::Generate(Algorithm::kES256, "agent");
   RevocationFeed feed{clock, 5'000'000};
   AuthorityKeys keys{[this]() -> Result<std::string> { return ring->JwksJson(); }, clock};
+  Status refusal;
+  SealingKeys sealing{[this] { return ServeSealingKeys(); }, clock};
   FakeDecisionClient authority;
-  StepCredentialClient client{
-      authority, keys, &feed, "mandate", {{"tracker", "https://tracker.example.org"}}, clock};
+  StepCredentialClient client{authority,
+                              keys,
+                              &feed,
+                              "mandate",
+                              {{"tracker", "https://tracker.example.org"}, {"vault", kVault}},
+                              clock,
+                              StepCredentialClient::kReplayCapacity,
+                              &sealing};
 };
 
 TEST_F(StepCredentialTest, AStepCredentialIsDecidedLocallyWithoutARoundTrip) {
@@ -292,6 +314,65 @@ TEST_F(StepCredentialTest, NoKeysVerifyNothing) {
   Decision d = offline.Authorize(Ask(*issuer->MintStepCredential(Claims())));
   EXPECT_EQ(d.verdict, Verdict::kDeny);
   EXPECT_TRUE(authority.asked.empty());
+}
+
+// Sealed step credentials (docs/design/sealed-step-credentials.md): verified under the
+// audience's sealing keys from the authority, refetched on rotation (rate-limited), refused with
+// the reason when the keys cannot be had; signed credentials keep working.
+TEST_F(StepCredentialTest, ASealedCredentialIsDecidedLocallyOnceWithoutTheJwks) {
+  const std::string credential = MintSealed();
+  EXPECT_EQ(StepCredentialFormOf(credential), StepCredentialForm::kSealed);
+  // Nothing fetched yet: the non-blocking path declines rather than fetch.
+  EXPECT_FALSE(client.TryAuthorizeWithoutWaiting(AskVault(credential)).has_value());
+  Decision d = client.Authorize(AskVault(credential));
+  ASSERT_EQ(d.verdict, Verdict::kAllow) << d.PrimaryCode() << ": " << d.PrimaryMessage();
+  EXPECT_EQ(sealing.fetches(), 1);
+  EXPECT_EQ(keys.fetches(), 0);  // a sealed credential needs no public key
+  auto next = client.TryAuthorizeWithoutWaiting(AskVault(MintSealed()));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->verdict, Verdict::kAllow);
+  clock.AdvanceSeconds(1);
+  EXPECT_EQ(client.Authorize(AskVault(credential)).PrimaryCode(), "credential.already_used");
+  EXPECT_TRUE(authority.asked.empty());
+}
+
+TEST_F(StepCredentialTest, RotationRefetchesTheSealingKeysAtMostOncePerInterval) {
+  ASSERT_EQ(client.Authorize(AskVault(MintSealed())).verdict, Verdict::kAllow);
+  ASSERT_TRUE(ring->Rotate().ok());
+  clock.AdvanceSeconds(10);
+  Decision d = client.Authorize(AskVault(MintSealed()));  // sealed under the new key's sealing key
+  EXPECT_EQ(d.verdict, Verdict::kAllow) << d.PrimaryCode();
+  EXPECT_EQ(sealing.fetches(), 2);
+  ASSERT_TRUE(ring->Rotate().ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(client.Authorize(AskVault(MintSealed())).PrimaryCode(), "jws.sealing_key_unknown");
+  }
+  EXPECT_EQ(sealing.fetches(), 2);
+  clock.AdvanceSeconds(5);
+  EXPECT_EQ(client.Authorize(AskVault(MintSealed())).verdict, Verdict::kAllow);
+}
+
+TEST_F(StepCredentialTest, WithoutSealingKeysSealedAreRefusedWithTheReasonSignedStillPass) {
+  refusal = Status(StatusCode::kUnavailable, "authority.bad_answer",
+                   "the authority answered http 403 for the sealing keys: ep.audience_forbidden");
+  Decision d = client.Authorize(AskVault(MintSealed()));
+  EXPECT_EQ(d.verdict, Verdict::kDeny);
+  EXPECT_EQ(d.PrimaryCode(), "jws.sealing_key_unknown");
+  EXPECT_EQ(d.reasons.front().check, "authentication");
+  EXPECT_NE(d.PrimaryMessage().find("ep.audience_forbidden"), std::string::npos);
+  // The tracker's credentials are signed (Ed25519): unaffected.
+  const std::string signed_credential = Mint();
+  EXPECT_EQ(StepCredentialFormOf(signed_credential), StepCredentialForm::kSigned);
+  Decision tracker = client.Authorize(Ask(signed_credential));
+  EXPECT_EQ(tracker.verdict, Verdict::kAllow) << tracker.PrimaryCode();
+  EXPECT_TRUE(authority.asked.empty());
+}
+
+TEST_F(StepCredentialTest, AnEnforcementPointWithoutSealingRefusesSealedCredentials) {
+  StepCredentialClient unsealed(authority, keys, &feed, "mandate", {{"vault", kVault}}, clock);
+  Decision d = unsealed.Authorize(AskVault(MintSealed()));
+  EXPECT_EQ(d.verdict, Verdict::kDeny);
+  EXPECT_EQ(d.PrimaryCode(), "jws.sealing_key_unknown");
 }
 
 TEST(LooksLikeStepCredential, ReadsOnlyTheHeaderType) {
