@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "src/authority/internal/audit_records.h"
+#include "src/authority/internal/cedar_request.h"
 #include "src/authority/internal/impl.h"
 #include "src/authority/internal/persist.h"
 #include "src/json/json.h"
@@ -57,12 +58,6 @@ boost::json::object InheritedInputs(const Mandate& parent, const TaskInputs& val
     }
   }
   return out;
-}
-
-cedar::Value StringSet(const std::vector<std::string>& items) {
-  std::vector<cedar::Value> values;
-  for (const auto& i : items) values.push_back(cedar::Value::String(i));
-  return cedar::Value::SetOf(std::move(values));
 }
 
 // What the parent task looked like when the handoff was asked for.

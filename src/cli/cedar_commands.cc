@@ -49,11 +49,6 @@ Result<std::shared_ptr<const cedar::Schema>> LoadSchema(const std::string& path)
   return schema;
 }
 
-int Fail(const Status& status) {
-  std::cerr << "error: " << status.ToString() << "\n";
-  return 1;
-}
-
 struct AuthorizeArgs {
   std::string policies, entities, request, schema;
 };
@@ -61,24 +56,24 @@ struct AuthorizeArgs {
 // Request file: {"principal":{"type","id"},"action":...,"resource":...,"context":{...}}.
 int RunAuthorize(const AuthorizeArgs& args) {
   auto policies = LoadPolicies(args.policies);
-  if (!policies) return Fail(policies.error());
+  if (!policies) return Fail("cedar", policies.error());
   std::shared_ptr<const cedar::Schema> schema;
   if (!args.schema.empty()) {
     auto s = LoadSchema(args.schema);
-    if (!s) return Fail(s.error());
+    if (!s) return Fail("cedar", s.error());
     schema = *s;
   }
   auto entities_text = ReadFile(args.entities);
-  if (!entities_text) return Fail(entities_text.error());
+  if (!entities_text) return Fail("cedar", entities_text.error());
   auto entities =
       cedar::EntitiesFromJson(*entities_text, schema ? &schema->entity_hook() : nullptr);
-  if (!entities) return Fail(entities.error().WithContext("`" + args.entities + "`"));
+  if (!entities) return Fail("cedar", entities.error().WithContext("`" + args.entities + "`"));
   auto request_text = ReadFile(args.request);
-  if (!request_text) return Fail(request_text.error());
+  if (!request_text) return Fail("cedar", request_text.error());
   auto doc = json::Parse(*request_text);
   if (!doc || !doc->is_object()) {
-    return Fail(doc ? InvalidArgument("cli.request", "the request must be a JSON object")
-                    : doc.error().WithContext("`" + args.request + "`"));
+    return Fail("cedar", doc ? InvalidArgument("cli.request", "the request must be a JSON object")
+                             : doc.error().WithContext("`" + args.request + "`"));
   }
   const bj::object& o = doc->get_object();
   cedar::Request request;
@@ -86,9 +81,10 @@ int RunAuthorize(const AuthorizeArgs& args) {
        {std::pair("principal", &request.principal), std::pair("action", &request.action),
         std::pair("resource", &request.resource)}) {
     const bj::value* v = o.if_contains(key);
-    if (!v) return Fail(InvalidArgument("cli.request", std::string("missing `") + key + "`"));
+    if (!v)
+      return Fail("cedar", InvalidArgument("cli.request", std::string("missing `") + key + "`"));
     auto uid = cedar::EntityUidFromJson(*v);
-    if (!uid) return Fail(uid.error().WithContext(key));
+    if (!uid) return Fail("cedar", uid.error().WithContext(key));
     *out = *uid;
   }
   static const bj::value kEmpty = bj::object();
@@ -96,20 +92,20 @@ int RunAuthorize(const AuthorizeArgs& args) {
   const bj::value& context_value = context_json ? *context_json : kEmpty;
   if (schema) {
     auto context = schema->ParseContext(context_value, request.action);
-    if (!context) return Fail(context.error());
+    if (!context) return Fail("cedar", context.error());
     request.context = *context;
     Status valid = schema->ValidateRequest(request);
-    if (!valid.ok()) return Fail(valid);
+    if (!valid.ok()) return Fail("cedar", valid);
   } else {
     auto context = cedar::ValueFromJson(context_value, nullptr);
     if (!context || !context->is_record()) {
-      return Fail(context ? InvalidArgument("cli.request", "`context` must be an object")
-                          : context.error().WithContext("context"));
+      return Fail("cedar", context ? InvalidArgument("cli.request", "`context` must be an object")
+                                   : context.error().WithContext("context"));
     }
     request.context = *context;
   }
   auto authorizer = cedar::Authorizer::Build(*policies);
-  if (!authorizer) return Fail(authorizer.error());
+  if (!authorizer) return Fail("cedar", authorizer.error());
   cedar::Response response = (*authorizer)->Authorize(request, *entities);
   bj::object out;
   out["decision"] = response.decision == cedar::Decision::kAllow ? "allow" : "deny";
@@ -126,9 +122,9 @@ int RunAuthorize(const AuthorizeArgs& args) {
 
 int RunValidate(const std::string& policies_path, const std::string& schema_path, bool as_json) {
   auto policies = LoadPolicies(policies_path);
-  if (!policies) return Fail(policies.error());
+  if (!policies) return Fail("cedar", policies.error());
   auto schema = LoadSchema(schema_path);
-  if (!schema) return Fail(schema.error());
+  if (!schema) return Fail("cedar", schema.error());
   cedar::ValidationResult result = cedar::ValidatePolicies(**schema, *policies);
   auto issue_json = [](const cedar::ValidationIssue& i) {
     return bj::object{{"policy", i.policy_id},
@@ -161,14 +157,14 @@ int RunValidate(const std::string& policies_path, const std::string& schema_path
 
 int RunFormat(const std::string& path) {
   auto policies = LoadPolicies(path);
-  if (!policies) return Fail(policies.error());
+  if (!policies) return Fail("cedar", policies.error());
   std::cout << cedar::FormatPolicySet(*policies);
   return 0;
 }
 
 int RunConformance(const std::string& root, bool as_json) {
   auto report = cedar::RunConformance(root);
-  if (!report) return Fail(report.error());
+  if (!report) return Fail("cedar", report.error());
   if (as_json) {
     std::cout << "{\"requests\":{\"total\":" << report->requests_total
               << ",\"matched\":" << report->requests_matched

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string_view>
+
+#include "src/util/status.h"
 
 namespace mandate::cli {
 
@@ -23,5 +26,9 @@ void AddApprovalsCommands(CLI::App& app, int& exit_code);
 void AddKillCommands(CLI::App& app, int& exit_code);
 void AddOwnersCommands(CLI::App& app, int& exit_code);
 void AddEpTokenCommands(CLI::App& app, int& exit_code);
+
+// Prints `mandate <command>: <status>` on stderr and returns the exit code for it: 2 for a
+// usage error (`cli.usage`), 1 otherwise.
+int Fail(std::string_view command, const Status& status);
 
 }  // namespace mandate::cli

@@ -26,11 +26,6 @@ struct ExplainOptions {
   bool json = false;
 };
 
-int Fail(const Status& status) {
-  std::cerr << "mandate explain: " << status.ToString() << "\n";
-  return status.reason() == "cli.usage" ? 2 : 1;
-}
-
 std::string Text(const boost::json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
@@ -106,13 +101,14 @@ Result<boost::json::object> Offline(const ExplainOptions& o, const boost::json::
 
 int Run(const ExplainOptions& o) {
   if (o.task.empty() == o.mandate_file.empty()) {
-    return Fail(InvalidArgument("cli.usage",
+    return Fail("explain",
+                InvalidArgument("cli.usage",
                                 "give --task ID (ask the server) or --mandate FILE (offline)"));
   }
   auto args = ObjectOption("--args", o.args);
-  if (!args) return Fail(args.error());
+  if (!args) return Fail("explain", args.error());
   auto why = o.task.empty() ? Offline(o, *args) : Online(o, std::move(*args));
-  if (!why) return Fail(why.error());
+  if (!why) return Fail("explain", why.error());
   if (o.json) {
     std::cout << json::Serialize(*why) << "\n";
   } else {

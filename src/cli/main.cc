@@ -3,6 +3,15 @@
 
 #include "src/cli/commands.h"
 
+namespace mandate::cli {
+
+int Fail(std::string_view command, const Status& status) {
+  std::cerr << "mandate " << command << ": " << status.ToString() << "\n";
+  return status.reason() == "cli.usage" ? 2 : 1;
+}
+
+}  // namespace mandate::cli
+
 int main(int argc, char** argv) {
   CLI::App app{"mandate: a runtime authority for AI agents' tool calls"};
   app.require_subcommand(1);

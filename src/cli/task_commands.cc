@@ -31,11 +31,6 @@ void AddServerOptions(CLI::App& cmd, ServerOptions& o, bool agent, bool admin) {
   }
 }
 
-int Fail(std::string_view command, const Status& status) {
-  std::cerr << "mandate " << command << ": " << status.ToString() << "\n";
-  return 1;
-}
-
 Result<boost::json::object> ParseObjectOption(std::string_view option, const std::string& text) {
   if (text.empty()) return boost::json::object{};
   auto value = json::Parse(text);

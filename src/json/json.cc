@@ -181,6 +181,13 @@ Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
   return parser.handler().stack.release();
 }
 
+boost::json::array StringArray(const std::vector<std::string>& items) {
+  boost::json::array out;
+  out.reserve(items.size());
+  for (const auto& i : items) out.emplace_back(i);
+  return out;
+}
+
 std::string Serialize(const boost::json::value& value) { return boost::json::serialize(value); }
 std::string Serialize(const boost::json::object& object) { return boost::json::serialize(object); }
 

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "src/util/status.h"
 
@@ -24,6 +25,9 @@ struct Limits {
 // duplicate members, trailing content, comments; (reason `json.too_large`) input over
 // `max_bytes`; (reason `json.too_deep`) nesting over `max_depth`.
 [[nodiscard]] Result<boost::json::value> Parse(std::string_view text, const Limits& limits = {});
+
+// A JSON array of the strings `items`, in their order.
+boost::json::array StringArray(const std::vector<std::string>& items);
 
 // Compact serialization (boost::json::serialize), here so callers need one header.
 std::string Serialize(const boost::json::value& value);

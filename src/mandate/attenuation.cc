@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "src/json/json.h"
 #include "src/mandate/internal/pattern.h"
 
 namespace mandate {
@@ -229,12 +230,6 @@ Status CheckCallWithinGrant(const Grant& grant, const Chain& chain, int step,
 
 namespace {
 
-boost::json::array Strings(const std::vector<std::string>& items) {
-  boost::json::array out;
-  for (const auto& i : items) out.emplace_back(i);
-  return out;
-}
-
 bool ReadStrings(const boost::json::object& o, std::string_view key,
                  std::vector<std::string>* out) {
   const auto* v = o.if_contains(key);
@@ -261,15 +256,15 @@ boost::json::value GrantToJson(const Grant& grant) {
   for (const GrantedStep& s : grant.steps) {
     boost::json::object step{{"id", s.id},
                              {"system", s.system},
-                             {"actions", Strings(s.actions)},
-                             {"resources", Strings(s.resources)},
+                             {"actions", json::StringArray(s.actions)},
+                             {"resources", json::StringArray(s.resources)},
                              {"delegable", s.delegable}};
     // As int64: a uint32_t would become a JSON uint64 that GrantFromJson does not read.
     step["calls"] = s.calls ? boost::json::value(int64_t{*s.calls}) : boost::json::value(nullptr);
     steps.push_back(std::move(step));
   }
   boost::json::object o{{"steps", std::move(steps)},
-                        {"labels", Strings(grant.labels)},
+                        {"labels", json::StringArray(grant.labels)},
                         {"deadline_us", grant.deadline_micros},
                         {"may_delegate", grant.may_delegate}};
   o["total_calls"] = grant.total_calls ? boost::json::value(int64_t{*grant.total_calls})

@@ -3,18 +3,13 @@
 
 #include <boost/json.hpp>
 
+#include "src/json/json.h"
 #include "src/mandate/mandate.h"
 
 namespace mandate {
 namespace {
 
 namespace bj = boost::json;
-
-bj::array Strings(const std::vector<std::string>& items) {
-  bj::array a;
-  for (const auto& s : items) a.emplace_back(s);
-  return a;
-}
 
 bj::object Fields(const std::vector<TypedField>& fields) {
   bj::object o;
@@ -46,11 +41,11 @@ constexpr const char* kRole[] = {"agent", "planner", "executor"};
 bj::object StepJson(const mandate::Step& s) {
   bj::object o{{"id", s.id},
                {"system", s.system},
-               {"actions", Strings(s.actions)},
-               {"resources", Strings(s.resources)},
+               {"actions", json::StringArray(s.actions)},
+               {"resources", json::StringArray(s.resources)},
                {"args", Fields(s.args)},
-               {"reads", Strings(s.reads)},
-               {"writes", Strings(s.writes)},
+               {"reads", json::StringArray(s.reads)},
+               {"writes", json::StringArray(s.writes)},
                {"guard", s.guard},
                {"approval", s.approval_required ? "required" : "none"},
                {"delegable", s.delegable}};
@@ -63,7 +58,7 @@ bj::object StepJson(const mandate::Step& s) {
 bj::object OrderJson(const mandate::Order& order) {
   bj::object o;
   if (order.sequenced) {
-    o["start"] = Strings(order.start);
+    o["start"] = json::StringArray(order.start);
     bj::object next;
     for (const auto& [from, transitions] : order.next) {
       bj::array a;
@@ -77,14 +72,15 @@ bj::object OrderJson(const mandate::Order& order) {
     o["next"] = std::move(next);
   }
   bj::object prerequisites;
-  for (const auto& [step, list] : order.prerequisites) prerequisites[step] = Strings(list);
+  for (const auto& [step, list] : order.prerequisites)
+    prerequisites[step] = json::StringArray(list);
   o["requires"] = std::move(prerequisites);
   bj::array loops;
   for (const Loop& l : order.loops) {
     loops.push_back(bj::object{{"head", l.head}, {"max_iterations", l.max_iterations}});
   }
   o["loops"] = std::move(loops);
-  o["final"] = Strings(order.final_steps);
+  o["final"] = json::StringArray(order.final_steps);
   return o;
 }
 
@@ -132,9 +128,10 @@ std::string ToNormalisedJson(const Mandate& m) {
   root["policies"] = std::move(policies);
   root["on_deviation"] = kDeviation[static_cast<int>(m.on_deviation)];
   root["mode"] = m.mode == Mode::kEnforce ? "enforce" : "shadow";
-  root["planning"] = bj::object{{"role", kRole[static_cast<int>(m.planning.role)]},
-                                {"executors", Agents(m.planning.executors)},
-                                {"executor_mandates", Strings(m.planning.executor_mandates)}};
+  root["planning"] =
+      bj::object{{"role", kRole[static_cast<int>(m.planning.role)]},
+                 {"executors", Agents(m.planning.executors)},
+                 {"executor_mandates", json::StringArray(m.planning.executor_mandates)}};
   return bj::serialize(root);
 }
 

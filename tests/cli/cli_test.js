@@ -163,7 +163,7 @@ test('task fail and revoke as the operator; status of ended and unknown tasks', 
   assert.strictEqual(unknown.code, 1);
   assert.strictEqual(unknown.json.error.code, 'task.unknown');
   const bad = run('task', 'start', ...srv(), ...agentDir('a4'), '--mandate', 'payments', '--inputs', '[1]', '--dev-trust-key', trustKey, '--spiffe-id', PAYER);
-  assert.strictEqual(bad.code, 1);
+  assert.strictEqual(bad.code, 2);  // a usage error (docs/cli.md)
   assert.match(bad.err, /--inputs must be a JSON object/);
   const notAllowed = run('task', 'start', ...srv(), ...agentDir('a4'), '--mandate', 'payments', '--inputs', '{"payee":"acme","cap":1}', '--dev-trust-key', trustKey, '--spiffe-id', 'spiffe://example.org/other');
   assert.strictEqual(notAllowed.code, 1);

@@ -6,7 +6,6 @@
 #include "src/authority/internal/value_memo.h"
 
 namespace mandate::authority {
-namespace {
 
 cedar::Value StringSet(const std::vector<std::string>& names) {
   std::vector<cedar::Value> values;
@@ -14,6 +13,8 @@ cedar::Value StringSet(const std::vector<std::string>& names) {
   for (const auto& n : names) values.push_back(cedar::Value::String(n));
   return cedar::Value::SetOf(std::move(values));
 }
+
+namespace {
 
 Result<cedar::Value> TypedArg(const TypedField& field, const boost::json::value& v) {
   auto bad = [&] {

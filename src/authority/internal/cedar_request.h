@@ -20,6 +20,9 @@ Decision ChainDenial(const CompiledMandate& cm, const ChainMatch& match,
 std::optional<Decision> GrantDenial(const CompiledMandate& cm, const LiveTask& task,
                                     const CandidateStep& c, const ToolCall& call);
 
+// A Cedar set of the strings `names`.
+cedar::Value StringSet(const std::vector<std::string>& names);
+
 // The call's declared arguments as the Cedar record guards read (`context.args`). Arguments the
 // step does not declare are not visible to guards; a declared one of the wrong type is refused
 // (`call.invalid_argument`).
