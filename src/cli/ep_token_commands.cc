@@ -30,14 +30,16 @@ void AddEpTokenCommands(CLI::App& app, int& exit_code) {
   scope->callback([options, &exit_code] {
     auto full = enforce::ReadEpTokenFile(options->ep_token_file);
     if (!full) {
-      std::cerr << "error: " << full.error().message() << "\n";
-      exit_code = 1;
+      exit_code = Fail("ep-token scope", full.error());
       return;
     }
     auto token = credential::MintScopedEpToken(*full, {options->name, options->audiences});
     if (!token) {
-      std::cerr << "error: " << token.error().message() << "\n";
-      exit_code = 2;
+      const Status& why = token.error();
+      // A scope that cannot be (no audience, a duplicate, an oversized name) is a usage error.
+      exit_code = Fail("ep-token scope", why.reason() == "ep.scope_invalid"
+                                             ? InvalidArgument("cli.usage", why.message())
+                                             : why);
       return;
     }
     std::cout << *token << "\n";
