@@ -31,7 +31,10 @@ Result<std::optional<EnforcementPointCaller>> AuthenticateEnforcementPoint(const
     EnforcementPointCaller caller;
   };
   thread_local Last last;
-  if (!last.token.empty() && last.token == presented && last.full == api.enforcement_token) {
+  // Compared in constant time: the remembered token is a bearer secret, `presented` the
+  // caller's guess.
+  if (!last.token.empty() && last.full == api.enforcement_token &&
+      SameSecret(presented, last.token)) {
     return last.caller;
   }
   auto scope = credential::VerifyScopedEpToken(presented, api.enforcement_token);

@@ -187,11 +187,13 @@ SealingKeys::Fetch SealingKeysFetcher(std::string authority_url, std::string ep_
     auto response = http::Fetch({"GET", url, {{"Authorization", auth}}, ""}, KeyFetchOptions());
     if (!response) return Err(response.error());
     if (response->status == 200) return std::move(response->body);
+    // The refusal travels to agents (in the reason of a refused credential): the status only.
+    // The authority's answer (its error code, the token's name) goes to the log, once.
     Status refused(StatusCode::kUnavailable, "authority.bad_answer",
                    "the authority answered http " + std::to_string(response->status) +
-                       " for the sealing keys: " + response->body.substr(0, 300));
+                       " for the sealing keys");
     if ((response->status == 401 || response->status == 403) && !refusal_said->exchange(true)) {
-      std::cerr << who << ": " << refused.message()
+      std::cerr << who << ": " << refused.message() << ": " << response->body.substr(0, 300)
                 << " (sealed step credentials will be refused; signed ones still work)\n";
     }
     return Err(refused);

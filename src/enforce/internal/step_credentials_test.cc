@@ -354,12 +354,12 @@ TEST_F(StepCredentialTest, RotationRefetchesTheSealingKeysAtMostOncePerInterval)
 
 TEST_F(StepCredentialTest, WithoutSealingKeysSealedAreRefusedWithTheReasonSignedStillPass) {
   refusal = Status(StatusCode::kUnavailable, "authority.bad_answer",
-                   "the authority answered http 403 for the sealing keys: ep.audience_forbidden");
+                   "the authority answered http 403 for the sealing keys");
   Decision d = client.Authorize(AskVault(MintSealed()));
   EXPECT_EQ(d.verdict, Verdict::kDeny);
   EXPECT_EQ(d.PrimaryCode(), "jws.sealing_key_unknown");
   EXPECT_EQ(d.reasons.front().check, "authentication");
-  EXPECT_NE(d.PrimaryMessage().find("ep.audience_forbidden"), std::string::npos);
+  EXPECT_NE(d.PrimaryMessage().find("http 403"), std::string::npos);
   // The tracker's credentials are signed (Ed25519): unaffected.
   const std::string signed_credential = Mint();
   EXPECT_EQ(StepCredentialFormOf(signed_credential), StepCredentialForm::kSigned);
