@@ -77,8 +77,15 @@ on_deviation: deny
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-mcph-'));
-  const authority = await startRealAuthority(bin, dir, { mandates: { 'mcp-helper.yaml': MANDATE } });
-  const epFile = authority.epTokenFile;
+  // Held step credentials for this system are sealed (HS256), and the proxy authenticates with
+  // an enforcement-point token scoped to its audience (docs/design/sealed-step-credentials.md):
+  // forwarding, audit and the revocation stream work with it, and it fetches the sealing keys.
+  // The signed (Ed25519) held path is the gateway's test.
+  const authority = await startRealAuthority(bin, dir, { mandates: { 'mcp-helper.yaml': MANDATE },
+    extraArgs: ['--seal-step-credentials', 'mcp://everything'] });
+  const epFile = path.join(dir, 'proxy.ep');
+  fs.writeFileSync(epFile, require('node:child_process').execFileSync(bin, ['ep-token', 'scope',
+    '--ep-token-file', authority.epTokenFile, '--audience', 'mcp://everything', '--name', 'mcp-proxy']), { mode: 0o600 });
   const port = await freePort();
   const server = await startProcess('node', [everything, 'streamableHttp'], { PORT: String(port) }, /listening on port/);
   const upstream = `http://127.0.0.1:${port}/mcp`;
@@ -176,6 +183,7 @@ async function main() {
       return body.credential;
     }
     const once = await held({ message: 'held call' });
+    assert.equal(JSON.parse(Buffer.from(once.split('.')[0], 'base64url')).alg, 'HS256');
     const [heldCall, heldHeaders] = stateless(6, 'tools/call', { name: 'echo', arguments: { message: 'held call' } }, 'echo');
     const first = await raw(proxyUrl, heldCall, heldHeaders, once);
     assert.deepEqual(first.json, (await raw(upstream, heldCall, heldHeaders)).json);
@@ -186,7 +194,7 @@ async function main() {
     const mismatched = await raw(proxyUrl, otherCall, otherHeaders, await held({ message: 'held call' }));
     assert.equal(mismatched.json.result.isError, true);
     assert.match(mismatched.json.result.content[0].text, /credential\.arguments_mismatch/);
-    console.log('held step credential: one call, the decided arguments only (already_used, arguments_mismatch)');
+    console.log('held (sealed) step credential: one call, the decided arguments only (already_used, arguments_mismatch)');
 
     await authority.revokeTask(task.taskId);
     const after = await proxied.callTool({ name: 'echo', arguments: { message: 'again' } });
