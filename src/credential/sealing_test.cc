@@ -241,6 +241,23 @@ TEST(Sealing, RotationKeepsTheOldSealingKeyForTheOverlapThenRetiresIt) {
   EXPECT_TRUE(f.Verifier()->VerifyStepCredential(late, "github").has_value());
 }
 
+// An enforcement point's fetched copy may outlive the signing key's retirement by its ttl:
+// the retirement time it carries is honoured.
+TEST(Sealing, ARetiredSealingKeyInAFetchedCopyVerifiesNothing) {
+  Sealed f;
+  auto token = *f.issuer->MintStepCredential(f.Step(), 7200);
+  auto copy = std::make_shared<SealingKeySet>();
+  SealingKey key = *f.ring->SealingKeys()->Find(f.ring->Active()->key.kid(), "github");
+  key.retire_at = f.clock.NowSeconds() + 100;
+  copy->Add(key);
+  auto verifier = f.Verifier([copy] { return copy; });
+  f.clock.AdvanceSeconds(100 + 30 - 1);
+  EXPECT_TRUE(verifier->VerifyStepCredential(token, "github", SingleUse::kDefer).has_value());
+  f.clock.AdvanceSeconds(1);
+  EXPECT_EQ(verifier->VerifyStepCredential(token, "github").error().reason(),
+            "jws.sealing_key_unknown");
+}
+
 TEST(Sealing, KeyDocumentRoundTripsAndRefusesHostileInput) {
   Sealed f;
   const auto& keys = *f.ring->SealingKeys();

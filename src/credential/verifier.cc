@@ -201,6 +201,14 @@ struct CredentialVerifier::Impl {
           "jws.sealing_key_unknown",
           "jws: no sealing key `" + *h.kid + "` for audience `" + std::string(system) + "`"));
     }
+    // A copy an enforcement point fetched may outlive its signing key's retirement by a ttl:
+    // the retirement travels with it and is honoured here (nothing valid is sealed under a
+    // retiring key by then: it stopped sealing when superseded, an overlap earlier).
+    if (key->retire_at != 0 && clock.NowSeconds() >= key->retire_at + options.skew_seconds) {
+      return Err(Unauthenticated(
+          "jws.sealing_key_unknown",
+          "jws: sealing key `" + *h.kid + "` retired at " + std::to_string(key->retire_at)));
+    }
     MANDATE_RETURN_IF_ERROR(VerifySeal(*key, parts.signing_input, *signature));
     return *h.kid;
   }
