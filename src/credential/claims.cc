@@ -199,12 +199,12 @@ Result<std::string> CredentialIssuer::Mint(CredentialClaims& c) const {
   payload.clear();
   internal::AppendClaimsJson(c, payload);
   // Sealed when the operator named the audience: the ring then holds the active key's sealing
-  // key for it (an unsealed ring answers with an empty set at once).
+  // key for it.
   const SealingKey* seal = nullptr;
   std::shared_ptr<const SealingKeySet> sealing;
-  if (c.kind == CredentialKind::kStepCredential) {
+  if (c.kind == CredentialKind::kStepCredential && keys_->seals()) {
     sealing = keys_->SealingKeys();
-    if (!sealing->empty()) seal = sealing->Find(active->key.kid(), c.audience);
+    seal = sealing->Find(active->key.kid(), c.audience);
   }
   const std::string& header = c.kind == CredentialKind::kTaskToken ? active->task_header_b64
                               : seal != nullptr                    ? active->sealed_step_header_b64

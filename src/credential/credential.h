@@ -127,6 +127,8 @@ class KeyRing {
   // The sealing key of every published signing key for every sealed audience. SECRET: only for
   // minting, introspection and `GET /v1/ep/keys`. Never null.
   std::shared_ptr<const SealingKeySet> SealingKeys() const;
+  // Whether any audience is sealed (fixed at Open; no lock): minting skips SealingKeys otherwise.
+  bool seals() const;
   std::vector<StoredSigningKey> Describe() const;  // without private_jwk
 
   struct State;

@@ -60,7 +60,7 @@ struct KeyRing::State {
   };
   SigningKeyStore& store;
   const Clock& clock;
-  KeyRingOptions options;
+  const KeyRingOptions options;  // fixed at Open: read without the lock
   mutable std::mutex mu;
   std::vector<Entry> keys;                         // GUARDED_BY(mu), oldest first
   std::shared_ptr<const ActiveSigningKey> active;  // GUARDED_BY(mu)
@@ -228,6 +228,8 @@ std::shared_ptr<const SealingKeySet> KeyRing::SealingKeys() const {
   std::lock_guard lock(state_->mu);
   return state_->sealing;
 }
+
+bool KeyRing::seals() const { return !state_->options.sealed_audiences.empty(); }
 
 std::vector<StoredSigningKey> KeyRing::Describe() const {
   std::lock_guard lock(state_->mu);
