@@ -136,6 +136,8 @@ class StrictHandler {
   static inline thread_local std::string arena_;
 };
 
+}  // namespace
+
 std::string Where(std::string_view text, size_t offset) {
   size_t line = 1, column = 1;
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -148,8 +150,6 @@ std::string Where(std::string_view text, size_t offset) {
   }
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
-
-}  // namespace
 
 Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
   if (text.size() > limits.max_bytes) {

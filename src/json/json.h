@@ -26,6 +26,9 @@ struct Limits {
 // `max_bytes`; (reason `json.too_deep`) nesting over `max_depth`.
 [[nodiscard]] Result<boost::json::value> Parse(std::string_view text, const Limits& limits = {});
 
+// Where byte `offset` of `text` is, as error messages name it: "line L, column C".
+std::string Where(std::string_view text, size_t offset);
+
 // A JSON array of the strings `items`, in their order.
 boost::json::array StringArray(const std::vector<std::string>& items);
 
