@@ -7,12 +7,7 @@
 --   fresh: every request carries a new DPoP proof (one Ed25519 verification per call).
 -- Every answer must be 200 with decision allow: run.sh checks that with wrk's non-2xx count and the
 -- server's decision counters, not here (a response() callback costs wrk per answer; see run.sh).
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("id", counter)
-end
+dofile("bench/authority/thread_ids.lua")  -- run from the repository root
 
 function init(args)
   local dir = os.getenv("BENCH_DATA")

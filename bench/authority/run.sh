@@ -155,4 +155,15 @@ echo "    (measured ceiling before and after (b): $verify_rate1/s, $verify_rate2
 awk -v a="$cpu1b" -v b="$cpu2" -v r="$fresh_requests" -v c="$vcpu0" -v d="$vcpu1" \
   -v n="$verify_requests" 'BEGIN { m = (b - a) * 1e6 / r; v = (d - c) * 1e6 / n;
     printf "    ceiling server CPU per call: %.1f us; CPU ratio ceiling/authorize: %.2f (the rate ratio when both are CPU-bound)\n", v, v / m }'
+# (c) What enforcement points cost the authority: batches of 32 records of calls they decided
+# themselves (POST /v1/ep/audit, each appended to the hash-chained trail, answered once durable),
+# one wrk connection per thread so each instance's batches arrive in order.
+appended() { curl -sf "$server/metrics" | awk '$1 == "mandate_audit_records_appended_total" { print $2 }'; }
+records0=$(appended); cpu3=$(server_cpu)
+BENCH_EP_TOKEN=$(cat "$tmp/data/ep.token") wrk -t4 -c4 -d"$duration" -s bench/authority/ep_audit.lua \
+  "$server" >"$tmp/wrk.out"
+if grep -q "Non-2xx" "$tmp/wrk.out"; then cat "$tmp/wrk.out" >&2; echo "wrk: failed answers" >&2; exit 1; fi
+records1=$(appended); cpu4=$(server_cpu)
+awk -v n=$((records1 - records0)) -v s="$secs" -v a="$cpu3" -v b="$cpu4" 'BEGIN {
+  printf "(c) enforcement-point audit delivery (batches of 32): %.0f records/s, server CPU per record: %.1f us\n", n / s, (b - a) * 1e6 / n }'
 echo "uptime: $(uptime)"

@@ -73,8 +73,10 @@ RecordView View(const Record& record);
 
 // SHA-256 (lowercase hex) of `bytes`: the digest of a call's canonical arguments.
 std::string ArgumentsDigest(std::string_view bytes);
-// The same of `args` in their compact JSON: what the authority and every enforcement point
-// write for a call, so their records of one call carry one digest.
+// The same of `args` in their canonical JSON (json::AppendCanonical, members sorted): what the
+// authority and every enforcement point write for a call, so their records of one call carry one
+// digest whatever member order each saw (the agent's, a route table's). A step credential's
+// `args` claim is the same SHA-256 in base64url (credential::ArgumentsClaim).
 std::string ArgumentsDigest(const boost::json::object& args);
 
 // The sequence number the record received; pass it to WaitDurable.

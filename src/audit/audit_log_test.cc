@@ -223,5 +223,19 @@ TEST(ArgumentsDigest, IsSha256Hex) {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+// An enforcement point reads a call's arguments in its route table's order, the authority in the
+// agent's: both records of the call must carry one digest, that of the canonical form.
+TEST(ArgumentsDigest, OfArgumentsIgnoresMemberOrder) {
+  const auto agent = boost::json::parse(R"({"amount":50,"payee":{"iban":"X","name":"acme"}})");
+  const auto route = boost::json::parse(R"({"payee":{"name":"acme","iban":"X"},"amount":50})");
+  EXPECT_EQ(ArgumentsDigest(agent.as_object()), ArgumentsDigest(route.as_object()));
+  EXPECT_EQ(ArgumentsDigest(agent.as_object()),
+            ArgumentsDigest(R"({"amount":50,"payee":{"iban":"X","name":"acme"}})"));
+  EXPECT_NE(
+      ArgumentsDigest(agent.as_object()),
+      ArgumentsDigest(
+          boost::json::parse(R"({"amount":51,"payee":{"iban":"X","name":"acme"}})").as_object()));
+}
+
 }  // namespace
 }  // namespace mandate::audit

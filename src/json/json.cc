@@ -136,6 +136,8 @@ class StrictHandler {
   static inline thread_local std::string arena_;
 };
 
+}  // namespace
+
 std::string Where(std::string_view text, size_t offset) {
   size_t line = 1, column = 1;
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -148,8 +150,6 @@ std::string Where(std::string_view text, size_t offset) {
   }
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
-
-}  // namespace
 
 Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
   if (text.size() > limits.max_bytes) {
@@ -193,19 +193,19 @@ std::string Serialize(const boost::json::object& object) { return boost::json::s
 
 namespace {
 
-// `sorted`: members of every object in key order (bytewise), the canonical form.
-void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth, bool sorted);
+// The canonical form: members of every object in key order (bytewise).
+void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth);
 
-void WriteObject(JsonWriter& w, const boost::json::object& o, size_t depth, bool sorted) {
+void WriteObject(JsonWriter& w, const boost::json::object& o, size_t depth) {
   w.Char('{');
   auto write = [&, first = true](const boost::json::key_value_pair& member) mutable {
     if (!first) w.Char(',');
     first = false;
     w.String(member.key());
     w.Char(':');
-    WriteValue(w, member.value(), depth + 1, sorted);
+    WriteValue(w, member.value(), depth + 1);
   };
-  if (sorted && o.size() > 1) {
+  if (o.size() > 1) {
     std::vector<const boost::json::key_value_pair*> members;
     members.reserve(o.size());
     for (const auto& member : o) members.push_back(&member);
@@ -218,7 +218,7 @@ void WriteObject(JsonWriter& w, const boost::json::object& o, size_t depth, bool
   w.Char('}');
 }
 
-void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth, bool sorted) {
+void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth) {
   // Deeper than any parsed document may be (Limits): Boost.JSON's own serializer, which keeps
   // its stack on the heap, takes the rest (in member order: such values never come from Parse).
   if (depth > Limits().max_depth) return w.Raw(boost::json::serialize(v));
@@ -232,14 +232,14 @@ void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth, bool s
     case boost::json::kind::string:
       return w.String(v.get_string());
     case boost::json::kind::object:
-      return WriteObject(w, v.get_object(), depth, sorted);
+      return WriteObject(w, v.get_object(), depth);
     case boost::json::kind::array: {
       w.Char('[');
       bool first = true;
       for (const auto& e : v.get_array()) {
         if (!first) w.Char(',');
         first = false;
-        WriteValue(w, e, depth + 1, sorted);
+        WriteValue(w, e, depth + 1);
       }
       return w.Char(']');
     }
@@ -251,14 +251,9 @@ void WriteValue(JsonWriter& w, const boost::json::value& v, size_t depth, bool s
 
 }  // namespace
 
-void AppendSerialized(std::string& out, const boost::json::object& object) {
-  JsonWriter w(out, 256);
-  WriteObject(w, object, 1, /*sorted=*/false);
-}
-
 void AppendCanonical(std::string& out, const boost::json::object& object) {
   JsonWriter w(out, 256);
-  WriteObject(w, object, 1, /*sorted=*/true);
+  WriteObject(w, object, 1);
 }
 
 }  // namespace mandate::json

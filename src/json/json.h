@@ -26,6 +26,9 @@ struct Limits {
 // `max_bytes`; (reason `json.too_deep`) nesting over `max_depth`.
 [[nodiscard]] Result<boost::json::value> Parse(std::string_view text, const Limits& limits = {});
 
+// Where byte `offset` of `text` is, as error messages name it: "line L, column C".
+std::string Where(std::string_view text, size_t offset);
+
 // A JSON array of the strings `items`, in their order.
 boost::json::array StringArray(const std::vector<std::string>& items);
 
@@ -33,13 +36,12 @@ boost::json::array StringArray(const std::vector<std::string>& items);
 std::string Serialize(const boost::json::value& value);
 // The same for an object, without first copying it into a value.
 std::string Serialize(const boost::json::object& object);
-// Appends exactly what Serialize writes for `object` to `out`, without a serializer or a
-// string of its own per call (argument digests are taken on every decision).
-void AppendSerialized(std::string& out, const boost::json::object& object);
-// The canonical form of `object`: compact, the members of every object (nested ones too) in
-// bytewise key order, strings escaped and numbers written as AppendSerialized does. Two
-// documents that differ only in member order have one canonical form: what a step
-// credential's `args` claim digests, so the agent's order and a route table's agree.
+// The canonical form of `object`, appended to `out` without a serializer or a string of its own
+// per call (argument digests are taken on every decision): compact, the members of every object
+// (nested ones too) in bytewise key order, strings escaped and numbers written as Boost.JSON
+// writes them. Two documents that differ only in member order have one canonical form: what a
+// call's arguments digest (the audit record's `args_digest`, a step credential's `args` claim), so
+// the agent's order and a route table's agree.
 void AppendCanonical(std::string& out, const boost::json::object& object);
 
 }  // namespace mandate::json

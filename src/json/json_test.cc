@@ -134,33 +134,34 @@ TEST(WriterTest, JsonWriterAgreesWithTheAppendersAndGrows) {
   }
 }
 
-// Argument digests hash what AppendSerialized writes; a verifier recomputes them with
-// Boost.JSON. Every kind of value, escapes, nesting and Boost's own number formats must agree.
-TEST(WriterTest, AppendSerializedMatchesBoost) {
+// Argument digests hash what AppendCanonical writes; anyone may recompute them with another
+// serialiser that sorts members. For documents already in member order its bytes are Boost.JSON's:
+// every kind of value, escapes, nesting and Boost's own number formats.
+TEST(WriterTest, AppendCanonicalMatchesBoostForSortedDocuments) {
   const char* documents[] = {
       R"({})",
       R"({"a":1,"b":-9223372036854775808,"c":18446744073709551615,"d":1.5,"e":-0.0,"f":1e300})",
-      R"({"s":"line\nbreak \"q\" \\ \u0001 caf\u00e9 \ud83d\ude00","t":true,"f":false,"n":null})",
-      R"({"nested":{"list":[1,[2,[3,{"x":[]}]],{}],"empty":"","z":0.1}})",
-      R"({"amount":120000,"invoice_id":"INV-7","tags":["a","b"],"ratio":3.0E-7})",
+      R"({"f":false,"n":null,"s":"line\nbreak \"q\" \\ \u0001 caf\u00e9 \ud83d\ude00","t":true})",
+      R"({"nested":{"empty":"","list":[1,[2,[3,{"x":[]}]],{}],"z":0.1}})",
+      R"({"amount":120000,"invoice_id":"INV-7","ratio":3.0E-7,"tags":["a","b"]})",
   };
   for (const char* text : documents) {
     auto parsed = Parse(text);
     ASSERT_TRUE(parsed.has_value()) << text << ": " << parsed.error().message();
     std::string out = "prefix";
-    AppendSerialized(out, parsed->as_object());
+    AppendCanonical(out, parsed->as_object());
     EXPECT_EQ(out, "prefix" + Serialize(parsed->as_object())) << text;
   }
   // Deeper than parsing allows (built in code): still Boost's bytes.
   boost::json::value deep = boost::json::object{};
   for (int i = 0; i < 200; ++i) deep = boost::json::object{{"d", std::move(deep)}};
   std::string out;
-  AppendSerialized(out, deep.as_object());
+  AppendCanonical(out, deep.as_object());
   EXPECT_EQ(out, Serialize(deep));
 }
 
 // The canonical form a step credential's `args` claim digests: one text whatever the member
-// order, at every depth; arrays keep their order; values written as AppendSerialized does.
+// order, at every depth; arrays keep their order; values written as Boost.JSON writes them.
 TEST(WriterTest, AppendCanonicalSortsMembersAtEveryDepth) {
   auto canonical = [](const char* text) {
     auto parsed = Parse(text);
@@ -178,18 +179,14 @@ TEST(WriterTest, AppendCanonicalSortsMembersAtEveryDepth) {
   EXPECT_EQ(canonical(R"({"ab":1,"a":2,"B":3,"é":4})"), R"({"B":3,"a":2,"ab":1,"é":4})");
   // Arrays are ordered data: never sorted.
   EXPECT_NE(canonical(R"({"l":[1,2]})"), canonical(R"({"l":[2,1]})"));
-  // Numbers and strings exactly as AppendSerialized writes them (Boost's formats).
+  // Numbers and strings exactly as Boost.JSON writes them.
   const char* text = R"({"s":"q\"\u0001é","d":1.5,"u":18446744073709551615,"e":1e300,"t":true})";
   auto parsed = Parse(text);
   ASSERT_TRUE(parsed.has_value());
-  std::string serialized;
-  AppendSerialized(serialized, parsed->as_object());
   auto& o = parsed->as_object();
   boost::json::object sorted{
       {"d", o["d"]}, {"e", o["e"]}, {"s", o["s"]}, {"t", o["t"]}, {"u", o["u"]}};
-  std::string expected;
-  AppendSerialized(expected, sorted);
-  EXPECT_EQ(canonical(text), expected);
+  EXPECT_EQ(canonical(text), Serialize(sorted));
   // A different value is a different form (the digest's whole point).
   EXPECT_NE(canonical(R"({"amount":50})"), canonical(R"({"amount":1000000})"));
   EXPECT_NE(canonical(R"({"amount":50})"), canonical(R"({"amount":"50"})"));

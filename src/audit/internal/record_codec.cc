@@ -78,7 +78,7 @@ std::string ArgumentsDigest(std::string_view bytes) { return ThreadSha256().Hex(
 std::string ArgumentsDigest(const boost::json::object& args) {
   thread_local std::string serialized;  // keeps its storage from call to call
   serialized.clear();
-  json::AppendSerialized(serialized, args);
+  json::AppendCanonical(serialized, args);
   return ArgumentsDigest(serialized);
 }
 
