@@ -172,19 +172,13 @@ upstream_spin_us: ${UPSTREAM_SPIN_US}
 ${AUDIT_BATCH ? `audit_batch: ${AUDIT_BATCH}` : ''}
 ${AUDIT_FLUSH_MS ? `audit_flush_ms: ${AUDIT_FLUSH_MS}` : ''}
 systems:
-  - name: bench
+${['bench', 'sealed'].map((name) => `  - name: ${name}
     upstream: http://127.0.0.1:${upPort}
-    audience: https://bench.example.org
+    audience: https://${name}.example.org
     credential: {type: header, header: X-Api-Key, secret: "file:${dir}/key"}
     routes:
       - {method: GET, path: "/items/{id}", action: read_item, resource: "items/{id}", types: {id: long}}
-  - name: sealed
-    upstream: http://127.0.0.1:${upPort}
-    audience: https://sealed.example.org
-    credential: {type: header, header: X-Api-Key, secret: "file:${dir}/key"}
-    routes:
-      - {method: GET, path: "/items/{id}", action: read_item, resource: "items/{id}", types: {id: long}}
-`;
+`).join('')}`;
   const gateways = [];
   let gateway0Pid = 0;
   for (let i = 0; i < GATEWAYS; i++) {

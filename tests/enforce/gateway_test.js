@@ -12,8 +12,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { startRealAuthority } = require('./real_authority.js');
+const { startGateway } = require('./gateway_process.js');
 const { newAgent } = require('./agent.js');
 
 const bin = process.argv[2];
@@ -36,23 +36,6 @@ function startUpstream() {
     });
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, seen, url: `http://127.0.0.1:${server.address().port}` })));
-}
-
-function startGateway(configFile) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['gateway', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const logs = [];
-    child.stderr.on('data', (d) => logs.push(String(d)));
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('gateway did not start: ' + out + logs.join(''))), 15000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      logs.push(String(d));
-      const m = out.match(/gateway listening on (http:\/\/[0-9.]+:\d+)/);
-      if (m) { clearTimeout(timer); resolve({ child, logs, url: m[1] }); }
-    });
-    child.on('exit', (code) => reject(new Error(`gateway exited ${code}: ${logs.join('')}`)));
-  });
 }
 
 const SPIFFE_ID = 'spiffe://example.org/agents/triage';
@@ -117,7 +100,7 @@ systems:
       - {method: POST, path: /issues, action: create_issue, resource: issues, body_args: true}
       - {method: POST, path: /payments, action: pay, resource: payments, body_args: true}
 `);
-  const gw = await startGateway(config);
+  const gw = await startGateway(bin, config);
   const agent = await newAgent();
   const task = await authority.startTask(agent, SPIFFE_ID, 'tracker-triage');
   const seenByAgent = [];

@@ -13,8 +13,9 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const { startRealAuthority } = require('./real_authority.js');
+const { startGateway } = require('./gateway_process.js');
 const { newAgent } = require('./agent.js');
 
 const bin = process.argv[2];
@@ -32,22 +33,6 @@ function startUpstream() {
     res.end('{}');
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, seen, url: `http://127.0.0.1:${server.address().port}` })));
-}
-
-function startGateway(configFile) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['gateway', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const logs = [];
-    child.stderr.on('data', (d) => logs.push(String(d)));
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('gateway did not start: ' + out + logs.join(''))), 15000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/gateway listening on (http:\/\/[0-9.]+:\d+)/);
-      if (m) { clearTimeout(timer); resolve({ child, logs, url: m[1] }); }
-    });
-    child.on('exit', (code) => reject(new Error(`gateway exited ${code}: ${logs.join('')}`)));
-  });
 }
 
 const MANDATE = (upstream) => `
@@ -123,7 +108,7 @@ async function main() {
   assert.match(trackerToken, /^mep1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
   fs.writeFileSync(path.join(dir, 'tracker.ep'), trackerToken + '\n', { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'crm.ep'), scope(CRM) + '\n', { mode: 0o600 });
-  const gw = await startGateway(gatewayConfig(dir, 'gw', authority, path.join(dir, 'tracker.ep'), upstream));
+  const gw = await startGateway(bin, gatewayConfig(dir, 'gw', authority, path.join(dir, 'tracker.ep'), upstream));
   let wrong;
   const agent = await newAgent();
   const task = await authority.startTask(agent, SPIFFE_ID, 'sealed-triage');
@@ -221,7 +206,7 @@ async function main() {
 
     // A gateway whose token covers another audience cannot get the tracker's keys: it says so
     // once and refuses sealed credentials with the reason (fail closed).
-    wrong = await startGateway(gatewayConfig(dir, 'wrong', authority, path.join(dir, 'crm.ep'), upstream));
+    wrong = await startGateway(bin, gatewayConfig(dir, 'wrong', authority, path.join(dir, 'crm.ep'), upstream));
     const refused = await call(wrong.url, await issue());
     assert.equal(refused.status, 401, refused.text);
     assert.equal(refused.code, 'jws.sealing_key_unknown');
