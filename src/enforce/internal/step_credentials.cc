@@ -1,5 +1,7 @@
 #include "src/enforce/internal/step_credentials.h"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <iostream>
 
 #include "src/credential/jose.h"
@@ -142,20 +144,6 @@ std::string TrimmedUrl(std::string url) {
   return url;
 }
 
-// RFC 3986 percent-encoding of everything but the unreserved characters.
-void AppendQueryValue(std::string_view value, std::string& out) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-}
-
 }  // namespace
 
 AuthorityKeys::Fetch JwksFetcher(std::string authority_url) {
@@ -178,7 +166,7 @@ SealingKeys::Fetch SealingKeysFetcher(std::string authority_url, std::string ep_
   for (const auto& audience : audiences) {
     url += separator;
     url += "audience=";
-    AppendQueryValue(audience, url);
+    url += boost::urls::encode(audience, boost::urls::unreserved_chars);
     separator = '&';
   }
   auto refusal_said = std::make_shared<std::atomic<bool>>(false);
