@@ -56,6 +56,20 @@ constexpr std::array<std::string_view, kMemberCount> kNames = {"enforcement_poin
                                                                "proof",
                                                                "args_digest"};
 
+// What a batch member must be: the refusal when it is not.
+std::string BatchMemberError(Member m) {
+  switch (m) {
+    case kEnforcementPoint:
+      return "`enforcement_point` must be a name (letters, digits, `-_.`)";
+    case kInstance:
+      return "`instance` must be an identifier (letters, digits, `-_.`)";
+    case kFirstSequence:
+      return "`first_sequence` must be an integer >= 1";
+    default:
+      return "`records` must be an array of 1 to 10000 records";
+  }
+}
+
 bool IsHexDigest(std::string_view s) {
   return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
@@ -86,7 +100,7 @@ struct Handler {
   // batch is read, since the batch's own members may come after its records.
   std::vector<std::pair<std::string, std::string>> held;
 
-  std::string Record() const { return "record " + std::to_string(batch.records.size()) + ": "; }
+  std::string AtRecord() const { return "record " + std::to_string(batch.records.size()) + ": "; }
   bool Fail(std::string message, boost::system::error_code& ec) {
     error = std::move(message);
     ec = boost::json::error::syntax;
@@ -97,22 +111,13 @@ struct Handler {
       case 0:
         return Fail("the body must be a batch object with `records`", ec);
       case 1:
-        switch (member) {
-          case kEnforcementPoint:
-            return Fail("`enforcement_point` must be a name (letters, digits, `-_.`)", ec);
-          case kInstance:
-            return Fail("`instance` must be an identifier (letters, digits, `-_.`)", ec);
-          case kFirstSequence:
-            return Fail("`first_sequence` must be an integer >= 1", ec);
-          default:
-            return Fail("`records` must be an array of 1 to 10000 records", ec);
-        }
+        return Fail(BatchMemberError(member), ec);
       case 2:
         return Fail("record " + std::to_string(batch.records.size()) + " is not an object", ec);
       default:
-        if (member == kTimeMicros) return Fail(Record() + "`time_micros` must be > 0", ec);
+        if (member == kTimeMicros) return Fail(AtRecord() + "`time_micros` must be > 0", ec);
         return Fail(
-            Record() + "`" + std::string(kNames[member]) + "` must be a string of at most 16 KiB",
+            AtRecord() + "`" + std::string(kNames[member]) + "` must be a string of at most 16 KiB",
             ec);
     }
   }
@@ -126,7 +131,7 @@ struct Handler {
     }
     if (level != 2) return Unexpected(ec);
     if (batch.records.size() == kMaxEpAuditRecords) {
-      return Fail("`records` must be an array of 1 to 10000 records", ec);
+      return Fail(BatchMemberError(kRecords), ec);
     }
     level = 3;
     record_seen.reset();
@@ -147,7 +152,7 @@ struct Handler {
   bool on_array_end(std::size_t, boost::system::error_code& ec) {
     level = 1;
     if (batch.records.empty()) {
-      return Fail("`records` must be an array of 1 to 10000 records", ec);
+      return Fail(BatchMemberError(kRecords), ec);
     }
     return true;
   }
@@ -164,11 +169,12 @@ struct Handler {
       if (kNames[m] == key) found = m;
     }
     if (found == last) {
-      return Fail((level == 1 ? "" : Record()) + "unknown member `" + key.substr(0, 200) + "`", ec);
+      return Fail((level == 1 ? "" : AtRecord()) + "unknown member `" + key.substr(0, 200) + "`",
+                  ec);
     }
     std::bitset<kMemberCount>& seen = level == 1 ? batch_seen : record_seen;
     if (seen[found]) {
-      return Fail((level == 1 ? "" : Record()) + "duplicate member `" + key + "`", ec);
+      return Fail((level == 1 ? "" : AtRecord()) + "duplicate member `" + key + "`", ec);
     }
     seen.set(found);
     member = static_cast<Member>(found);
@@ -228,14 +234,14 @@ struct Handler {
   }
 
   bool AddRecord(boost::system::error_code& ec) {
-    if (time_micros <= 0) return Fail(Record() + "`time_micros` must be > 0", ec);
+    if (time_micros <= 0) return Fail(AtRecord() + "`time_micros` must be > 0", ec);
     const std::string& decision = text[kDecision - kFirstText];
     if (decision != "allow" && decision != "deny" && decision != "error") {
-      return Fail(Record() + "`decision` must be allow, deny or error", ec);
+      return Fail(AtRecord() + "`decision` must be allow, deny or error", ec);
     }
     const std::string& digest = text[kArgsDigest - kFirstText];
     if (!digest.empty() && !IsHexDigest(digest)) {
-      return Fail(Record() + "`args_digest` must be SHA-256 hex", ec);
+      return Fail(AtRecord() + "`args_digest` must be SHA-256 hex", ec);
     }
     auto field = [&](Member m) { return std::move(text[m - kFirstText]); };
     // The detail names who decided and how; the enforcement point cannot write anything else
@@ -263,15 +269,13 @@ struct Handler {
 
   // The whole batch is read: its header members are checked and every record's detail written.
   bool Complete(boost::system::error_code& ec) {
-    level = 1;  // the messages below are the batch's own
+    level = 0;
     for (Member m : {kEnforcementPoint, kInstance, kFirstSequence, kRecords}) {
-      member = m;
       const bool ok = m == kEnforcementPoint ? IsToken(batch.enforcement_point, 64)
                       : m == kInstance       ? IsToken(batch.instance, 128)
                                              : batch_seen[m];
-      if (!ok) return Unexpected(ec);
+      if (!ok) return Fail(BatchMemberError(m), ec);
     }
-    level = 0;
     if (batch.first_sequence > INT64_MAX - static_cast<int64_t>(batch.records.size())) {
       return Fail("`first_sequence` leaves no room for the batch's records", ec);
     }
