@@ -1,5 +1,4 @@
 // RFC 9449 DPoP proofs: verification, minting and htu normalisation (credential.h).
-#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include "src/credential/internal/caches.h"
 #include "src/credential/internal/payload_reader.h"
 #include "src/json/writer.h"
+#include "src/util/sha256.h"
 
 namespace mandate::credential {
 namespace internal {
@@ -77,11 +77,8 @@ std::string Lower(std::string_view s) {
 }  // namespace
 
 std::string AccessTokenHash(std::string_view token) {
-  // OpenSSL's SHA-256 uses the CPU's SHA extensions where present; libsodium's portable one took
-  // several times longer on a 600-byte credential.
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+  const Sha256Digest digest = Sha256(token);
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
 }
 
 Result<std::string> NormalizeHtu(std::string_view url) {
