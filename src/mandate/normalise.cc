@@ -4,6 +4,7 @@
 
 #include "src/json/json.h"
 #include "src/mandate/mandate.h"
+#include "src/util/hex.h"
 #include "src/util/sha256.h"
 
 namespace mandate {
@@ -139,12 +140,8 @@ namespace internal {
 
 std::string Sha256Hex(std::string_view data) {
   const Sha256Digest digest = Sha256(data);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (size_t i = 0; i < digest.size(); ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
+  AppendHex(digest.data(), digest.size(), out);
   return out;
 }
 

@@ -4,17 +4,25 @@
 
 #include <string>
 
+#include "src/util/hex.h"
+
 namespace mandate {
 namespace {
 
 std::string Hex(const Sha256Digest& d) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char b : d) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
+  AppendHex(d.data(), d.size(), out);
   return out;
+}
+
+TEST(Hex, EveryByteValueAppended) {
+  std::string bytes, out = "x";
+  for (int i = 0; i < 256; ++i) bytes += static_cast<char>(i);
+  AppendHex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out);
+  ASSERT_EQ(out.size(), 513u);
+  EXPECT_EQ(out.substr(0, 9), "x00010203");
+  EXPECT_EQ(out.substr(2 * 0x7f + 1, 6), "7f8081");
+  EXPECT_EQ(out.substr(505), "fcfdfeff");
 }
 
 // FIPS 180-2 appendix B vectors.

@@ -5,6 +5,7 @@
 
 #include "src/json/json.h"
 #include "src/json/writer.h"
+#include "src/util/hex.h"
 #include "src/util/sha256.h"
 
 namespace mandate::audit {
@@ -12,17 +13,6 @@ namespace {
 
 constexpr std::array<std::string_view, 6> kKinds = {"decision",   "lifecycle", "revocation",
                                                     "delegation", "approval",  "key"};
-
-void AppendHex(const unsigned char* bytes, size_t n, std::string& out) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  const size_t at = out.size();
-  out.resize(at + 2 * n);
-  char* p = out.data() + at;  // through a pointer: one size check, not one per digit
-  for (size_t i = 0; i < n; ++i) {
-    *p++ = kDigits[bytes[i] >> 4];
-    *p++ = kDigits[bytes[i] & 0xf];
-  }
-}
 
 // The chain hash and argument digests as lower-case hex, into `out`.
 void Sha256Hex(std::string_view a, std::string_view b, std::string& out) {
