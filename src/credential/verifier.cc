@@ -114,14 +114,16 @@ struct CredentialVerifier::Impl {
   Result<std::string> CheckSignature(const internal::DecodedHeader& h,
                                      const internal::CompactParts& parts, CredentialKind kind,
                                      std::string_view system) const {
-    auto signature = Base64UrlDecode(parts.signature);
-    if (!signature) return Err(signature.error().WithContext("signature"));
+    thread_local std::string signature;  // per thread: storage reused between credentials
+    if (Status s = Base64UrlDecodeInto(parts.signature, signature); !s.ok()) {
+      return Err(s.WithContext("signature"));
+    }
     if (h.alg != Algorithm::kHS256) {
       auto published = PublishedKeys();
       if (!published) return Err(published.error());
       auto key = (*published)->Select(h.kid, h.alg);
       if (!key) return Err(key.error());
-      MANDATE_RETURN_IF_ERROR((*key)->Verify(h.alg, parts.signing_input, *signature));
+      MANDATE_RETURN_IF_ERROR((*key)->Verify(h.alg, parts.signing_input, signature));
       return (*key)->kid();
     }
     if (kind != CredentialKind::kStepCredential) {
@@ -146,7 +148,7 @@ struct CredentialVerifier::Impl {
           "jws.sealing_key_unknown",
           "jws: sealing key `" + *h.kid + "` retired at " + std::to_string(key->retire_at)));
     }
-    MANDATE_RETURN_IF_ERROR(VerifySeal(*key, parts.signing_input, *signature));
+    MANDATE_RETURN_IF_ERROR(VerifySeal(*key, parts.signing_input, signature));
     return *h.kid;
   }
 
@@ -179,9 +181,11 @@ struct CredentialVerifier::Impl {
     }
     auto kid = CheckSignature(h, *parts, kind, system);
     if (!kid) return Err(kid.error());
-    auto payload = Base64UrlDecode(parts->payload);
-    if (!payload) return Err(payload.error().WithContext("payload"));
-    auto claims = internal::ParseCredentialClaims(*payload, kind);
+    thread_local std::string payload;
+    if (Status s = Base64UrlDecodeInto(parts->payload, payload); !s.ok()) {
+      return Err(s.WithContext("payload"));
+    }
+    auto claims = internal::ParseCredentialClaims(payload, kind);
     if (!claims) return Err(claims.error());
     if (claims->issuer != issuer) {
       return Err(Unauthenticated("jwt.iss_mismatch",
