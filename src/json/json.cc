@@ -153,7 +153,8 @@ std::string Where(std::string_view text, size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
-Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
+Result<boost::json::value> Parse(std::string_view text, const Limits& limits,
+                                 boost::json::storage_ptr storage) {
   if (text.size() > limits.max_bytes) {
     return Err(StatusCode::kInvalidArgument, "json.too_large",
                "json: document of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
@@ -163,7 +164,7 @@ Result<boost::json::value> Parse(std::string_view text, const Limits& limits) {
   options.max_depth = limits.max_depth;
   unsigned char temp[2048];
   boost::json::basic_parser<StrictHandler> parser(options, temp, sizeof temp);
-  parser.handler().stack.reset();
+  parser.handler().stack.reset(std::move(storage));
   boost::system::error_code ec;
   size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && consumed < text.size()) ec = boost::json::error::extra_data;

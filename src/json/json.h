@@ -23,8 +23,10 @@ struct Limits {
 
 // Parses one JSON document. Rejects (reason `json.invalid`): syntax errors, invalid UTF-8,
 // duplicate members, trailing content, comments; (reason `json.too_large`) input over
-// `max_bytes`; (reason `json.too_deep`) nesting over `max_depth`.
-[[nodiscard]] Result<boost::json::value> Parse(std::string_view text, const Limits& limits = {});
+// `max_bytes`; (reason `json.too_deep`) nesting over `max_depth`. The value's memory comes from
+// `storage` (default: the heap).
+[[nodiscard]] Result<boost::json::value> Parse(std::string_view text, const Limits& limits = {},
+                                               boost::json::storage_ptr storage = {});
 
 // Where byte `offset` of `text` is, as error messages name it: "line L, column C".
 std::string Where(std::string_view text, size_t offset);

@@ -127,8 +127,8 @@ Result<TaskCaller> ReadTaskCaller(const Request& req, const ApiContext& api) {
                              "send `Authorization: DPoP <task token>` with a `DPoP` proof"));
 }
 
-Result<boost::json::object> ReadObject(const Request& req) {
-  auto body = json::Parse(req.body(), kBodyLimits);
+Result<boost::json::object> ReadObject(const Request& req, boost::json::storage_ptr storage) {
+  auto body = json::Parse(req.body(), kBodyLimits, std::move(storage));
   if (!body) return Err(body.error());
   if (!body->is_object())
     return Err(InvalidArgument("request.invalid", "the body must be a JSON object"));
@@ -279,7 +279,12 @@ Response StartTask(ApiContext& api, const Request& req) {
 void Authorize(ApiContext& api, const Request& req, http::Responder responder) {
   auto caller = ReadTaskCaller(req, api);
   if (!caller) return responder.Send(ErrorResponse(caller.error()));
-  auto body = ReadObject(req);
+  // The body lives only while its call is decided (the authority copies what it keeps): its
+  // values come from a buffer on the stack, released at once, where a heap DOM's allocations
+  // and frees cost ~7k instructions a call. Bodies past the buffer spill to the heap.
+  unsigned char arena_buffer[4096];
+  boost::json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  auto body = ReadObject(req, &arena);
   if (!body) return responder.Send(ErrorResponse(body.error()));
   auto call = ReadCall(*body);
   if (!call) return responder.Send(ErrorResponse(call.error()));

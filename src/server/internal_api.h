@@ -76,7 +76,9 @@ bool IsOperator(const http::Request& req, const ApiContext& api);
 bool IsEnforcementPoint(const http::Request& req, const ApiContext& api);
 std::string RequestUrl(const http::Request& req);
 Result<TaskCaller> ReadTaskCaller(const http::Request& req, const ApiContext& api);
-Result<boost::json::object> ReadObject(const http::Request& req);
+// The body as a JSON object, its memory from `storage` (default: the heap).
+Result<boost::json::object> ReadObject(const http::Request& req,
+                                       boost::json::storage_ptr storage = {});
 // A string member as a view into `o`: absent or null -> nullopt (or an error when required),
 // wrong type -> error.
 Result<std::optional<std::string_view>> StringFieldView(const boost::json::object& o,
