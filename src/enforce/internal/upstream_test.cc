@@ -126,6 +126,28 @@ TEST(UpstreamClient, FramesTheRequestItself) {
   EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, bad_method)), "http.client.bad_header");
 }
 
+// Each origin is parsed once and remembered; every target is still vetted, and what the fast
+// split does not vouch for is parsed whole, as before.
+TEST(UpstreamClient, ParsesAnOriginOnceAndVetsEveryTarget) {
+  Upstream upstream;
+  boost::asio::io_context ioc;
+  UpstreamClient client({});
+  auto body = [&](const std::string& url) {
+    auto r = SendAndWait(client, ioc, url);
+    return r ? r->body.substr(0, r->body.find('|')) : std::string(r.error().reason());
+  };
+  EXPECT_EQ(body(upstream.Url("/echo")), "GET");
+  EXPECT_EQ(body(upstream.Url("/echo?x=1&y=%20")), "GET");
+  EXPECT_EQ(body(upstream.Url("/echo#fragment")), "GET");
+  EXPECT_EQ(body(upstream.Url("/echo x")), "http.client.bad_url");
+  EXPECT_EQ(body(upstream.Url("/echo\r\nX-Injected: 1")), "http.client.bad_url");
+  EXPECT_EQ(body(upstream.Url("/echo%2")), "http.client.bad_url");
+  EXPECT_EQ(body(upstream.Url("ab/echo")), "http.client.bad_url");  // `:PORTab`: not a port
+  auto query_only = SendAndWait(client, ioc, upstream.Url("?x=1"));
+  ASSERT_TRUE(query_only.has_value()) << query_only.error().ToString();
+  EXPECT_EQ(query_only->status, 404);  // sent as `/?x=1`, which the upstream has no route for
+}
+
 TEST(UpstreamClient, ReusesTheKeepAliveConnection) {
   Upstream upstream;
   boost::asio::io_context ioc;
