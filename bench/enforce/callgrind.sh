@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Instructions the gateway executes per request (user space only: the kernel's share is not
-# counted), from callgrind: the first gateway of bench.js runs under valgrind, collection is
+# counted), from callgrind: the first gateway of bench.js runs under valgrind, and collection is
 # switched on for the sealed run alone (MANDATE_BENCH_MODES=sealed, a low rate so valgrind keeps
-# up) and off once the load generator is done. Deterministic where CPU time on a shared machine
-# is not: the figure to compare a change with. Needs valgrind; no timing lock needed.
+# up) until the gateway exits. Deterministic where CPU time on a shared machine is not: the
+# figure to compare a change with (it includes the run's fixed costs, e.g. one ES256 proof per
+# connection: compare runs of the same length). Audit records are flushed every 1000 ms so that
+# batches fill up to 32 as they do at 3k/s (at 50/s the default 50 ms would send batches of 2 or
+# 3, whose per-batch cost would weigh ten times more per call). Needs valgrind; no timing lock.
 # Usage: bench/enforce/callgrind.sh [BUILD_DIR] [RATE] [SECONDS] [OUT]   (from the repository root)
 #   prints `instructions per request: N` and leaves the profile in OUT (callgrind_annotate OUT)
 set -euo pipefail
@@ -13,7 +16,7 @@ seconds=${3:-4}
 out=${4:-$(mktemp -d)/callgrind.out}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-MANDATE_BENCH_GATEWAY_WRAP="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$out" \
+MANDATE_BENCH_AUDIT_FLUSH_MS=${MANDATE_BENCH_AUDIT_FLUSH_MS:-1000} MANDATE_BENCH_GATEWAY_WRAP="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$out" \
   MANDATE_BENCH_PHASES=gateway MANDATE_BENCH_RATES=$rate MANDATE_BENCH_MODES=sealed \
   bench/enforce/run.sh "$build" 1000 "$seconds" >"$log" 2>&1 &
 bench=$!

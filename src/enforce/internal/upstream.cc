@@ -8,10 +8,10 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <deque>
 #include <map>
@@ -31,33 +31,89 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 namespace {
 
-// One keep-alive connection, plain or TLS, bound to one io_context.
+// One keep-alive connection, plain or TLS, bound to one io_context. Plain sockets rather than
+// Beast's tcp_stream, whose timeout arms and cancels a timer for every read and write (2 % of
+// the gateway's CPU per call with the timerfd updates): deadlines are enforced by the sweep of
+// IoContextState instead.
 struct Connection {
   explicit Connection(asio::io_context& ioc) : ioc(ioc) {}
   asio::io_context& ioc;
-  std::optional<beast::tcp_stream> tcp;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::optional<tcp::socket> plain;
+  std::optional<asio::ssl::stream<tcp::socket>> tls;
   beast::flat_buffer buffer;
   SteadyTime idle_since{};
 
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
+  tcp::socket& lowest() { return tls ? tls->next_layer() : *plain; }
   template <class F>
   void WithStream(F&& f) {
     if (tls) return f(*tls);
-    return f(*tcp);
+    return f(*plain);
   }
 };
 
-// The idle connections of one io_context, owned by it: they close when it is destroyed, before
-// the reactor they are registered with. Touched only on that io_context's thread.
-class IdleConnections : public asio::execution_context::service {
+// The exchange side IoContextState needs: its deadline, and being told it passed.
+class Deadlined {
+ public:
+  virtual ~Deadlined() = default;
+  virtual bool finished() const = 0;
+  virtual SteadyTime deadline() const = 0;
+  virtual void TimedOut() = 0;  // cancels what is pending; its handler reports the timeout
+};
+
+// The idle connections and the exchanges in flight of one io_context, owned by it: connections
+// close when it is destroyed, before the reactor they are registered with. A sweep every
+// kSweepInterval, running only while exchanges are in flight, times out those past their
+// deadline (so a deadline holds to within that interval). Touched only on that io_context's
+// thread.
+class IoContextState : public asio::execution_context::service {
  public:
   static inline asio::execution_context::id id;
-  explicit IdleConnections(asio::execution_context& context) : service(context) {}
+  static constexpr auto kSweepInterval = std::chrono::milliseconds(50);
+  explicit IoContextState(asio::execution_context& context)
+      : service(context), sweep_(static_cast<asio::io_context&>(context)) {}
   std::map<std::string, std::deque<std::unique_ptr<Connection>>> idle;  // most recent last
 
+  void Track(std::weak_ptr<Deadlined> exchange) {
+    in_flight_.push_back(std::move(exchange));
+    if (sweeping_) return;
+    sweeping_ = true;
+    Arm();
+  }
+
  private:
-  void shutdown() override { idle.clear(); }
+  void Arm() {
+    sweep_->expires_after(kSweepInterval);
+    sweep_->async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      const SteadyTime now = std::chrono::steady_clock::now();
+      // TimedOut may finish an exchange, which may start another (Track): over a snapshot.
+      std::vector<std::weak_ptr<Deadlined>> tracked;
+      tracked.swap(in_flight_);
+      for (auto& weak : tracked) {
+        auto exchange = weak.lock();
+        if (!exchange || exchange->finished()) continue;
+        if (now >= exchange->deadline()) {
+          exchange->TimedOut();
+        } else {
+          in_flight_.push_back(std::move(weak));
+        }
+      }
+      if (in_flight_.empty()) {
+        sweeping_ = false;
+      } else {
+        Arm();
+      }
+    });
+  }
+  void shutdown() override {
+    idle.clear();
+    in_flight_.clear();
+    sweep_.reset();
+  }
+
+  std::optional<asio::steady_timer> sweep_;
+  std::vector<std::weak_ptr<Deadlined>> in_flight_;
+  bool sweeping_ = false;
 };
 
 }  // namespace
@@ -122,7 +178,7 @@ struct WireRequest {
 };
 
 // One upstream call, kept alive by the handlers of its pending operation.
-class Exchange : public std::enable_shared_from_this<Exchange> {
+class Exchange final : public Deadlined, public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(std::shared_ptr<UpstreamClient::Shared> shared, asio::io_context& ioc,
            std::shared_ptr<const UpstreamClient::Shared::Origin> origin, WireRequest request,
@@ -139,15 +195,30 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         deadline_(std::chrono::steady_clock::now() + shared_.options.timeout) {}
 
   void Start() {
+    asio::use_service<IoContextState>(ioc_).Track(shared_from_this());
     conn_ = TakeIdle();
     reused_ = conn_ != nullptr;
     if (reused_) return Write();
     Open();
   }
 
+  bool finished() const override { return finished_; }
+  SteadyTime deadline() const override { return deadline_; }
+  void TimedOut() override {
+    timed_out_ = true;
+    boost::system::error_code ignored;
+    if (resolver_) resolver_->cancel();
+    if (conn_) conn_->lowest().close(ignored);
+  }
+
  private:
+  // What a failed operation reports: the timeout, when the sweep cancelled it.
+  beast::error_code Reported(beast::error_code ec) const {
+    return timed_out_ ? beast::error_code(beast::error::timeout) : ec;
+  }
+
   std::unique_ptr<Connection> TakeIdle() {
-    auto& list = asio::use_service<IdleConnections>(ioc_).idle[pool_key_];
+    auto& list = asio::use_service<IoContextState>(ioc_).idle[pool_key_];
     const SteadyTime oldest_usable = std::chrono::steady_clock::now() - shared_.pool.max_idle_time;
     while (!list.empty()) {
       std::unique_ptr<Connection> conn = std::move(list.back());
@@ -158,7 +229,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void PutIdle(std::unique_ptr<Connection> conn) {
-    auto& list = asio::use_service<IdleConnections>(ioc_).idle[pool_key_];
+    auto& list = asio::use_service<IoContextState>(ioc_).idle[pool_key_];
     if (list.size() >= shared_.pool.max_idle_per_upstream) list.pop_front();
     conn->idle_since = std::chrono::steady_clock::now();
     list.push_back(std::move(conn));
@@ -174,33 +245,35 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (!shared_.tls) return Finish(Err(shared_.tls.error()));
       conn_->tls.emplace(ioc_, **shared_.tls);
     } else {
-      conn_->tcp.emplace(ioc_);
+      conn_->plain.emplace(ioc_);
     }
-    conn_->lowest().expires_at(deadline_);
     beast::error_code ec;
     auto address = asio::ip::make_address(endpoint.host, ec);
     if (!ec) {  // an IP: no resolver thread involved
       conn_->lowest().async_connect(
           tcp::endpoint(address, endpoint.port),
-          [self = shared_from_this()](beast::error_code e) { self->Connected(e); });
+          [self = shared_from_this()](beast::error_code e) { self->Connected(self->Reported(e)); });
       return;
     }
     resolver_.emplace(ioc_);
     resolver_->async_resolve(
         endpoint.host, std::to_string(endpoint.port),
         [self = shared_from_this()](beast::error_code e, tcp::resolver::results_type results) {
-          if (e)
-            return self->Finish(
-                Err(http::internal::ClientErrorStatus(e, "resolve", self->endpoint_key_)));
-          self->conn_->lowest().async_connect(
-              results, [self](beast::error_code e2, const tcp::endpoint&) { self->Connected(e2); });
+          if (e) {
+            return self->Finish(Err(http::internal::ClientErrorStatus(self->Reported(e), "resolve",
+                                                                      self->endpoint_key_)));
+          }
+          asio::async_connect(self->conn_->lowest(), results,
+                              [self](beast::error_code e2, const tcp::endpoint&) {
+                                self->Connected(self->Reported(e2));
+                              });
         });
   }
 
   void Connected(beast::error_code ec) {
     if (ec) return Finish(Err(http::internal::ClientErrorStatus(ec, "connect", endpoint_key_)));
     beast::error_code ignored;
-    conn_->lowest().socket().set_option(tcp::no_delay(true), ignored);
+    conn_->lowest().set_option(tcp::no_delay(true), ignored);
     if (!conn_->tls) return Write();
     SSL* ssl = conn_->tls->native_handle();
     const std::string& host = endpoint_.host;
@@ -211,6 +284,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
     conn_->tls->async_handshake(
         asio::ssl::stream_base::client, [self = shared_from_this()](beast::error_code e) {
+          e = self->Reported(e);
           if (e == beast::error::timeout) {
             return self->Finish(
                 Err(http::internal::ClientErrorStatus(e, "tls handshake", self->endpoint_key_)));
@@ -225,11 +299,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void Write() {
-    conn_->lowest().expires_at(deadline_);
     conn_->WithStream([this](auto& stream) {
       asio::async_write(stream, asio::buffer(request_.bytes),
                         [self = shared_from_this()](beast::error_code ec, size_t) {
-                          if (ec) return self->Failed(ec, "write");
+                          if (ec) return self->Failed(self->Reported(ec), "write");
                           self->AwaitAnswer();
                         });
     });
@@ -241,7 +314,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (shared_.spin.count() > 0) {
       const auto until = std::chrono::steady_clock::now() + shared_.spin;
       beast::error_code ec;
-      auto& socket = conn_->lowest().socket();
+      auto& socket = conn_->lowest();
       while (socket.available(ec) == 0 && !ec && std::chrono::steady_clock::now() < until) {
       }
     }
@@ -257,7 +330,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     conn_->WithStream([this](auto& stream) {
       bhttp::async_read(stream, conn_->buffer, *parser_,
                         [self = shared_from_this()](beast::error_code ec, size_t) {
-                          if (ec) return self->Failed(ec, "read");
+                          if (ec) return self->Failed(self->Reported(ec), "read");
                           self->Answered();
                         });
     });
@@ -286,6 +359,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void Finish(Result<http::ClientResponse> result) {
+    finished_ = true;
     conn_.reset();
     UpstreamClient::Done done = std::move(done_);
     done(std::move(result));
@@ -303,6 +377,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   SteadyTime deadline_;
   std::unique_ptr<Connection> conn_;
   bool reused_ = false;
+  bool finished_ = false;
+  bool timed_out_ = false;
   std::optional<tcp::resolver> resolver_;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
 };
