@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -159,7 +160,10 @@ std::string DecisionAudit::BatchBody(std::string_view enforcement_point, std::st
                                      int64_t first_sequence,
                                      const std::deque<LocalDecisionRecord>& records, size_t count,
                                      size_t* included, size_t max_bytes) {
-  std::string out = "{";
+  std::string out;
+  // A record takes about 500 bytes: one allocation rather than a doubling series of copies.
+  out.reserve(256 + std::min(count, records.size()) * 640);
+  out += '{';
   json::AppendMember(out, "enforcement_point", enforcement_point);
   json::AppendMember(out, "instance", instance);
   json::AppendMember(out, "first_sequence", first_sequence);

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -350,6 +351,8 @@ class Exchange final : public Deadlined, public std::enable_shared_from_this<Exc
     auto& message = parser_->get();
     http::ClientResponse response;
     response.status = static_cast<int>(message.result_int());
+    response.headers.reserve(
+        static_cast<size_t>(std::distance(message.base().begin(), message.base().end())));
     for (const auto& field : message.base()) {
       response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
