@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -209,11 +210,48 @@ class Session final : public SessionBase {
   void ReadHeader() {
     phase_ = Phase::kReading;
     deadline_ = NowMillis() + options_.read_timeout.count();
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = Self()](const error_code& ec, size_t) {
-                               if (ec) return self->OnReadError(ec);
-                               self->OnHeader();
-                             });
+    Parse(/*whole_message=*/false);
+  }
+
+  // Feeds the parser what the buffer holds and reads more only when it needs more; then
+  // OnHeader (or Dispatch once the whole message is in). What Beast's async_read_header and
+  // async_read do, without allocating a composed operation and posting its completion through
+  // the io_context for every request (a request nearly always arrives in the first read).
+  void Parse(bool whole_message) {
+    while (whole_message ? !parser_->is_done() : !parser_->is_header_done()) {
+      if (buffer_.size() == 0) return ReadMore(whole_message);
+      error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) {
+        if (used == 0) return ReadMore(whole_message);
+        continue;
+      }
+      if (ec) return OnReadError(ec);
+    }
+    if (whole_message) return Dispatch();
+    OnHeader();
+  }
+
+  void ReadMore(bool whole_message) {
+    stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
+                            [self = Self(), whole_message](error_code ec, size_t n) {
+                              if (ec == asio::error::eof) {
+                                // As Beast: the end of the stream ends a message only where its
+                                // framing allows.
+                                if (self->parser_->got_some()) {
+                                  ec = {};
+                                  self->parser_->put_eof(ec);
+                                  if (!ec && !self->parser_->is_done())
+                                    ec = bhttp::error::partial_message;
+                                } else {
+                                  ec = bhttp::error::end_of_stream;
+                                }
+                              }
+                              if (ec) return self->OnReadError(ec);
+                              self->buffer_.commit(n);
+                              self->Parse(whole_message);
+                            });
   }
 
   void OnHeader() {
@@ -237,12 +275,7 @@ class Session final : public SessionBase {
     ReadBody();
   }
 
-  void ReadBody() {
-    bhttp::async_read(stream_, buffer_, *parser_, [self = Self()](const error_code& ec, size_t) {
-      if (ec) return self->OnReadError(ec);
-      self->Dispatch();
-    });
-  }
+  void ReadBody() { Parse(/*whole_message=*/true); }
 
   void OnReadError(const error_code& ec) {
     if (phase_ == Phase::kClosed) return;
