@@ -328,12 +328,47 @@ class Exchange final : public Deadlined, public std::enable_shared_from_this<Exc
     parser_->body_limit(shared_.options.max_response_body);
     parser_->header_limit(static_cast<uint32_t>(shared_.options.max_response_header));
     if (request_.head) parser_->skip(true);
+    Parse();
+  }
+
+  // Feeds the parser what the connection's buffer holds and reads more until the answer is
+  // whole: what bhttp::async_read does, without allocating its composed operation per call.
+  void Parse() {
+    while (!parser_->is_done()) {
+      if (conn_->buffer.size() == 0) return ReadMore();
+      beast::error_code ec;
+      const size_t used = parser_->put(conn_->buffer.data(), ec);
+      conn_->buffer.consume(used);
+      if (ec == bhttp::error::need_more) {
+        if (used == 0) return ReadMore();
+        continue;
+      }
+      if (ec) return Failed(ec, "read");
+    }
+    Answered();
+  }
+
+  void ReadMore() {
     conn_->WithStream([this](auto& stream) {
-      bhttp::async_read(stream, conn_->buffer, *parser_,
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                          if (ec) return self->Failed(self->Reported(ec), "read");
-                          self->Answered();
-                        });
+      stream.async_read_some(conn_->buffer.prepare(beast::read_size(conn_->buffer, 65536)),
+                             [self = shared_from_this()](beast::error_code ec, size_t n) {
+                               if (ec == asio::error::eof) {
+                                 // As Beast: the end of the stream ends an answer only where its
+                                 // framing allows.
+                                 if (self->parser_->got_some()) {
+                                   ec = {};
+                                   self->parser_->put_eof(ec);
+                                   if (!ec && !self->parser_->is_done())
+                                     ec = bhttp::error::partial_message;
+                                 } else {
+                                   ec = bhttp::error::end_of_stream;
+                                 }
+                                 if (!ec) return self->Answered();
+                               }
+                               if (ec) return self->Failed(self->Reported(ec), "read");
+                               self->conn_->buffer.commit(n);
+                               self->Parse();
+                             });
     });
   }
 
