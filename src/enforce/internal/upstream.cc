@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "src/http/internal/client_connection.h"
+#include "src/http/internal/parse.h"
 #include "src/http/internal/url.h"
 
 namespace mandate::enforce::internal {
@@ -332,19 +333,13 @@ class Exchange final : public Deadlined, public std::enable_shared_from_this<Exc
   }
 
   // Feeds the parser what the connection's buffer holds and reads more until the answer is
-  // whole: what bhttp::async_read does, without allocating its composed operation per call.
+  // whole (src/http/internal/parse.h).
   void Parse() {
-    while (!parser_->is_done()) {
-      if (conn_->buffer.size() == 0) return ReadMore();
-      beast::error_code ec;
-      const size_t used = parser_->put(conn_->buffer.data(), ec);
-      conn_->buffer.consume(used);
-      if (ec == bhttp::error::need_more) {
-        if (used == 0) return ReadMore();
-        continue;
-      }
-      if (ec) return Failed(ec, "read");
-    }
+    bool need_more = false;
+    const beast::error_code ec = http::internal::FeedParser(
+        *parser_, conn_->buffer, [](const auto& p) { return p.is_done(); }, &need_more);
+    if (ec) return Failed(ec, "read");
+    if (need_more) return ReadMore();
     Answered();
   }
 
@@ -353,17 +348,8 @@ class Exchange final : public Deadlined, public std::enable_shared_from_this<Exc
       stream.async_read_some(conn_->buffer.prepare(beast::read_size(conn_->buffer, 65536)),
                              [self = shared_from_this()](beast::error_code ec, size_t n) {
                                if (ec == asio::error::eof) {
-                                 // As Beast: the end of the stream ends an answer only where its
-                                 // framing allows.
-                                 if (self->parser_->got_some()) {
-                                   ec = {};
-                                   self->parser_->put_eof(ec);
-                                   if (!ec && !self->parser_->is_done())
-                                     ec = bhttp::error::partial_message;
-                                 } else {
-                                   ec = bhttp::error::end_of_stream;
-                                 }
-                                 if (!ec) return self->Answered();
+                                 ec = http::internal::AtEndOfStream(*self->parser_);
+                                 if (!ec) return self->Answered();  // an answer read to its end
                                }
                                if (ec) return self->Failed(self->Reported(ec), "read");
                                self->conn_->buffer.commit(n);

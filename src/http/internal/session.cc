@@ -17,6 +17,7 @@
 #include <deque>
 #include <optional>
 
+#include "src/http/internal/parse.h"
 #include "src/http/internal/request_state.h"
 #include "src/http/internal/url.h"
 #include "src/http/internal/wire.h"
@@ -213,22 +214,16 @@ class Session final : public SessionBase {
     Parse(/*whole_message=*/false);
   }
 
-  // Feeds the parser what the buffer holds and reads more only when it needs more; then
-  // OnHeader (or Dispatch once the whole message is in). What Beast's async_read_header and
-  // async_read do, without allocating a composed operation and posting its completion through
-  // the io_context for every request (a request nearly always arrives in the first read).
+  // Feeds the parser what the buffer holds and reads more only when it needs more
+  // (src/http/internal/parse.h); then OnHeader, or Dispatch once the whole message is in.
   void Parse(bool whole_message) {
-    while (whole_message ? !parser_->is_done() : !parser_->is_header_done()) {
-      if (buffer_.size() == 0) return ReadMore(whole_message);
-      error_code ec;
-      const size_t used = parser_->put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (ec == bhttp::error::need_more) {
-        if (used == 0) return ReadMore(whole_message);
-        continue;
-      }
-      if (ec) return OnReadError(ec);
-    }
+    bool need_more = false;
+    const error_code ec = FeedParser(
+        *parser_, buffer_,
+        [whole_message](const auto& p) { return whole_message ? p.is_done() : p.is_header_done(); },
+        &need_more);
+    if (ec) return OnReadError(ec);
+    if (need_more) return ReadMore(whole_message);
     if (whole_message) return Dispatch();
     OnHeader();
   }
@@ -236,18 +231,7 @@ class Session final : public SessionBase {
   void ReadMore(bool whole_message) {
     stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
                             [self = Self(), whole_message](error_code ec, size_t n) {
-                              if (ec == asio::error::eof) {
-                                // As Beast: the end of the stream ends a message only where its
-                                // framing allows.
-                                if (self->parser_->got_some()) {
-                                  ec = {};
-                                  self->parser_->put_eof(ec);
-                                  if (!ec && !self->parser_->is_done())
-                                    ec = bhttp::error::partial_message;
-                                } else {
-                                  ec = bhttp::error::end_of_stream;
-                                }
-                              }
+                              if (ec == asio::error::eof) ec = AtEndOfStream(*self->parser_);
                               if (ec) return self->OnReadError(ec);
                               self->buffer_.commit(n);
                               self->Parse(whole_message);
