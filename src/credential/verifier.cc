@@ -1,14 +1,11 @@
-// Verification of task tokens and step credentials, the verified-token cache and the replay
-// cache (credential.h).
-#include <sodium.h>
-
-#include <deque>
-#include <unordered_map>
+// Verification of task tokens and step credentials, and the verified-token cache
+// (credential.h).
 
 #include "src/credential/credential.h"
 #include "src/credential/internal/caches.h"
 #include "src/credential/internal/claims.h"
 #include "src/json/json.h"
+#include "src/util/sha256.h"
 
 namespace mandate::credential {
 
@@ -44,66 +41,6 @@ Result<std::shared_ptr<const CachedHeader>> DecodeHeaderCached(BoundedMap<Cached
 }
 
 }  // namespace internal
-
-// ---- ReplayCache -------------------------------------------------------------------------
-
-struct ReplayCache::Shard {
-  std::mutex mu;
-  std::unordered_map<std::string, int64_t, internal::StringHash, std::equal_to<>>
-      seen;                                               // GUARDED_BY(mu)
-  std::deque<std::pair<int64_t, std::string>> by_expiry;  // GUARDED_BY(mu), insertion order
-};
-
-namespace {
-constexpr size_t kReplayShards = 16;
-}
-
-ReplayCache::ReplayCache(const Clock& clock, size_t capacity)
-    : clock_(clock),
-      shard_capacity_(capacity / kReplayShards + 1),
-      shards_(std::make_unique<Shard[]>(kReplayShards)) {}
-ReplayCache::~ReplayCache() = default;
-
-Status ReplayCache::Consume(std::string_view id, int64_t expires_at) {
-  Shard& shard = shards_[internal::StringHash{}(id) % kReplayShards];
-  const int64_t now = clock_.NowSeconds();
-  std::lock_guard lock(shard.mu);
-  // Expiries are nearly monotonic in insertion order: sweep from the front.
-  while (!shard.by_expiry.empty() && shard.by_expiry.front().first < now) {
-    auto it = shard.seen.find(shard.by_expiry.front().second);
-    if (it != shard.seen.end() && it->second < now) shard.seen.erase(it);
-    shard.by_expiry.pop_front();
-  }
-  if (auto it = shard.seen.find(id); it != shard.seen.end()) {
-    if (it->second >= now) {
-      return Unauthenticated("replay.detected",
-                             "replay: `" + std::string(id) + "` was already used");
-    }
-    shard.seen.erase(it);
-  }
-  if (shard.seen.size() >= shard_capacity_) {
-    // Full: drop every expired entry once before refusing.
-    std::erase_if(shard.seen, [now](const auto& entry) { return entry.second < now; });
-    std::erase_if(shard.by_expiry,
-                  [&](const auto& entry) { return !shard.seen.contains(entry.second); });
-    if (shard.seen.size() >= shard_capacity_) {
-      return Status(StatusCode::kResourceExhausted, "replay.cache_full",
-                    "replay: cache full of unexpired entries; refusing rather than forgetting");
-    }
-  }
-  shard.seen.emplace(std::string(id), expires_at);
-  shard.by_expiry.emplace_back(expires_at, std::string(id));
-  return {};
-}
-
-size_t ReplayCache::size() const {
-  size_t n = 0;
-  for (size_t i = 0; i < kReplayShards; ++i) {
-    std::lock_guard lock(shards_[i].mu);
-    n += shards_[i].seen.size();
-  }
-  return n;
-}
 
 // ---- CredentialVerifier -------------------------------------------------------------------
 
@@ -311,10 +248,8 @@ std::string ArgumentsClaim(const boost::json::object& args) {
   thread_local std::string canonical;  // reused: its capacity stays warm between calls
   canonical.clear();
   json::AppendCanonical(canonical, args);
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(canonical.data()),
-                     canonical.size());
-  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  const Sha256Digest digest = Sha256(canonical);
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
 }
 
 }  // namespace mandate::credential
