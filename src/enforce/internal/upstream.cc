@@ -378,7 +378,8 @@ class Exchange final : public Deadlined, public std::enable_shared_from_this<Exc
       response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     response.body = std::move(message.body());
-    if (message.keep_alive() && !parser_->need_eof()) PutIdle(std::move(conn_));
+    // Not a connection the sweep closed as this answer came in (it would fail its next call).
+    if (!timed_out_ && message.keep_alive() && !parser_->need_eof()) PutIdle(std::move(conn_));
     Finish(std::move(response));
   }
 

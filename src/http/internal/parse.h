@@ -26,12 +26,11 @@ boost::system::error_code FeedParser(boost::beast::http::basic_parser<isRequest>
     boost::system::error_code ec;
     const size_t used = parser.put(buffer.data(), ec);
     buffer.consume(used);
-    if (ec == boost::beast::http::error::need_more) {
-      if (used > 0) continue;
+    if (ec && ec != boost::beast::http::error::need_more) return ec;
+    if (used == 0) {  // nothing more to take from what is here (never a spin)
       *need_more = true;
       return {};
     }
-    if (ec) return ec;
   }
   return {};
 }
