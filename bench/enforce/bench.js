@@ -184,7 +184,12 @@ ${['bench', 'sealed'].map((name) => `  - name: ${name}
   for (let i = 0; i < GATEWAYS; i++) {
     const file = path.join(dir, `gw${i}.yaml`);
     fs.writeFileSync(file, gatewayConfig);
-    const g = await start(bin, ['gateway', '--config', file], /gateway listening on (http:\/\/[0-9.:]+)/);
+    // MANDATE_BENCH_GATEWAY_WRAP: a command the first gateway runs under, for profiling (e.g.
+    // `valgrind --tool=callgrind --instr-atstart=no`: bench/enforce/callgrind.sh). Its timings
+    // then mean nothing; its instruction counts do.
+    const wrap = i === 0 && process.env.MANDATE_BENCH_GATEWAY_WRAP ? process.env.MANDATE_BENCH_GATEWAY_WRAP.split(' ') : [];
+    const command = [...wrap, bin, 'gateway', '--config', file];
+    const g = await start(command[0], command.slice(1), /gateway listening on (http:\/\/[0-9.:]+)/);
     gateways.push(g.match[1]);
     if (i === 0) gateway0Pid = g.child.pid;
   }
@@ -323,6 +328,11 @@ ${['bench', 'sealed'].map((name) => `  - name: ${name}
         (inconclusive ? ` (${inconclusive} inconclusive: the direct run had the worse tail)` : '') + '; p99 overheads ' +
         p99s.map((p) => (p === null ? 'not all ok' : `${p < 0 ? '-' : '+'}${ms(Math.abs(p))}`)).join(', ') + ' ms');
     }
+  }
+  if (process.env.MANDATE_BENCH_GATEWAY_WRAP) {
+    // A profiler writes its data when the gateway exits: let it stop on its own first.
+    const first = children.find((c) => c.pid === gateway0Pid);
+    await new Promise((resolve) => { first.on('exit', resolve); first.kill('SIGTERM'); });
   }
   if (!PHASES.includes('revocation')) { for (const c of children) c.kill('SIGTERM'); process.exit(0); }
   console.log(`# revocation propagation: revoke call -> first 403 at each of ${GATEWAYS} gateways, ${REVOCATIONS} revocations`);

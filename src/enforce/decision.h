@@ -32,7 +32,9 @@ struct Decision {
   Verdict verdict = Verdict::kError;
   std::string task_id;
   std::string step;
-  std::string credential;  // step credential (JWT) on allow
+  // The step credential (JWT) the authority issued on allow; empty for a held one checked
+  // locally (the agent holds it already: copying it per call was CPU for nothing).
+  std::string credential;
   int64_t credential_expires_at = 0;
   std::string approval_id;  // on pending
   bool task_revoked = false;

@@ -42,7 +42,9 @@ class GatewayHandler {
                                  {},
                                  std::string(inbound.body()),
                                  ""});
-    for (const auto& [name, value] : inbound.Headers()) request->headers.emplace_back(name, value);
+    const auto headers = inbound.Headers();
+    request->headers.reserve(headers.size());
+    for (const auto& [name, value] : headers) request->headers.emplace_back(name, value);
     // The connection's slot holds the agent key it proved (see Bind); only this connection's
     // handlers touch it, one at a time.
     http::ConnectionInfo& connection = inbound.connection();
@@ -89,20 +91,23 @@ class GatewayHandler {
     const std::string_view decided = outcome.forward         ? "allow"
                                      : outcome.status >= 500 ? "error"
                                                              : "deny";
-    audit_.Record(internal::RecordOfDecision(outcome.decision, outcome.system, outcome.action,
-                                             outcome.resource, decided, std::move(outcome.args)));
+    // The decision is not read after this: its strings move into the record.
+    audit_.Record(internal::RecordOfDecision(std::move(outcome.decision), outcome.system,
+                                             outcome.action, outcome.resource, decided,
+                                             std::move(outcome.args)));
   }
 
   void Continue(boost::asio::io_context& ioc, internal::GatewayRequest& request,
                 internal::GatewayOutcome outcome, http::Responder responder) const {
-    RecordLocally(outcome);
     if (!outcome.forward) {
       std::cerr << "mandate gateway: " << request.method << " "
                 << request.target.substr(0, request.target.find('?')) << " -> " << outcome.status
                 << " " << outcome.decision.PrimaryCode() << "\n";
+      RecordLocally(outcome);
       return responder.Send(internal::MakeResponse(outcome.status, std::move(outcome.reply_headers),
                                                    std::move(outcome.reply_body)));
     }
+    RecordLocally(outcome);
     http::ClientRequest forward;
     forward.method = request.method;
     forward.url = std::move(outcome.upstream_url);

@@ -70,12 +70,12 @@ void DenySet::Apply(const RevocationEvent& event) {
 
 bool DenySet::IsTaskRevoked(std::string_view task_id) const {
   std::shared_lock lock(mu_);
-  return tasks_.count(std::string(task_id)) > 0;
+  return tasks_.find(task_id) != tasks_.end();
 }
 
 bool DenySet::IsCredentialRevoked(std::string_view jti) const {
   std::shared_lock lock(mu_);
-  return jtis_.count(std::string(jti)) > 0;
+  return jtis_.find(jti) != jtis_.end();
 }
 
 int64_t DenySet::last_event_id() const {

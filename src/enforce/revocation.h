@@ -44,9 +44,15 @@ class DenySet {
 
  private:
   mutable std::shared_mutex mu_;
-  std::unordered_set<std::string> tasks_;  // GUARDED_BY(mu_)
-  std::unordered_set<std::string> jtis_;   // GUARDED_BY(mu_)
-  int64_t last_event_id_ = 0;              // GUARDED_BY(mu_)
+  // Looked up by string_view without a copy: every call checks both.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Set = std::unordered_set<std::string, Hash, std::equal_to<>>;
+  Set tasks_;                  // GUARDED_BY(mu_)
+  Set jtis_;                   // GUARDED_BY(mu_)
+  int64_t last_event_id_ = 0;  // GUARDED_BY(mu_)
 };
 
 class RevocationFeed {

@@ -267,9 +267,10 @@ Result<RouteMatch> RouteTable::Match(std::string_view method, std::string_view t
   auto parsed = internal::ParseTarget(target);
   if (!parsed) return Err(parsed.error());
   const CompiledSystem* cs = FindSystem(compiled_->systems, *parsed);
-  std::string what = "`" + std::string(method) + " " + parsed->raw_path + "`";
+  // Only refusals name the call: built then, not on every call.
+  auto what = [&] { return "`" + std::string(method) + " " + std::string(parsed->raw_path) + "`"; };
   if (cs == nullptr) {
-    return Err(StatusCode::kPermissionDenied, "route.unknown", "no system serves " + what);
+    return Err(StatusCode::kPermissionDenied, "route.unknown", "no system serves " + what());
   }
   std::vector<std::pair<std::string, std::string>> params;
   const CompiledRoute* found = nullptr;
@@ -282,7 +283,7 @@ Result<RouteMatch> RouteTable::Match(std::string_view method, std::string_view t
   }
   if (found == nullptr) {
     return Err(StatusCode::kPermissionDenied, "route.unknown",
-               "system `" + cs->system.name + "` has no route for " + what);
+               "system `" + cs->system.name + "` has no route for " + what());
   }
   RouteMatch match;
   match.system = cs->system.name;
@@ -314,12 +315,13 @@ Result<RouteMatch> RouteTable::Match(std::string_view method, std::string_view t
       MANDATE_RETURN_IF_ERROR(AddArg(match.args, std::string(member.key()), member.value()));
     }
   }
-  match.upstream_target = "";
+  std::string& upstream = match.upstream_target;
+  upstream.reserve(target.size());
   for (size_t k = cs->prefix.size(); k < parsed->raw_segments.size(); ++k) {
-    match.upstream_target += "/" + parsed->raw_segments[k];
+    upstream.append("/").append(parsed->raw_segments[k]);
   }
-  if (match.upstream_target.empty()) match.upstream_target = "/";
-  if (!parsed->raw_query.empty()) match.upstream_target += "?" + parsed->raw_query;
+  if (upstream.empty()) upstream = "/";
+  if (!parsed->raw_query.empty()) upstream.append("?").append(parsed->raw_query);
   return match;
 }
 

@@ -1,5 +1,6 @@
 // Request accessors, Responder, and the async answer plumbing behind it.
 #include <boost/beast/http/field.hpp>
+#include <iterator>
 
 #include "src/http/internal/request_state.h"
 #include "src/http/internal/url.h"
@@ -54,6 +55,7 @@ std::optional<std::string_view> Request::Header(std::string_view name) const {
 
 std::vector<std::pair<std::string_view, std::string_view>> Request::Headers() const {
   std::vector<std::pair<std::string_view, std::string_view>> out;
+  out.reserve(static_cast<size_t>(std::distance(state_->message->begin(), state_->message->end())));
   for (const auto& field : *state_->message) {
     out.emplace_back(std::string_view(field.name_string().data(), field.name_string().size()),
                      std::string_view(field.value().data(), field.value().size()));

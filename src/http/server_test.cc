@@ -109,6 +109,34 @@ TEST(Server, AnswersPipelinedRequestsInOrder) {
   EXPECT_NE(all.find("Connection: close"), std::string::npos);
 }
 
+// The session parses what it has and reads more only when the parser needs it: a request cut
+// anywhere (inside a header line, between header and body, inside a chunk) is answered whole.
+TEST(Server, ReadsARequestThatArrivesInPieces) {
+  auto server = StartServer(TaskRouter());
+  RawSocket socket(server->port());
+  const std::vector<std::string> pieces = {
+      "POST /v1/tasks/t7/comp",
+      "lete HTTP/1.1\r\nHo",
+      "st: x\r\nContent-Length: 11\r\n\r\n",
+      "{\"a\":",
+      "[1,2]}",
+      "POST /v1/tasks/t8/complete HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Connection: close\r\n\r\n7\r\n{\"b\"",
+      ":2}\r\n0\r\n\r\n"};
+  for (const std::string& piece : pieces) {
+    ASSERT_TRUE(socket.Send(piece));
+    std::this_thread::sleep_for(20ms);
+  }
+  std::string all = socket.ReadAll();
+  EXPECT_NE(all.find("{\"task\":\"t7\",\"body\":{\"a\":[1,2]}}"), std::string::npos) << all;
+  EXPECT_NE(all.find("{\"task\":\"t8\",\"body\":{\"b\":2}}"), std::string::npos) << all;
+  // A client that leaves in the middle of a request is let go without an answer.
+  RawSocket gone(server->port());
+  ASSERT_TRUE(gone.Send("GET /echo HTTP/1.1\r\nHo"));
+  gone.ShutdownWrite();
+  EXPECT_EQ(gone.ReadAll(2000ms), "");
+}
+
 TEST(Server, RejectsOversizedBodyBeforeReadingIt) {
   ServerOptions options;
   options.max_body_bytes = 1024;

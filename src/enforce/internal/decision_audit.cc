@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -36,22 +37,40 @@ std::string RandomInstance() {
 
 }  // namespace
 
-LocalDecisionRecord RecordOfDecision(const Decision& decision, std::string_view system,
-                                     std::string_view action, std::string_view resource,
-                                     std::string_view outcome, boost::json::object args) {
+namespace {
+
+// `D` is `const Decision&` (copied from) or `Decision` (moved from).
+template <typename D>
+LocalDecisionRecord MakeRecord(D&& decision, std::string_view system, std::string_view action,
+                               std::string_view resource, std::string_view outcome,
+                               boost::json::object args) {
   LocalDecisionRecord record;
-  record.agent = decision.agent;
-  record.task = decision.task_id;
-  record.step = decision.step;
+  if (outcome != "allow") record.reason = decision.PrimaryCode() + ": " + decision.PrimaryMessage();
+  record.agent = std::forward<D>(decision).agent;
+  record.task = std::forward<D>(decision).task_id;
+  record.step = std::forward<D>(decision).step;
   record.system = system;
   record.action = action;
   record.resource = resource;
   record.decision = outcome;
-  if (outcome != "allow") record.reason = decision.PrimaryCode() + ": " + decision.PrimaryMessage();
-  record.credential = decision.credential_id;
-  record.proof = decision.proof;
+  record.credential = std::forward<D>(decision).credential_id;
+  record.proof = std::forward<D>(decision).proof;
   record.args = std::move(args);
   return record;
+}
+
+}  // namespace
+
+LocalDecisionRecord RecordOfDecision(const Decision& decision, std::string_view system,
+                                     std::string_view action, std::string_view resource,
+                                     std::string_view outcome, boost::json::object args) {
+  return MakeRecord(decision, system, action, resource, outcome, std::move(args));
+}
+
+LocalDecisionRecord RecordOfDecision(Decision&& decision, std::string_view system,
+                                     std::string_view action, std::string_view resource,
+                                     std::string_view outcome, boost::json::object args) {
+  return MakeRecord(std::move(decision), system, action, resource, outcome, std::move(args));
 }
 
 AuditSink HttpAuditSink(std::string authority_url, std::string ep_token) {
@@ -141,7 +160,10 @@ std::string DecisionAudit::BatchBody(std::string_view enforcement_point, std::st
                                      int64_t first_sequence,
                                      const std::deque<LocalDecisionRecord>& records, size_t count,
                                      size_t* included, size_t max_bytes) {
-  std::string out = "{";
+  std::string out;
+  // A record takes about 500 bytes: one allocation rather than a doubling series of copies.
+  out.reserve(256 + std::min(count, records.size()) * 640);
+  out += '{';
   json::AppendMember(out, "enforcement_point", enforcement_point);
   json::AppendMember(out, "instance", instance);
   json::AppendMember(out, "first_sequence", first_sequence);

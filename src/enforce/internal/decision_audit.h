@@ -50,6 +50,10 @@ struct LocalDecisionRecord {
 LocalDecisionRecord RecordOfDecision(const Decision& decision, std::string_view system,
                                      std::string_view action, std::string_view resource,
                                      std::string_view outcome, boost::json::object args);
+// The same, taking the decision's strings instead of copying them.
+LocalDecisionRecord RecordOfDecision(Decision&& decision, std::string_view system,
+                                     std::string_view action, std::string_view resource,
+                                     std::string_view outcome, boost::json::object args);
 
 struct DecisionAuditOptions {
   std::string enforcement_point = "gateway";  // names the sender in every record

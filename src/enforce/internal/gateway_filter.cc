@@ -18,12 +18,6 @@ std::string Base64(std::string_view in) {
   return out;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 void ReplaceAll(std::string& text, std::string_view needle, std::string_view with) {
   if (needle.empty()) return;
   size_t pos = 0;
@@ -39,7 +33,9 @@ std::string TaskToken(const http::HeaderList& headers) {
   if (!auth) return {};
   std::string_view v = *auth;
   constexpr std::string_view kScheme = "dpop ";
-  if (v.size() <= kScheme.size() || Lower(v.substr(0, kScheme.size())) != kScheme) return {};
+  if (v.size() <= kScheme.size() || !http::EqualsIgnoreCase(v.substr(0, kScheme.size()), kScheme)) {
+    return {};
+  }
   v.remove_prefix(kScheme.size());
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
   return std::string(v);

@@ -43,8 +43,8 @@ http::Response MakeResponse(int status, http::HeaderList headers, std::string bo
   response.status = status;
   response.content_type.clear();
   response.body = std::move(body);
-  // A copy: the loop below moves the values out of `headers`.
-  const std::string connection(http::FindHeader(headers, "connection").value_or(""));
+  // Views the Connection header's value, which the loop below never moves (it is hop-by-hop).
+  const std::string_view connection = http::FindHeader(headers, "connection").value_or("");
   response.headers.reserve(headers.size());
   for (auto& [name, value] : headers) {
     if (http::IsHopByHopHeader(name, connection) || !http::IsValidHeader(name, value)) continue;

@@ -332,7 +332,6 @@ std::optional<Decision> StepCredentialClient::Verify(const AuthorizeRequest& req
   if (Status spent = verifier_->ConsumeSingleUse(c); !spent.ok()) return about(FromStatus(spent));
   Decision d = about(Decision{});
   d.verdict = Verdict::kAllow;
-  d.credential = token;
   d.credential_expires_at = c.expires_at;
   if (!request.agent.dpop_proof.empty()) d.proven_jkt = c.jkt;
   return d;

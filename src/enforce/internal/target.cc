@@ -1,5 +1,7 @@
 #include "src/enforce/internal/target.h"
 
+#include <algorithm>
+
 #include <boost/url/pct_string_view.hpp>
 #include <set>
 
@@ -37,11 +39,15 @@ Result<ParsedTarget> ParseTarget(std::string_view target) {
   ParsedTarget parsed;
   size_t qpos = target.find('?');
   std::string_view path = target.substr(0, qpos);
-  parsed.raw_path = std::string(path);
-  if (qpos != std::string_view::npos) parsed.raw_query = std::string(target.substr(qpos + 1));
+  parsed.raw_path = path;
+  if (qpos != std::string_view::npos) parsed.raw_query = target.substr(qpos + 1);
 
   // Path segments: "/" alone is the root; otherwise every segment must be non-empty.
   if (path.size() > 1) {
+    const size_t count = static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
+    if (count > kMaxSegments) return Invalid("more than 64 path segments");
+    parsed.segments.reserve(count);
+    parsed.raw_segments.reserve(count);
     size_t start = 1;
     while (start <= path.size()) {
       size_t end = path.find('/', start);
@@ -55,8 +61,7 @@ Result<ParsedTarget> ParseTarget(std::string_view target) {
         return Invalid("encoded slash in path segment");
       }
       parsed.segments.push_back(std::move(*decoded));
-      parsed.raw_segments.emplace_back(raw);
-      if (parsed.segments.size() > kMaxSegments) return Invalid("more than 64 path segments");
+      parsed.raw_segments.push_back(raw);
       start = end + 1;
     }
   }

@@ -14,15 +14,17 @@
 
 namespace mandate::enforce::internal {
 
+// The raw_ members view the target given to ParseTarget: valid while it is.
 struct ParsedTarget {
-  std::vector<std::string> segments;      // percent-decoded path segments, no empty ones
-  std::vector<std::string> raw_segments;  // the same segments as received (still encoded)
-  std::string raw_path;                   // the path as received (still encoded)
-  std::string raw_query;                  // without the `?`, empty if none
+  std::vector<std::string> segments;           // percent-decoded path segments, no empty ones
+  std::vector<std::string_view> raw_segments;  // the same segments as received (still encoded)
+  std::string_view raw_path;                   // the path as received (still encoded)
+  std::string_view raw_query;                  // without the `?`, empty if none
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order, unique keys
 };
 
-// Parses an origin-form target (`/a/b?x=1`). Reasons: `route.target_invalid`.
+// Parses an origin-form target (`/a/b?x=1`); the result views `target`. Reasons:
+// `route.target_invalid`.
 [[nodiscard]] Result<ParsedTarget> ParseTarget(std::string_view target);
 
 // Percent-decodes `text`; `plus_is_space` for query components. Reasons: `route.target_invalid`.

@@ -5,6 +5,10 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -126,6 +130,28 @@ TEST(UpstreamClient, FramesTheRequestItself) {
   EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, bad_method)), "http.client.bad_header");
 }
 
+// Each origin is parsed once and remembered; every target is still vetted, and what the fast
+// split does not vouch for is parsed whole, as before.
+TEST(UpstreamClient, ParsesAnOriginOnceAndVetsEveryTarget) {
+  Upstream upstream;
+  boost::asio::io_context ioc;
+  UpstreamClient client({});
+  auto body = [&](const std::string& url) {
+    auto r = SendAndWait(client, ioc, url);
+    return r ? r->body.substr(0, r->body.find('|')) : std::string(r.error().reason());
+  };
+  EXPECT_EQ(body(upstream.Url("/echo")), "GET");
+  EXPECT_EQ(body(upstream.Url("/echo?x=1&y=%20")), "GET");
+  EXPECT_EQ(body(upstream.Url("/echo#fragment")), "GET");
+  EXPECT_EQ(body(upstream.Url("/echo x")), "http.client.bad_url");
+  EXPECT_EQ(body(upstream.Url("/echo\r\nX-Injected: 1")), "http.client.bad_url");
+  EXPECT_EQ(body(upstream.Url("/echo%2")), "http.client.bad_url");
+  EXPECT_EQ(body(upstream.Url("ab/echo")), "http.client.bad_url");  // `:PORTab`: not a port
+  auto query_only = SendAndWait(client, ioc, upstream.Url("?x=1"));
+  ASSERT_TRUE(query_only.has_value()) << query_only.error().ToString();
+  EXPECT_EQ(query_only->status, 404);  // sent as `/?x=1`, which the upstream has no route for
+}
+
 TEST(UpstreamClient, ReusesTheKeepAliveConnection) {
   Upstream upstream;
   boost::asio::io_context ioc;
@@ -152,6 +178,60 @@ TEST(UpstreamClient, RetriesOnceWhenTheUpstreamClosedTheIdleConnection) {
   ASSERT_TRUE(second.has_value()) << second.error().ToString();
   EXPECT_EQ(second->status, 200);
   EXPECT_NE(second->body, first->body);
+}
+
+// An upstream that answers each connection's request with `answer`, sent in `pieces` writes,
+// then closes: to see how answers that arrive in parts, or end with the stream, are read.
+struct RawUpstream {
+  RawUpstream(std::string answer, size_t pieces) {
+    thread = std::thread([this, answer = std::move(answer), pieces] {
+      boost::system::error_code ec;
+      boost::asio::ip::tcp::socket socket(ioc);
+      acceptor.accept(socket, ec);
+      if (ec) return;
+      boost::asio::streambuf request;
+      boost::asio::read_until(socket, request, "\r\n\r\n", ec);
+      const size_t step = (answer.size() + pieces - 1) / pieces;
+      for (size_t at = 0; at < answer.size() && !ec; at += step) {
+        boost::asio::write(socket, boost::asio::buffer(answer.substr(at, step)), ec);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      socket.close(ec);
+    });
+  }
+  ~RawUpstream() { thread.join(); }
+  std::string Url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/x";
+  }
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor{
+      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)};
+  std::thread thread;
+};
+
+TEST(UpstreamClient, ReadsAnswersInPiecesAndToTheEndOfTheStream) {
+  boost::asio::io_context ioc;
+  UpstreamClient client({});
+  {
+    RawUpstream upstream("HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-A: 1\r\n\r\nhello world", 7);
+    auto r = SendAndWait(client, ioc, upstream.Url());
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    EXPECT_EQ(r->body, "hello world");
+  }
+  {
+    RawUpstream upstream("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", 3);
+    auto r = SendAndWait(client, ioc, upstream.Url());
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    EXPECT_EQ(r->body, "until the end");
+  }
+  {
+    RawUpstream upstream("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 2);
+    EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, upstream.Url())), "http.client.protocol");
+  }
+  {
+    RawUpstream upstream("HTTP/1.1 200 OK\r\nContent-Le", 1);  // cut in the header
+    EXPECT_EQ(ReasonOf(SendAndWait(client, ioc, upstream.Url())), "http.client.protocol");
+  }
 }
 
 TEST(UpstreamClient, NamesWhatFailed) {

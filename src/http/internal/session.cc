@@ -10,12 +10,14 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <deque>
 #include <optional>
 
+#include "src/http/internal/parse.h"
 #include "src/http/internal/request_state.h"
 #include "src/http/internal/url.h"
 #include "src/http/internal/wire.h"
@@ -209,11 +211,31 @@ class Session final : public SessionBase {
   void ReadHeader() {
     phase_ = Phase::kReading;
     deadline_ = NowMillis() + options_.read_timeout.count();
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = Self()](const error_code& ec, size_t) {
-                               if (ec) return self->OnReadError(ec);
-                               self->OnHeader();
-                             });
+    Parse(/*whole_message=*/false);
+  }
+
+  // Feeds the parser what the buffer holds and reads more only when it needs more
+  // (src/http/internal/parse.h); then OnHeader, or Dispatch once the whole message is in.
+  void Parse(bool whole_message) {
+    bool need_more = false;
+    const error_code ec = FeedParser(
+        *parser_, buffer_,
+        [whole_message](const auto& p) { return whole_message ? p.is_done() : p.is_header_done(); },
+        &need_more);
+    if (ec) return OnReadError(ec);
+    if (need_more) return ReadMore(whole_message);
+    if (whole_message) return Dispatch();
+    OnHeader();
+  }
+
+  void ReadMore(bool whole_message) {
+    stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
+                            [self = Self(), whole_message](error_code ec, size_t n) {
+                              if (ec == asio::error::eof) ec = AtEndOfStream(*self->parser_);
+                              if (ec) return self->OnReadError(ec);
+                              self->buffer_.commit(n);
+                              self->Parse(whole_message);
+                            });
   }
 
   void OnHeader() {
@@ -237,12 +259,7 @@ class Session final : public SessionBase {
     ReadBody();
   }
 
-  void ReadBody() {
-    bhttp::async_read(stream_, buffer_, *parser_, [self = Self()](const error_code& ec, size_t) {
-      if (ec) return self->OnReadError(ec);
-      self->Dispatch();
-    });
-  }
+  void ReadBody() { Parse(/*whole_message=*/true); }
 
   void OnReadError(const error_code& ec) {
     if (phase_ == Phase::kClosed) return;

@@ -33,6 +33,8 @@ class RawSocket {
     return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
            static_cast<ssize_t>(bytes.size());
   }
+  // Sends FIN: the peer reads the end of the stream.
+  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
   // Reads until the peer closes or `timeout` passes without data; returns what arrived.
   std::string ReadAll(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
     std::string out;
