@@ -9,6 +9,7 @@
 #include "src/credential/jose.h"
 #include "src/credential/sealing.h"
 #include "src/json/json.h"
+#include "src/util/sha256.h"
 
 namespace mandate::credential {
 namespace {
@@ -40,8 +41,13 @@ Status CheckScope(const EnforcementPointScope& scope) {
   return {};
 }
 
-std::array<unsigned char, 32> MacKey(std::string_view ep_token) {
-  return internal::HkdfSha256(kScopedEpTokenLabel, ep_token, "");
+// HMAC-SHA256 of `signed_part` under a key derived from the full ep.token.
+Sha256Digest Mac(std::string_view ep_token, std::string_view signed_part) {
+  std::array<unsigned char, 32> key = internal::HkdfSha256(kScopedEpTokenLabel, ep_token, "");
+  const Sha256Digest mac = HmacSha256(
+      std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), {signed_part});
+  sodium_memzero(key.data(), key.size());
+  return mac;
 }
 
 }  // namespace
@@ -55,13 +61,9 @@ Result<std::string> MintScopedEpToken(std::string_view ep_token,
   std::string token(kScopedEpTokenPrefix);
   AppendBase64Url(boost::json::serialize(boost::json::object{{"name", scope.name}, {"aud", aud}}),
                   token);
-  auto key = MacKey(ep_token);
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-                         key.data());
-  sodium_memzero(key.data(), key.size());
+  const Sha256Digest mac = Mac(ep_token, token);
   token += '.';
-  AppendBase64Url(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac), token);
+  AppendBase64Url(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()), token);
   return token;
 }
 
@@ -74,13 +76,11 @@ Result<EnforcementPointScope> VerifyScopedEpToken(std::string_view token,
   if (dot < kScopedEpTokenPrefix.size()) return Err(Invalid("no MAC"));
   const std::string_view signed_part = token.substr(0, dot);
   auto mac = Base64UrlDecode(token.substr(dot + 1));
-  if (!mac || mac->size() != crypto_auth_hmacsha256_BYTES) return Err(Invalid("malformed MAC"));
-  auto key = MacKey(ep_token);
-  const int verified = crypto_auth_hmacsha256_verify(
-      reinterpret_cast<const unsigned char*>(mac->data()),
-      reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), key.data());
-  sodium_memzero(key.data(), key.size());
-  if (verified != 0) return Err(Invalid("MAC does not verify (forged, or ep.token was rotated)"));
+  if (!mac || mac->size() != 32) return Err(Invalid("malformed MAC"));
+  const Sha256Digest want = Mac(ep_token, signed_part);
+  if (crypto_verify_32(reinterpret_cast<const unsigned char*>(mac->data()), want.data()) != 0) {
+    return Err(Invalid("MAC does not verify (forged, or ep.token was rotated)"));
+  }
   // Authentic from here: the authority wrote it. Parsed strictly all the same.
   auto payload = Base64UrlDecode(signed_part.substr(kScopedEpTokenPrefix.size()));
   if (!payload) return Err(Invalid("malformed payload"));
