@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <span>
 
+#include "src/credential/jose.h"
 #include "src/json/json.h"
 #include "src/json/writer.h"
 
@@ -66,6 +67,23 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
   if (!fill("counts", out.counts) || !fill("loops", out.loop_iterations)) return false;
   *p = out;
   return true;
+}
+
+CallDigests DigestArguments(const boost::json::object* args, bool with_claim) {
+  static const boost::json::object kNoArgs;
+  thread_local std::string canonical;  // keeps its storage from call to call
+  canonical.clear();
+  json::AppendCanonical(canonical, args ? *args : kNoArgs);
+  CallDigests out{audit::ArgumentsDigest(canonical), {}};
+  if (with_claim) {
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    std::string raw(out.hex.size() / 2, '\0');
+    for (size_t i = 0; i < raw.size(); ++i) {
+      raw[i] = static_cast<char>(nibble(out.hex[2 * i]) << 4 | nibble(out.hex[2 * i + 1]));
+    }
+    out.claim = credential::Base64UrlEncode(raw);
+  }
+  return out;
 }
 
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {
