@@ -5,7 +5,6 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
-#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <atomic>
@@ -16,6 +15,7 @@
 #include "src/credential/internal/key_material.h"
 #include "src/credential/jose.h"
 #include "src/json/json.h"
+#include "src/util/sha256.h"
 
 namespace mandate::credential {
 namespace {
@@ -87,10 +87,8 @@ std::string Thumbprint(const KeyMaterial& k) {
       canonical = R"({"e":")" + k.e + R"(","kty":"RSA","n":")" + k.n + "\"}";
       break;
   }
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(canonical.data()),
-                     canonical.size());
-  return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+  const Sha256Digest digest = Sha256(canonical);
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
 }
 
 // Builds an EC EVP_PKEY from affine coordinates (and the private scalar when given), checking

@@ -12,6 +12,7 @@
 
 #include "src/credential/internal/key_material.h"
 #include "src/credential/jose.h"
+#include "src/util/sha256.h"
 
 namespace mandate::credential {
 namespace {
@@ -128,7 +129,8 @@ size_t EcDigest(KeyType type, std::string_view input, unsigned char* digest) {
     SHA384(data, input.size(), digest);
     return 48;
   }
-  SHA256(data, input.size(), digest);
+  const Sha256Digest sha256 = Sha256(input);
+  std::copy(sha256.begin(), sha256.end(), digest);
   return 32;
 }
 

@@ -1,6 +1,5 @@
 // Verification of task tokens and step credentials, the verified-token cache and the replay
 // cache (credential.h).
-#include <sodium.h>
 
 #include <deque>
 #include <unordered_map>
@@ -9,6 +8,7 @@
 #include "src/credential/internal/caches.h"
 #include "src/credential/internal/claims.h"
 #include "src/json/json.h"
+#include "src/util/sha256.h"
 
 namespace mandate::credential {
 
@@ -311,10 +311,8 @@ std::string ArgumentsClaim(const boost::json::object& args) {
   thread_local std::string canonical;  // reused: its capacity stays warm between calls
   canonical.clear();
   json::AppendCanonical(canonical, args);
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(canonical.data()),
-                     canonical.size());
-  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  const Sha256Digest digest = Sha256(canonical);
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
 }
 
 }  // namespace mandate::credential

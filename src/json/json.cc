@@ -67,9 +67,11 @@ class StrictHandler {
     return true;
   }
   bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
-    pending_key.append(s.data(), s.size());
-    if (!RememberKey(pending_key)) {
-      duplicate = std::move(pending_key);
+    // A key in one piece (the usual case) is checked where it lies, without a copy.
+    std::string_view key(s.data(), s.size());
+    if (!pending_key.empty()) key = pending_key.append(key);
+    if (!RememberKey(key)) {
+      duplicate.assign(key);
       pending_key.clear();
       ec = boost::json::error::syntax;
       return false;
@@ -113,9 +115,9 @@ class StrictHandler {
     std::unique_ptr<std::unordered_set<std::string>> many;  // its keys once it has many
   };
   // False when the innermost open object already has `key`.
-  bool RememberKey(const std::string& key) {
+  bool RememberKey(std::string_view key) {
     OpenObject& o = objects_.back();
-    if (o.many) return o.many->insert(key).second;
+    if (o.many) return o.many->emplace(key).second;
     for (size_t i = o.first_key; i < spans_.size(); ++i) {
       if (std::string_view(arena_).substr(spans_[i].first, spans_[i].second) == key) return false;
     }
@@ -128,7 +130,7 @@ class StrictHandler {
     for (size_t i = o.first_key; i < spans_.size(); ++i) {
       o.many->emplace(std::string_view(arena_).substr(spans_[i].first, spans_[i].second));
     }
-    return o.many->insert(key).second;
+    return o.many->emplace(key).second;
   }
   // Per thread, keeping their storage from parse to parse (Parse never nests).
   static inline thread_local std::vector<OpenObject> objects_;

@@ -24,6 +24,20 @@ TEST(JsonTest, RejectsDuplicateMember) {
   EXPECT_NE(v.error().message().find("line 2"), std::string::npos);
 }
 
+// A key with an escape reaches the parser's handler in pieces; it is the same key as its plain
+// spelling.
+TEST(JsonTest, RejectsDuplicateMemberSpelledWithEscapes) {
+  for (const char* text : {R"({"ab":1,"a\u0062":2})", R"({"a\u0062":1,"ab":2})",
+                           R"({"\u0061b":1,"x":{"ab":1},"a\u0062":2})"}) {
+    auto v = Parse(text);
+    ASSERT_FALSE(v.has_value()) << text;
+    EXPECT_NE(v.error().message().find("duplicate member `ab`"), std::string::npos) << text;
+  }
+  auto v = Parse(R"({"a\u0062":1,"ac":2})");
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->at("ab").as_int64(), 1);
+}
+
 // Small objects are checked by a scan, large ones by a hash set: a duplicate is found either way,
 // wherever it falls, and keys of an inner object never clash with the outer one's.
 TEST(JsonTest, DuplicatesFoundInLargeObjectsAndNestingKeepsScopes) {

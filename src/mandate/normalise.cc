@@ -1,10 +1,11 @@
 // The normalised JSON form of a mandate and its digest.
-#include <openssl/evp.h>
 
 #include <boost/json.hpp>
 
 #include "src/json/json.h"
 #include "src/mandate/mandate.h"
+#include "src/util/hex.h"
+#include "src/util/sha256.h"
 
 namespace mandate {
 namespace {
@@ -138,15 +139,9 @@ std::string ToNormalisedJson(const Mandate& m) {
 namespace internal {
 
 std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
+  const Sha256Digest digest = Sha256(data);
   std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
+  AppendHex(digest.data(), digest.size(), out);
   return out;
 }
 

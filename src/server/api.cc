@@ -79,8 +79,12 @@ bool IsEnforcementPoint(const Request& req, const ApiContext& api) {
 
 // The absolute URL the agent's proof must name: what it sent us (Host + path).
 std::string RequestUrl(const Request& req) {
-  const std::string scheme = req.connection().tls ? "https://" : "http://";
-  return scheme + std::string(req.Header("host").value_or("")) + std::string(req.path());
+  const std::string_view host = req.Header("host").value_or("");
+  const std::string_view path = req.path();
+  std::string url;  // one allocation: every call with a proof builds it
+  url.reserve(8 + host.size() + path.size());
+  url.append(req.connection().tls ? "https://" : "http://").append(host).append(path);
+  return url;
 }
 
 namespace {

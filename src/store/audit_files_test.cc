@@ -153,6 +153,16 @@ TEST(AuditFiles, RowsThatCannotBeOneLineAreRefused) {
   EXPECT_EQ(store->AppendAudit("main", rows).reason(), "audit.unstorable");
   rows = Rows(1, 1, "g\"quote");
   EXPECT_EQ(store->AppendAudit("main", rows).reason(), "audit.unstorable");
+  // Every byte class a line cannot carry unquoted, early and late in a 64-byte hash.
+  for (const char bad : {' ', '\\', '"', '\t', '\x7f', '\x80', '\xff', '\0'}) {
+    for (const size_t at : {size_t{0}, size_t{17}, size_t{63}}) {
+      std::string hash(64, 'a');
+      hash[at] = bad;
+      rows = Rows(1, 1, hash);
+      EXPECT_EQ(store->AppendAudit("main", rows).reason(), "audit.unstorable")
+          << int(static_cast<unsigned char>(bad)) << " at " << at;
+    }
+  }
   EXPECT_EQ(store->GetAuditHead("main")->sequence, 0);
 }
 

@@ -1,13 +1,12 @@
 #include "src/audit/internal/record_codec.h"
 
-#include <openssl/evp.h>
-#include <sodium.h>
-
 #include <array>
 #include <boost/json/object.hpp>
 
 #include "src/json/json.h"
 #include "src/json/writer.h"
+#include "src/util/hex.h"
+#include "src/util/sha256.h"
 
 namespace mandate::audit {
 namespace {
@@ -15,66 +14,21 @@ namespace {
 constexpr std::array<std::string_view, 6> kKinds = {"decision",   "lifecycle", "revocation",
                                                     "delegation", "approval",  "key"};
 
-void AppendHex(const unsigned char* bytes, size_t n, std::string& out) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  const size_t at = out.size();
-  out.resize(at + 2 * n);
-  char* p = out.data() + at;  // through a pointer: one size check, not one per digit
-  for (size_t i = 0; i < n; ++i) {
-    *p++ = kDigits[bytes[i] >> 4];
-    *p++ = kDigits[bytes[i] & 0xf];
-  }
-}
-
-// SHA-256 through OpenSSL, which uses the CPU's SHA extensions where it has them (several times
-// libsodium's portable code here; the writer hashes every record, the deciding thread every
-// call's arguments). One context per thread; libsodium if OpenSSL cannot provide SHA-256.
-class Sha256 {
- public:
-  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {}
-  ~Sha256() {
-    EVP_MD_CTX_free(ctx_);
-    EVP_MD_free(md_);
-  }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-
-  std::string Hex(std::string_view a, std::string_view b) {
-    std::string out;
-    Hex(a, b, out);
-    return out;
-  }
-  void Hex(std::string_view a, std::string_view b, std::string& out) {
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    unsigned int length = 0;
-    if (md_ == nullptr || ctx_ == nullptr || EVP_DigestInit_ex(ctx_, md_, nullptr) != 1 ||
-        EVP_DigestUpdate(ctx_, a.data(), a.size()) != 1 ||
-        EVP_DigestUpdate(ctx_, b.data(), b.size()) != 1 ||
-        EVP_DigestFinal_ex(ctx_, digest, &length) != 1 || length != sizeof digest) {
-      crypto_hash_sha256_state state;
-      crypto_hash_sha256_init(&state);
-      crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(a.data()), a.size());
-      crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(b.data()), b.size());
-      crypto_hash_sha256_final(&state, digest);
-    }
-    AppendHex(digest, sizeof digest, out.erase());
-  }
-
- private:
-  EVP_MD* md_;
-  EVP_MD_CTX* ctx_;
-};
-
-Sha256& ThreadSha256() {
-  thread_local Sha256 sha;
-  return sha;
+// The chain hash and argument digests as lower-case hex, into `out`.
+void Sha256Hex(std::string_view a, std::string_view b, std::string& out) {
+  const Sha256Digest digest = Sha256({a, b});
+  AppendHex(digest.data(), digest.size(), out.erase());
 }
 
 }  // namespace
 
 std::string_view RecordKindName(RecordKind kind) { return kKinds.at(static_cast<size_t>(kind)); }
 
-std::string ArgumentsDigest(std::string_view bytes) { return ThreadSha256().Hex(bytes, {}); }
+std::string ArgumentsDigest(std::string_view bytes) {
+  std::string out;
+  Sha256Hex(bytes, {}, out);
+  return out;
+}
 std::string ArgumentsDigest(const boost::json::object& args) {
   thread_local std::string serialized;  // keeps its storage from call to call
   serialized.clear();
@@ -151,10 +105,12 @@ std::string CanonicalBody(std::string_view chain, int64_t sequence, const Record
 }
 
 std::string ChainHash(std::string_view prev_hash, std::string_view body) {
-  return ThreadSha256().Hex(prev_hash, body);
+  std::string out;
+  Sha256Hex(prev_hash, body, out);
+  return out;
 }
 void ChainHash(std::string_view prev_hash, std::string_view body, std::string& out) {
-  ThreadSha256().Hex(prev_hash, body, out);
+  Sha256Hex(prev_hash, body, out);
 }
 
 Result<BodyPosition> ReadBodyPosition(std::string_view body) {
