@@ -7,6 +7,8 @@
 #include "src/credential/jose.h"
 #include "src/json/json.h"
 #include "src/json/writer.h"
+#include "src/util/hex.h"
+#include "src/util/sha256.h"
 
 namespace mandate::authority {
 
@@ -74,14 +76,12 @@ CallDigests DigestArguments(const boost::json::object* args, bool with_claim) {
   thread_local std::string canonical;  // keeps its storage from call to call
   canonical.clear();
   json::AppendCanonical(canonical, args ? *args : kNoArgs);
-  CallDigests out{audit::ArgumentsDigest(canonical), {}};
+  const Sha256Digest digest = Sha256(canonical);
+  CallDigests out;
+  AppendHex(digest.data(), digest.size(), out.hex);
   if (with_claim) {
-    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    std::string raw(out.hex.size() / 2, '\0');
-    for (size_t i = 0; i < raw.size(); ++i) {
-      raw[i] = static_cast<char>(nibble(out.hex[2 * i]) << 4 | nibble(out.hex[2 * i + 1]));
-    }
-    out.claim = credential::Base64UrlEncode(raw);
+    out.claim = credential::Base64UrlEncode(
+        std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   }
   return out;
 }
