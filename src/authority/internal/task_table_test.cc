@@ -66,5 +66,27 @@ TEST(TaskTableTest, UnknownIdsAndEmptyShards) {
   EXPECT_EQ(CountOf(table), 0u);
 }
 
+// Past the small blocks (16 MiB of tasks) places come from huge-page blocks; every task keeps
+// its value and its address through inserts and erasures around that boundary.
+TEST(TaskTableTest, LargeTablesMoveToHugeBlocks) {
+  struct alignas(64) Big {
+    uint64_t value = 0;
+    char padding[4088] = {};
+  };
+  TaskTable<Big> table;
+  constexpr uint64_t kTasks = 5000;  // 20 MiB of tasks
+  for (uint64_t i = 1; i <= kTasks; ++i) table.Put(i * 0x9e3779b97f4a7c15 | 1, Big{i, {}});
+  for (uint64_t i = 1; i <= kTasks; i += 2) table.Erase(i * 0x9e3779b97f4a7c15 | 1);
+  for (uint64_t i = kTasks + 1; i <= kTasks + 1000; ++i) {
+    table.Put(i * 0x9e3779b97f4a7c15 | 1, Big{i, {}});
+  }
+  EXPECT_EQ(table.size(), kTasks / 2 + 1000);
+  for (uint64_t i = 1; i <= kTasks + 1000; ++i) {
+    const uint64_t want = (i <= kTasks && i % 2 == 1) ? 0 : i;
+    EXPECT_EQ(table.WithTask(i * 0x9e3779b97f4a7c15 | 1, [](Big* b) { return b ? b->value : 0; }),
+              want);
+  }
+}
+
 }  // namespace
 }  // namespace mandate::authority
