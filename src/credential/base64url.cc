@@ -82,16 +82,22 @@ std::string Base64UrlEncode(std::string_view bytes) {
 }
 
 Result<std::string> Base64UrlDecode(std::string_view text) {
+  std::string out;
+  MANDATE_RETURN_IF_ERROR(Base64UrlDecodeInto(text, out));
+  return out;
+}
+
+Status Base64UrlDecodeInto(std::string_view text, std::string& out) {
   const size_t n = text.size();
-  if (n % 4 == 1) return Err(NonCanonical());
-  std::string out(n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1), '\0');
+  if (n % 4 == 1) return NonCanonical();
+  out.resize(n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1));
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   char* o = out.data();
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const int a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
               d = kDecode[in[i + 3]];
-    if ((a | b | c | d) < 0) return Err(NonCanonical());
+    if ((a | b | c | d) < 0) return NonCanonical();
     const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
     *o++ = char(v >> 16);
     *o++ = char((v >> 8) & 255);
@@ -101,15 +107,15 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
   if (rest >= 2) {
     const int a = kDecode[in[i]], b = kDecode[in[i + 1]];
     const int c = rest == 3 ? kDecode[in[i + 2]] : 0;
-    if ((a | b | c) < 0) return Err(NonCanonical());
+    if ((a | b | c) < 0) return NonCanonical();
     // Canonical form: the bits past the last whole byte are zero (RFC 4648 section 3.5).
-    if (rest == 2 && (b & 15) != 0) return Err(NonCanonical());
-    if (rest == 3 && (c & 3) != 0) return Err(NonCanonical());
+    if (rest == 2 && (b & 15) != 0) return NonCanonical();
+    if (rest == 3 && (c & 3) != 0) return NonCanonical();
     const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6);
     *o++ = char(v >> 16);
     if (rest == 3) *o++ = char((v >> 8) & 255);
   }
-  return out;
+  return {};
 }
 
 }  // namespace mandate::credential

@@ -312,24 +312,6 @@ TEST(Dpop, NormalizesHtu) {
   EXPECT_EQ(NormalizeHtu("https://user@x/").error().reason(), "dpop.htu_mismatch");
 }
 
-TEST(ReplayCache, BoundedAndForgetsExpiredEntries) {
-  FakeClock clock;
-  ReplayCache cache(clock, 16);
-  const int64_t now = clock.NowSeconds();
-  int refused = 0;
-  for (int i = 0; i < 64; ++i) {
-    Status s = cache.Consume("id-" + std::to_string(i), now + 10);
-    if (!s.ok()) {
-      EXPECT_EQ(s.reason(), "replay.cache_full");
-      ++refused;
-    }
-  }
-  EXPECT_GT(refused, 0);
-  EXPECT_LE(cache.size(), 32u);
-  clock.AdvanceSeconds(11);
-  EXPECT_TRUE(cache.Consume("id-0", clock.NowSeconds() + 10).ok());
-}
-
 TEST(Credential, ConcurrentVerificationIsConsistent) {
   Fixture f;
   std::vector<std::string> tokens;

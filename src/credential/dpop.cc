@@ -154,13 +154,16 @@ Result<DpopProof> DpopVerifier::Verify(const DpopCheck& check) const {
   if (!h.jwk->Accepts(h.decoded.alg)) {
     return Err(Unauthenticated("jws.alg_key_mismatch", "dpop: `alg` does not fit the `jwk`"));
   }
-  auto signature = Base64UrlDecode(parts->signature);
-  if (!signature) return Err(signature.error().WithContext("signature"));
-  MANDATE_RETURN_IF_ERROR(h.jwk->Verify(h.decoded.alg, parts->signing_input, *signature));
-  auto payload = Base64UrlDecode(parts->payload);
-  if (!payload) return Err(payload.error().WithContext("payload"));
-  thread_local internal::PayloadReader claims;  // per thread: buffers reused between proofs
-  MANDATE_RETURN_IF_ERROR(claims.Read(*payload));
+  thread_local std::string signature, payload;  // per thread: storage reused between proofs
+  if (Status s = Base64UrlDecodeInto(parts->signature, signature); !s.ok()) {
+    return Err(s.WithContext("signature"));
+  }
+  MANDATE_RETURN_IF_ERROR(h.jwk->Verify(h.decoded.alg, parts->signing_input, signature));
+  if (Status s = Base64UrlDecodeInto(parts->payload, payload); !s.ok()) {
+    return Err(s.WithContext("payload"));
+  }
+  thread_local internal::PayloadReader claims;
+  MANDATE_RETURN_IF_ERROR(claims.Read(payload));
   using Type = internal::PayloadReader::Type;
   constexpr uint32_t kTop = internal::PayloadReader::kRoot;
   const auto* jti = claims.Find(kTop, "jti");

@@ -38,6 +38,8 @@ std::string_view AlgorithmName(Algorithm alg);
 std::string Base64UrlEncode(std::string_view bytes);
 void AppendBase64Url(std::string_view bytes, std::string& out);
 [[nodiscard]] Result<std::string> Base64UrlDecode(std::string_view text);
+// The same into `out` (replaced), whose storage a caller can keep from call to call.
+[[nodiscard]] Status Base64UrlDecodeInto(std::string_view text, std::string& out);
 
 namespace internal {
 struct KeyMaterial;

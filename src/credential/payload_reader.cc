@@ -12,17 +12,18 @@ struct PayloadReader::Handler {
   static constexpr std::size_t max_string_size = std::size_t(-1);
   static constexpr uint32_t kNoParent = uint32_t(-1);
 
-  struct Frame {
-    uint32_t member;
-    bool is_array;
-    uint32_t keys_begin;  // this object's keys in `keys`
-  };
+  using Frame = PayloadReader::Frame;
 
-  explicit Handler(PayloadReader& r) : reader(r) {}
+  // The open objects and their keys live in the reader, which keeps their storage from one
+  // read to the next (a reader serves one thread's proofs one after another).
+  explicit Handler(PayloadReader& r) : reader(r), frames(r.frames_), keys(r.keys_) {
+    frames.clear();
+    keys.clear();
+  }
 
   PayloadReader& reader;
-  std::vector<Frame> frames;
-  std::vector<uint32_t> keys;  // member indexes of the keys of every open object
+  std::vector<Frame>& frames;
+  std::vector<uint32_t>& keys;  // member indexes of the keys of every open object
   uint32_t pending_key_offset = 0, pending_key_size = 0;
   size_t part_begin = std::string::npos;  // arena offset of a key or string in parts
   std::string duplicate;

@@ -1,8 +1,5 @@
-// Verification of task tokens and step credentials, the verified-token cache and the replay
-// cache (credential.h).
-
-#include <deque>
-#include <unordered_map>
+// Verification of task tokens and step credentials, and the verified-token cache
+// (credential.h).
 
 #include "src/credential/credential.h"
 #include "src/credential/internal/caches.h"
@@ -44,66 +41,6 @@ Result<std::shared_ptr<const CachedHeader>> DecodeHeaderCached(BoundedMap<Cached
 }
 
 }  // namespace internal
-
-// ---- ReplayCache -------------------------------------------------------------------------
-
-struct ReplayCache::Shard {
-  std::mutex mu;
-  std::unordered_map<std::string, int64_t, internal::StringHash, std::equal_to<>>
-      seen;                                               // GUARDED_BY(mu)
-  std::deque<std::pair<int64_t, std::string>> by_expiry;  // GUARDED_BY(mu), insertion order
-};
-
-namespace {
-constexpr size_t kReplayShards = 16;
-}
-
-ReplayCache::ReplayCache(const Clock& clock, size_t capacity)
-    : clock_(clock),
-      shard_capacity_(capacity / kReplayShards + 1),
-      shards_(std::make_unique<Shard[]>(kReplayShards)) {}
-ReplayCache::~ReplayCache() = default;
-
-Status ReplayCache::Consume(std::string_view id, int64_t expires_at) {
-  Shard& shard = shards_[internal::StringHash{}(id) % kReplayShards];
-  const int64_t now = clock_.NowSeconds();
-  std::lock_guard lock(shard.mu);
-  // Expiries are nearly monotonic in insertion order: sweep from the front.
-  while (!shard.by_expiry.empty() && shard.by_expiry.front().first < now) {
-    auto it = shard.seen.find(shard.by_expiry.front().second);
-    if (it != shard.seen.end() && it->second < now) shard.seen.erase(it);
-    shard.by_expiry.pop_front();
-  }
-  if (auto it = shard.seen.find(id); it != shard.seen.end()) {
-    if (it->second >= now) {
-      return Unauthenticated("replay.detected",
-                             "replay: `" + std::string(id) + "` was already used");
-    }
-    shard.seen.erase(it);
-  }
-  if (shard.seen.size() >= shard_capacity_) {
-    // Full: drop every expired entry once before refusing.
-    std::erase_if(shard.seen, [now](const auto& entry) { return entry.second < now; });
-    std::erase_if(shard.by_expiry,
-                  [&](const auto& entry) { return !shard.seen.contains(entry.second); });
-    if (shard.seen.size() >= shard_capacity_) {
-      return Status(StatusCode::kResourceExhausted, "replay.cache_full",
-                    "replay: cache full of unexpired entries; refusing rather than forgetting");
-    }
-  }
-  shard.seen.emplace(std::string(id), expires_at);
-  shard.by_expiry.emplace_back(expires_at, std::string(id));
-  return {};
-}
-
-size_t ReplayCache::size() const {
-  size_t n = 0;
-  for (size_t i = 0; i < kReplayShards; ++i) {
-    std::lock_guard lock(shards_[i].mu);
-    n += shards_[i].seen.size();
-  }
-  return n;
-}
 
 // ---- CredentialVerifier -------------------------------------------------------------------
 
@@ -177,14 +114,16 @@ struct CredentialVerifier::Impl {
   Result<std::string> CheckSignature(const internal::DecodedHeader& h,
                                      const internal::CompactParts& parts, CredentialKind kind,
                                      std::string_view system) const {
-    auto signature = Base64UrlDecode(parts.signature);
-    if (!signature) return Err(signature.error().WithContext("signature"));
+    thread_local std::string signature;  // per thread: storage reused between credentials
+    if (Status s = Base64UrlDecodeInto(parts.signature, signature); !s.ok()) {
+      return Err(s.WithContext("signature"));
+    }
     if (h.alg != Algorithm::kHS256) {
       auto published = PublishedKeys();
       if (!published) return Err(published.error());
       auto key = (*published)->Select(h.kid, h.alg);
       if (!key) return Err(key.error());
-      MANDATE_RETURN_IF_ERROR((*key)->Verify(h.alg, parts.signing_input, *signature));
+      MANDATE_RETURN_IF_ERROR((*key)->Verify(h.alg, parts.signing_input, signature));
       return (*key)->kid();
     }
     if (kind != CredentialKind::kStepCredential) {
@@ -209,7 +148,7 @@ struct CredentialVerifier::Impl {
           "jws.sealing_key_unknown",
           "jws: sealing key `" + *h.kid + "` retired at " + std::to_string(key->retire_at)));
     }
-    MANDATE_RETURN_IF_ERROR(VerifySeal(*key, parts.signing_input, *signature));
+    MANDATE_RETURN_IF_ERROR(VerifySeal(*key, parts.signing_input, signature));
     return *h.kid;
   }
 
@@ -242,9 +181,11 @@ struct CredentialVerifier::Impl {
     }
     auto kid = CheckSignature(h, *parts, kind, system);
     if (!kid) return Err(kid.error());
-    auto payload = Base64UrlDecode(parts->payload);
-    if (!payload) return Err(payload.error().WithContext("payload"));
-    auto claims = internal::ParseCredentialClaims(*payload, kind);
+    thread_local std::string payload;
+    if (Status s = Base64UrlDecodeInto(parts->payload, payload); !s.ok()) {
+      return Err(s.WithContext("payload"));
+    }
+    auto claims = internal::ParseCredentialClaims(payload, kind);
     if (!claims) return Err(claims.error());
     if (claims->issuer != issuer) {
       return Err(Unauthenticated("jwt.iss_mismatch",

@@ -57,8 +57,15 @@ class PayloadReader {
     return std::string_view(arena_).substr(member.key_offset, member.key_size);
   }
   friend struct Handler;
+  struct Frame {
+    uint32_t member;
+    bool is_array;
+    uint32_t keys_begin;  // this object's keys in `keys_`
+  };
   std::string arena_;  // decoded keys and strings
   std::vector<Member> members_;
+  std::vector<Frame> frames_;   // scratch of Read: the open objects and arrays
+  std::vector<uint32_t> keys_;  // scratch of Read: member indexes of their keys
 };
 
 }  // namespace mandate::credential::internal
