@@ -15,7 +15,9 @@
 //   - durable p50/p99: from the start of the call until its audit record is committed (fsync),
 //     observed as the server's DurableResponder does: one waiter for the highest ticket so far.
 // Each twice: as an enforcement point asks (no step credential) and as an agent asks (a step
-// credential minted on every allow: one Ed25519 signature).
+// credential minted on every allow: one Ed25519 signature). Summary lines at the end judge the
+// issue's targets on this run: enforcement-point p50 <= 10 us at every size, flat within 2x
+// (slowest size against fastest), <= 1 KiB per live task at the largest size.
 //
 // How the calls flow: `window` tasks (min(tasks, 1000)), picked at random among the live ones,
 // each run the whole 57-call invoice chain, their calls interleaved so consecutive decisions
@@ -229,8 +231,17 @@ void Round(bench::World& world, const std::vector<authority::StartedTask>& windo
                             round.durable_ns.end());
 }
 
-void RunSize(size_t tasks, int64_t decisions, int threads, const std::string& mandate_file,
-             const std::vector<bool>& modes) {
+// One size's figures for the summary line.
+struct SizeFigures {
+  size_t tasks = 0;
+  double memory_per_task = 0;  // bytes, over the whole start
+  std::vector<double> p50_us;  // per mode, in the order of `modes`
+};
+
+SizeFigures RunSize(size_t tasks, int64_t decisions, int threads, const std::string& mandate_file,
+                    const std::vector<bool>& modes) {
+  SizeFigures result;
+  result.tasks = tasks;
   std::string pattern =
       (std::filesystem::temp_directory_path() / "authority-bench-XXXXXX").string();
   const std::string dir = mkdtemp(pattern.data());
@@ -268,6 +279,8 @@ void RunSize(size_t tasks, int64_t decisions, int threads, const std::string& ma
         static_cast<double>(rss_after - rss_before) / (1 << 20),
         static_cast<double>(rss_after - rss_half) / static_cast<double>(tasks - first_half));
     std::fflush(stdout);
+    result.memory_per_task =
+        static_cast<double>(rss_after - rss_before) / static_cast<double>(tasks);
 
     uint64_t next_connection = 0;
     for (bool mint : modes) {
@@ -294,6 +307,7 @@ void RunSize(size_t tasks, int64_t decisions, int threads, const std::string& ma
           static_cast<long long>(figures.decisions), static_cast<long long>(figures.denied));
       std::fflush(stdout);
       if (figures.denied > 0) std::exit(2);  // the chain must be allowed end to end
+      result.p50_us.push_back(Percentile(figures.decide_ns, 0.50));
     }
     if ((*world)->authority().LiveTasks() != live) {
       std::fprintf(stderr, "authority_bench: the live task count drifted\n");
@@ -301,6 +315,44 @@ void RunSize(size_t tasks, int64_t decisions, int threads, const std::string& ma
     }
   }
   std::filesystem::remove_all(dir);
+  return result;
+}
+
+// The targets against this run: p50 <= 10 us at every size, flat within 2x from the
+// smallest size to the largest, <= 1 KiB per live task at the largest.
+void PrintSummary(const std::vector<SizeFigures>& sizes, const std::vector<bool>& modes) {
+  if (sizes.empty()) return;
+  const auto verdict = [](bool met) { return met ? "met" : "NOT met"; };
+  for (size_t m = 0; m < modes.size(); ++m) {
+    std::string p50s, counts;
+    double worst = 0, best = 1e300;
+    for (const SizeFigures& f : sizes) {
+      char p50[32];
+      std::snprintf(p50, sizeof p50, "%.2f", f.p50_us[m]);
+      p50s += (p50s.empty() ? "" : " / ") + std::string(p50);
+      counts += (counts.empty() ? "" : " / ") + std::to_string(f.tasks);
+      worst = std::max(worst, f.p50_us[m]);
+      best = std::min(best, f.p50_us[m]);
+    }
+    const double flat = worst / best;  // the slowest size against the fastest
+    // An agent's decision includes minting its step credential (one signature), which the
+    // 10 us target does not count; flatness holds for both.
+    const std::string target = modes[m]
+                                   ? std::string("p50 target not applicable (a signature each)")
+                                   : std::string("p50 <= 10 us ") + verdict(worst <= 10.0);
+    std::printf(
+        "summary, %s: decide p50 %s us at %s live tasks: %s; flat %.2fx from %zu to %zu tasks, "
+        "slowest size against fastest (<= 2x %s)\n",
+        modes[m] ? "agent" : "enforcement point", p50s.c_str(), counts.c_str(), target.c_str(),
+        flat, sizes.front().tasks, sizes.back().tasks, verdict(flat <= 2.0));
+  }
+  const SizeFigures& largest = sizes.back();
+  const std::string judged =
+      largest.tasks >= 100'000
+          ? std::string("<= 1024 B ") + verdict(largest.memory_per_task <= 1024)
+          : std::string("fixed costs dominate below 100000 tasks");
+  std::printf("summary: memory per live task at %zu tasks %.0f B (%s)\n", largest.tasks,
+              largest.memory_per_task, judged.c_str());
 }
 
 }  // namespace
@@ -326,6 +378,8 @@ int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
   std::printf("mandate %s, %d deciding threads, %u cores\n", mandate_file.c_str(), threads,
               std::thread::hardware_concurrency());
-  for (size_t n : sizes) RunSize(n, decisions, threads, mandate_file, modes);
+  std::vector<SizeFigures> figures;
+  for (size_t n : sizes) figures.push_back(RunSize(n, decisions, threads, mandate_file, modes));
+  PrintSummary(figures, modes);
   return 0;
 }

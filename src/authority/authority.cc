@@ -234,19 +234,42 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
   return started;
 }
 
-Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Authenticate(
-    std::string_view task_token, const Proof& proof) {
-  if (proof.dpop.empty() && proof.connection_id != 0) {
+namespace {
+void PrefetchBytes(const void* p, size_t n) {
+  const char* bytes = static_cast<const char*>(p);
+  for (size_t at = 0; at < n; at += 64) __builtin_prefetch(bytes + at);
+}
+}  // namespace
+
+Authority::Impl::BoundConnection Authority::Impl::Held(const Proof& proof) {
+  if (!proof.dpop.empty() || proof.connection_id == 0) return {};
+  BoundConnection held;
+  {
+    std::lock_guard lock(bound_mu);
+    auto it = bound.find(proof.connection_id);
+    if (it == bound.end()) return {};
+    held = it->second;
+  }
+  // At a million live tasks each of these is a cache (and TLB) miss; started together here,
+  // they arrive while the caller hashes the call's arguments. The task's slot is read (under
+  // its shard's lock) to start loading the task itself.
+  tasks.Prefetch(held.task);
+  PrefetchBytes(held.task_token->data(), held.task_token->size());
+  PrefetchBytes(held.claims.get(), sizeof(credential::CredentialClaims));
+  tasks.PrefetchTask(held.task);
+  return held;
+}
+
+Result<Authority::Impl::Caller> Authority::Impl::Authenticate(std::string_view task_token,
+                                                              const Proof& proof,
+                                                              const BoundConnection& held) {
+  if (held.claims && *held.task_token == task_token) {
     // A call without a proof on a connection that proved possession for exactly these token
     // bytes: the claims held since then are this token's, re-admitted (key, expiry, revocation)
     // without the token cache's hash and lookup.
-    std::shared_ptr<const credential::CredentialClaims> held;
-    {
-      std::lock_guard lock(bound_mu);
-      auto it = bound.find(proof.connection_id);
-      if (it != bound.end() && it->second.task_token == task_token) held = it->second.claims;
-    }
-    if (held) return verifier->Readmit(std::move(held));
+    auto readmitted = verifier->Readmit(held.claims);
+    if (!readmitted) return Err(readmitted.error());
+    return Caller{std::move(*readmitted), held.task};
   }
   auto claims = verifier->VerifyTaskToken(task_token);
   if (!claims) return Err(claims.error());
@@ -256,6 +279,8 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
                            .access_token = task_token,
                            .expected_jkt = (*claims)->jkt});
   if (!pop) return Err(pop.error());
+  uint64_t task = 0;
+  ParseTaskId((*claims)->task_id, &task);  // 0 (no task) for an id we did not mint
   if (proof.connection_id != 0 && options.bound_connections > 0) {
     std::lock_guard lock(bound_mu);
     // Full: this connection keeps proving each call (dropping others' bindings would fail
@@ -265,18 +290,22 @@ Result<std::shared_ptr<const credential::CredentialClaims>> Authority::Impl::Aut
       // A fresh proof on a bound connection: rebind only when the token changed (copying the
       // 600-byte token on every call showed up in profiles). The verifier's cache hands back
       // one claims object per token, so the same pointer is the same token.
-      if (it->second.claims != *claims) it->second = {std::string(task_token), *claims};
+      if (it->second.claims != *claims) {
+        it->second = {std::make_shared<const std::string>(task_token), *claims, task};
+      }
     } else if (bound.size() < options.bound_connections) {
-      bound.emplace(proof.connection_id, BoundConnection{std::string(task_token), *claims});
+      bound.emplace(
+          proof.connection_id,
+          BoundConnection{std::make_shared<const std::string>(task_token), *claims, task});
     }
   }
-  return claims;
+  return Caller{std::move(*claims), task};
 }
 
 Result<std::string> Authority::AuthenticateTask(std::string_view task_token, const Proof& proof) {
-  auto claims = impl_->Authenticate(task_token, proof);
-  if (!claims) return Err(claims.error());
-  return (*claims)->task_id;
+  auto caller = impl_->Authenticate(task_token, proof, impl_->Held(proof));
+  if (!caller) return Err(caller.error());
+  return caller->claims->task_id;
 }
 
 Result<std::string> Authority::TaskOfToken(std::string_view task_token) {

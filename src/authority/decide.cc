@@ -5,44 +5,35 @@
 #include "src/json/json.h"
 
 namespace mandate::authority {
-namespace {
-
-const boost::json::object kNoArgs;
-
-std::string ArgsDigest(const boost::json::object* args) {
-  return args ? audit::ArgumentsDigest(*args) : audit::ArgumentsDigest(std::string_view("{}"));
-}
-
-}  // namespace
-
 Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
                               const ToolCall& call) {
   Impl& impl = *impl_;
-  auto claims = impl.Authenticate(task_token, proof);
-  if (!claims) {
-    const bool revoked = claims.error().reason().rfind("revocation.", 0) == 0;
+  // What the connection holds starts loading (at a million live tasks its token bytes, claims
+  // and task are cache misses) while the arguments are hashed, which needs none of it.
+  const Impl::BoundConnection held = impl.Held(proof);
+  const CallDigests digests = DigestArguments(call.args, call.mint_credential);
+  const std::string& args_digest = digests.hex;
+  auto caller = impl.Authenticate(task_token, proof, held);
+  if (!caller) {
+    const bool revoked = caller.error().reason().rfind("revocation.", 0) == 0;
     Decision d = DenyDecision(revoked ? "revocation" : "authentication",
-                              std::string(claims.error().reason()), claims.error().message());
-    const std::string args_digest = ArgsDigest(call.args);
+                              std::string(caller.error().reason()), caller.error().message());
     AuditCallRecord record{
         .task_id = "", .agent = "", .principal = "", .call = call, .args_digest = args_digest};
     d.audit_ticket = AppendDecision(impl, record, d);
     return d;
   }
-  const std::string& task_id = (*claims)->task_id;
-  uint64_t key = 0;
-  ParseTaskId(task_id, &key);
+  const auto& claims = caller->claims;
+  const std::string& task_id = claims->task_id;
+  const uint64_t key = caller->task;
   const int64_t now = impl.clock.NowMicros();
   bool revoke_after = false;
-  const std::string args_digest = ArgsDigest(call.args);  // outside the task's lock
-  const std::string args_claim =
-      call.mint_credential ? credential::ArgumentsClaim(call.args ? *call.args : kNoArgs) : "";
   std::string escalation;                             // the `@escalate` policy that held the call
   std::optional<store::ApprovalRecord> new_approval;  // persisted after the task's lock
   Decision decision = impl.tasks.WithTask(key, [&](LiveTask* task) -> Decision {
     AuditCallRecord record{
         .task_id = task_id,
-        .agent = (*claims)->agent,
+        .agent = claims->agent,
         .principal = task ? std::string_view(task->principal) : std::string_view(),
         .call = call,
         .args_digest = args_digest};
@@ -74,10 +65,8 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
           DenyDecision("deadline", "deadline.idle", "the task was idle past its timeout"));
     }
     const ChainCall chain_call{call.system, call.action, call.resource};
-    thread_local TaskInputs inputs;  // its strings keep their storage from call to call
-    task->inputs.UnpackInto(inputs);
-    const ChainMatch match = cm.chain.Match(task->progress, chain_call, inputs);
-    std::optional<cedar::Value> inputs_value;  // built for the first candidate that needs Cedar
+    MemoisedInputs& inputs = TaskInputsOf(cm, *task);
+    const ChainMatch match = cm.chain.Match(task->progress, chain_call, inputs.unpacked);
     Decision d;
     if (!match.allowed()) {
       d = ChainDenial(cm, match, task->progress, chain_call);
@@ -95,12 +84,11 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
               DenyDecision("guard", std::string(args.error().reason()),
                            "step `" + step.id + "`: " + args.error().message(), "step." + step.id);
         } else {
-          if (!inputs_value) inputs_value = TaskInputsValue(cm, *task, inputs);
           attempt = CedarVerdict(
               cm,
-              cm.authorizer->Authorize(
-                  CedarRequestFor(cm, *task, c.step, call, std::move(*args), *inputs_value, now),
-                  cm.entities),
+              cm.authorizer->Authorize(CedarRequestFor(cm, *task, c.step, call, std::move(*args),
+                                                       TaskInputsValue(cm, inputs), now),
+                                       cm.entities),
               c.step);
         }
         if (attempt.outcome == Outcome::kDeny && impl.IsEscalation(cm, attempt)) {
@@ -151,7 +139,7 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
         // held-credentials.md), so an enforcement point deciding locally cannot be handed
         // another call's budget, order or arguments.
         step_claims.single_use = true;
-        step_claims.args = args_claim;
+        step_claims.args = digests.claim;
         const int64_t ttl =
             step.credential_ttl_seconds.value_or(m.limits.step_credential_ttl_seconds);
         auto minted = impl.issuer->MintStepCredential(std::move(step_claims), ttl);

@@ -4,8 +4,11 @@
 #include <boost/json.hpp>
 #include <span>
 
+#include "src/credential/jose.h"
 #include "src/json/json.h"
 #include "src/json/writer.h"
+#include "src/util/hex.h"
+#include "src/util/sha256.h"
 
 namespace mandate::authority {
 
@@ -66,6 +69,21 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
   if (!fill("counts", out.counts) || !fill("loops", out.loop_iterations)) return false;
   *p = out;
   return true;
+}
+
+CallDigests DigestArguments(const boost::json::object* args, bool with_claim) {
+  static const boost::json::object kNoArgs;
+  thread_local std::string canonical;  // keeps its storage from call to call
+  canonical.clear();
+  json::AppendCanonical(canonical, args ? *args : kNoArgs);
+  const Sha256Digest digest = Sha256(canonical);
+  CallDigests out;
+  AppendHex(digest.data(), digest.size(), out.hex);
+  if (with_claim) {
+    out.claim = credential::Base64UrlEncode(
+        std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  }
+  return out;
 }
 
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d) {

@@ -28,6 +28,16 @@ struct AuditCallRecord {
   const TaskProgress* progress = nullptr;  // after the call, for allowed calls
 };
 
+// A call's arguments (none: `{}`) in their canonical JSON (json::AppendCanonical), hashed once
+// for both places that carry the digest: `hex` as the audit record's `args_digest`
+// (audit::ArgumentsDigest) and, when `with_claim`, the same SHA-256 in base64url as a step
+// credential's `args` claim (credential::ArgumentsClaim).
+struct CallDigests {
+  std::string hex;
+  std::string claim;  // empty unless `with_claim`
+};
+CallDigests DigestArguments(const boost::json::object* args, bool with_claim);
+
 // Appends the decision; returns its durability ticket. An append that fails turns the
 // decision into an error (the caller checks WaitDurable before acknowledging).
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d);

@@ -183,13 +183,26 @@ Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args
   return cedar::Value::RecordOf(std::move(fields));
 }
 
-cedar::Value TaskInputsValue(const CompiledMandate& cm, const LiveTask& task,
-                             const TaskInputs& unpacked) {
-  MemoKey key(cm.memo_id);
-  key.Append("i", 1);
-  const std::string_view packed = task.inputs.bytes();
-  if (!key.Append(packed.data(), packed.size())) return InputsValue(*cm.mandate, unpacked);
-  return Memo().Get(key.view(), [&] { return InputsValue(*cm.mandate, unpacked); });
+MemoisedInputs& TaskInputsOf(const CompiledMandate& cm, const LiveTask& task) {
+  // Room for the inputs of a few thousand tasks in flight on one thread; allocated by the
+  // threads that decide only.
+  static constexpr size_t kSlots = 2048;
+  thread_local std::unique_ptr<MemoisedInputs[]> slots;
+  if (!slots) slots = std::make_unique<MemoisedInputs[]>(kSlots);
+  const uint64_t id = task.inputs.id();
+  MemoisedInputs& slot = slots[(id + cm.memo_id * 0x9e3779b97f4a7c15) % kSlots];
+  if (slot.inputs_id != id || slot.memo_id != cm.memo_id) {
+    task.inputs.UnpackInto(slot.unpacked);
+    slot.value.reset();
+    slot.memo_id = cm.memo_id;
+    slot.inputs_id = id;
+  }
+  return slot;
+}
+
+const cedar::Value& TaskInputsValue(const CompiledMandate& cm, MemoisedInputs& inputs) {
+  if (!inputs.value) inputs.value = InputsValue(*cm.mandate, inputs.unpacked);
+  return *inputs.value;
 }
 
 const cedar::Request& CedarRequestFor(const CompiledMandate& cm, const LiveTask& task, int step,

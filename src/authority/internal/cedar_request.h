@@ -28,10 +28,19 @@ cedar::Value StringSet(const std::vector<std::string>& names);
 // (`call.invalid_argument`).
 Result<cedar::Value> CedarArgs(const Step& step, const boost::json::object* args);
 
-// `context.inputs` for `task` (InputsValue of its `unpacked` inputs), memoised per thread by the
-// task's packed inputs.
-cedar::Value TaskInputsValue(const CompiledMandate& cm, const LiveTask& task,
-                             const TaskInputs& unpacked);
+// A task's inputs as a decision reads them: unpacked (resource patterns read them) and as the
+// Cedar record `context.inputs` (InputsValue), built on first use. Memoised per thread by the
+// inputs' id (PackedInputs::id) and the mandate, so the calls of a task find them again without
+// unpacking, hashing or even reading the packed bytes. Valid until the next TaskInputsOf call on
+// the same thread.
+struct MemoisedInputs {
+  uint64_t memo_id = 0;  // 0: an unused slot
+  uint64_t inputs_id = 0;
+  TaskInputs unpacked;
+  std::optional<cedar::Value> value;
+};
+MemoisedInputs& TaskInputsOf(const CompiledMandate& cm, const LiveTask& task);
+const cedar::Value& TaskInputsValue(const CompiledMandate& cm, MemoisedInputs& inputs);
 
 // The Cedar request for "this call as step `step`", shaped as src/mandate/cedar_gen.h says;
 // `inputs` is the task's bound inputs as a Cedar record (InputsValue). It lives in a per-thread

@@ -69,11 +69,14 @@ struct Authority::Impl {
   StringInterner interned;  // agents and key thumbprints, shared by their tasks
   ApprovalBook approvals;
 
-  // Bound connections: connection id -> the task token a proof was verified for, and its claims
-  // as the verifier returned them (re-admitted when the connection presents the same bytes).
+  // Bound connections: connection id -> the task token a proof was verified for, its claims as
+  // the verifier returned them (re-admitted when the connection presents the same bytes) and
+  // the task table's key of its task. Shared pointers: a call holds them while the connection
+  // may be forgotten or rebound.
   struct BoundConnection {
-    std::string task_token;
+    std::shared_ptr<const std::string> task_token;
     std::shared_ptr<const credential::CredentialClaims> claims;
+    uint64_t task = 0;
   };
   std::mutex bound_mu;
   std::unordered_map<uint64_t, BoundConnection> bound;  // GUARDED_BY(bound_mu)
@@ -90,9 +93,18 @@ struct Authority::Impl {
 
   // ---- helpers shared by the files of the authority
   const CompiledMandate* FindMandate(std::string_view name, std::string_view version) const;
-  // Verifies a task token and the caller's proof of possession (or bound connection).
-  Result<std::shared_ptr<const credential::CredentialClaims>> Authenticate(
-      std::string_view task_token, const Proof& proof);
+  // What a proof-less call on a bound connection holds (empty otherwise), with the loads of its
+  // token bytes, claims and task started: the caller does other work while they arrive.
+  BoundConnection Held(const Proof& proof);
+  // An authenticated caller: its task token's claims and the task table's key of its task.
+  struct Caller {
+    std::shared_ptr<const credential::CredentialClaims> claims;
+    uint64_t task = 0;
+  };
+  // Verifies a task token and the caller's proof of possession, or re-admits what `held` (from
+  // Held(proof)) holds for exactly these token bytes.
+  Result<Caller> Authenticate(std::string_view task_token, const Proof& proof,
+                              const BoundConnection& held);
   // Terminal transition of one task and its descendants (already decided to happen).
   // Returns the ids of every task that became terminal. REQUIRES: revoke_mu held.
   std::vector<std::string> EndTaskTree(uint64_t root, store::TaskState state, int64_t now_us);

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 
 namespace mandate::authority {
@@ -46,6 +47,8 @@ SharedString StringInterner::Intern(std::string_view value) {
 }
 
 PackedInputs::PackedInputs(const TaskInputs& inputs) {
+  static std::atomic<uint64_t> next_id{0};
+  id_ = next_id.fetch_add(1, std::memory_order_relaxed) + 1;
   size_t size = 4;
   for (const auto& values : inputs.values) {
     size += 4;

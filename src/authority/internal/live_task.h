@@ -58,36 +58,44 @@ class PackedInputs {
   PackedInputs() = default;
   PackedInputs(const TaskInputs& inputs);  // NOLINT: assignable from the bound form
   TaskInputs Unpack() const;
-  // The same into `out`, reusing its storage (the decision path keeps one per thread).
+  // The same into `out`, reusing its storage.
   void UnpackInto(TaskInputs& out) const;
   std::string_view bytes() const { return bytes_; }
+  // Process-unique per packing (copies share it, as they share the bytes); 0 for no inputs.
+  // INVARIANT (one id, one content): never reused, so a per-thread memo keyed by it finds a
+  // task's unpacked inputs again without reading or hashing the bytes.
+  uint64_t id() const { return id_; }
 
  private:
   std::string bytes_;
+  uint64_t id_ = 0;
 };
 
-struct LiveTask {
-  uint64_t parent = 0;   // 0 for a root task
-  uint32_t mandate = 0;  // index into the authority's compiled mandates
+// Laid out for the decision path: what every decision reads (state, times, agent, inputs,
+// progress, and the checks for a principal and a grant) fills the first four cache lines of an
+// aligned object; what only minting, delegation and queries read follows.
+struct alignas(64) LiveTask {
   store::TaskState state = store::TaskState::kActive;
-  bool dirty = false;  // progress changed since the last checkpoint to the store
+  bool dirty = false;    // progress changed since the last checkpoint to the store
+  uint32_t mandate = 0;  // index into the authority's compiled mandates
   int64_t created_us = 0;
   int64_t deadline_us = 0;
   int64_t last_call_us = 0;
   int64_t progress_seq = 0;  // audit sequence of the last decision reflected in `progress`
   SharedString agent;
-  SharedString jkt;  // RFC 7638 thumbprint of the agent's key (cnf.jkt)
   PackedInputs
       inputs;  // bound task inputs: resource patterns and guards (context.inputs) read them
   TaskProgress progress;
-  std::vector<uint64_t> children;  // delegated tasks
+  std::string principal;  // the user the task acts for (on behalf of); empty when none
   // A delegated task: what its parent handed on (null for a root task). Its calls must stay
   // inside it; `jkt` stays empty until the delegatee starts the task with its own key.
   std::shared_ptr<const Grant> grant;
-  std::string principal;  // the user the task acts for (on behalf of); empty when none
+  SharedString jkt;  // RFC 7638 thumbprint of the agent's key (cnf.jkt)
   // The agents that delegated down to this task, most recent first (RFC 8693 `act`), kept
   // here so a decision never reads another task under its own task's lock.
   std::vector<std::string> actors;
+  uint64_t parent = 0;             // 0 for a root task
+  std::vector<uint64_t> children;  // delegated tasks
 };
 
 // "t_" + 16 lowercase hex digits <-> the 64-bit key of the task table.

@@ -22,6 +22,23 @@ TEST(PackedInputsTest, EmptyIsNoInputs) {
   EXPECT_TRUE(PackedInputs(TaskInputs{}).Unpack().values.empty());
 }
 
+// The decision path memoises a task's unpacked inputs by this id: one id must never name two
+// contents, while copies (the tasks of one StartTasks batch) may share theirs.
+TEST(PackedInputsTest, EachPackingHasItsOwnIdAndCopiesShareIt) {
+  TaskInputs a;
+  a.values = {{"V-1"}};
+  TaskInputs b;
+  b.values = {{"V-2"}};
+  const PackedInputs first(a), second(b), again(a);
+  EXPECT_NE(first.id(), 0u);
+  EXPECT_NE(first.id(), second.id());
+  EXPECT_NE(first.id(), again.id());  // the same content packed again: a new id, still sound
+  const PackedInputs copy = first;
+  EXPECT_EQ(copy.id(), first.id());
+  EXPECT_EQ(copy.bytes(), first.bytes());
+  EXPECT_EQ(PackedInputs().id(), 0u);
+}
+
 TEST(SharedStringTest, ReadsAsTheString) {
   SharedString s("spiffe://example.org/agents/a");
   const std::string& view = s;

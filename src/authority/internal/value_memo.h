@@ -23,7 +23,7 @@ class ValueMemo {
   template <typename Build>
   cedar::Value Get(std::string_view key, Build&& build) {
     if (!slots_) slots_ = std::make_unique<Slot[]>(kSlots);  // only threads that decide pay
-    Slot& slot = slots_[std::hash<std::string_view>{}(key) % kSlots];
+    Slot& slot = slots_[Hash(key) % kSlots];
     if (slot.key != key) {
       slot.value = build();
       slot.key.assign(key);
@@ -32,6 +32,24 @@ class ValueMemo {
   }
 
  private:
+  // A memo key is short (a mandate id, a tag and a few bytes of progress): 8 bytes at a time,
+  // multiply and fold, about a third of std::hash's instructions. It only picks the slot; a hit
+  // still compares the whole key.
+  static uint64_t Hash(std::string_view key) {
+    uint64_t h = key.size() * 0x9e3779b97f4a7c15;
+    size_t at = 0;
+    for (; at + 8 <= key.size(); at += 8) {
+      uint64_t word;
+      std::memcpy(&word, key.data() + at, 8);
+      h = (h ^ word) * 0xff51afd7ed558ccd;
+      h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, key.data() + at, key.size() - at);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53;
+    return h ^ (h >> 29);
+  }
+
   // About four values per task (counts, labels read, steps done, inputs): room for a thousand
   // tasks in flight on one thread, each task's values found again at its next call.
   static constexpr size_t kSlots = 4096;
