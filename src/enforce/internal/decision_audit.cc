@@ -10,20 +10,10 @@
 #include "src/audit/audit.h"
 #include "src/http/client.h"
 #include "src/json/writer.h"
+#include "src/util/hex.h"
 
 namespace mandate::enforce::internal {
 namespace {
-
-std::string Hex(const unsigned char* bytes, size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * size);
-  for (size_t i = 0; i < size; ++i) {
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 15];
-  }
-  return out;
-}
 
 std::string RandomInstance() {
   unsigned char bytes[16];
@@ -32,7 +22,9 @@ std::string RandomInstance() {
     const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
     return "i" + std::to_string(now) + std::to_string(reinterpret_cast<uintptr_t>(bytes));
   }
-  return Hex(bytes, sizeof bytes);
+  std::string instance;
+  AppendHex(bytes, sizeof bytes, instance);
+  return instance;
 }
 
 }  // namespace
