@@ -77,7 +77,7 @@ std::string Lower(std::string_view s) {
 
 std::string AccessTokenHash(std::string_view token) {
   const Sha256Digest digest = Sha256(token);
-  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
+  return Base64UrlEncode(Bytes(digest));
 }
 
 Result<std::string> NormalizeHtu(std::string_view url) {

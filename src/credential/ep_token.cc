@@ -44,8 +44,7 @@ Status CheckScope(const EnforcementPointScope& scope) {
 // HMAC-SHA256 of `signed_part` under a key derived from the full ep.token.
 Sha256Digest Mac(std::string_view ep_token, std::string_view signed_part) {
   std::array<unsigned char, 32> key = internal::HkdfSha256(kScopedEpTokenLabel, ep_token, "");
-  const Sha256Digest mac = HmacSha256(
-      std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), {signed_part});
+  const Sha256Digest mac = HmacSha256(Bytes(key), {signed_part});
   sodium_memzero(key.data(), key.size());
   return mac;
 }
@@ -63,7 +62,7 @@ Result<std::string> MintScopedEpToken(std::string_view ep_token,
                   token);
   const Sha256Digest mac = Mac(ep_token, token);
   token += '.';
-  AppendBase64Url(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()), token);
+  AppendBase64Url(Bytes(mac), token);
   return token;
 }
 
@@ -76,7 +75,7 @@ Result<EnforcementPointScope> VerifyScopedEpToken(std::string_view token,
   if (dot < kScopedEpTokenPrefix.size()) return Err(Invalid("no MAC"));
   const std::string_view signed_part = token.substr(0, dot);
   auto mac = Base64UrlDecode(token.substr(dot + 1));
-  if (!mac || mac->size() != 32) return Err(Invalid("malformed MAC"));
+  if (!mac || mac->size() != sizeof(Sha256Digest)) return Err(Invalid("malformed MAC"));
   const Sha256Digest want = Mac(ep_token, signed_part);
   if (crypto_verify_32(reinterpret_cast<const unsigned char*>(mac->data()), want.data()) != 0) {
     return Err(Invalid("MAC does not verify (forged, or ep.token was rotated)"));

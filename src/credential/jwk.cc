@@ -88,7 +88,7 @@ std::string Thumbprint(const KeyMaterial& k) {
       break;
   }
   const Sha256Digest digest = Sha256(canonical);
-  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
+  return Base64UrlEncode(Bytes(digest));
 }
 
 // Builds an EC EVP_PKEY from affine coordinates (and the private scalar when given), checking

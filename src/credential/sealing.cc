@@ -11,22 +11,13 @@
 #include "src/util/sha256.h"
 
 namespace mandate::credential {
-namespace {
-
-std::string_view Bytes(const std::array<unsigned char, 32>& b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-
-}  // namespace
-
 namespace internal {
 
 std::array<unsigned char, 32> HkdfSha256(std::string_view salt, std::string_view ikm,
                                          std::string_view info) {
   Sha256Digest prk = HmacSha256(salt, {ikm});
   // T(1) = HMAC(PRK, info || 0x01)
-  const Sha256Digest okm = HmacSha256(
-      std::string_view(reinterpret_cast<const char*>(prk.data()), prk.size()), {info, "\x01"});
+  const Sha256Digest okm = HmacSha256(Bytes(prk), {info, "\x01"});
   sodium_memzero(prk.data(), prk.size());
   return okm;
 }

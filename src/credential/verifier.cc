@@ -249,11 +249,8 @@ Status CredentialVerifier::ConsumeSingleUse(const CredentialClaims& claims) cons
 }
 
 std::string ArgumentsClaim(const boost::json::object& args) {
-  thread_local std::string canonical;  // reused: its capacity stays warm between calls
-  canonical.clear();
-  json::AppendCanonical(canonical, args);
-  const Sha256Digest digest = Sha256(canonical);
-  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
+  const Sha256Digest digest = json::CanonicalSha256(args);
+  return Base64UrlEncode(Bytes(digest));
 }
 
 }  // namespace mandate::credential

@@ -259,4 +259,11 @@ void AppendCanonical(std::string& out, const boost::json::object& object) {
   WriteObject(w, object, 1);
 }
 
+Sha256Digest CanonicalSha256(const boost::json::object& object) {
+  thread_local std::string canonical;  // keeps its storage from call to call
+  canonical.clear();
+  AppendCanonical(canonical, object);
+  return Sha256(canonical);
+}
+
 }  // namespace mandate::json

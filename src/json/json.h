@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/util/sha256.h"
 #include "src/util/status.h"
 
 namespace mandate::json {
@@ -45,5 +46,8 @@ std::string Serialize(const boost::json::object& object);
 // call's arguments digest (the audit record's `args_digest`, a step credential's `args` claim), so
 // the agent's order and a route table's agree.
 void AppendCanonical(std::string& out, const boost::json::object& object);
+// SHA-256 of that canonical form: the one digest of a call's arguments, which the audit record
+// writes in hex and the step credential's `args` claim in base64url.
+Sha256Digest CanonicalSha256(const boost::json::object& object);
 
 }  // namespace mandate::json

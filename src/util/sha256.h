@@ -14,6 +14,11 @@ using Sha256Digest = std::array<unsigned char, 32>;
 Sha256Digest Sha256(std::initializer_list<std::string_view> parts);
 inline Sha256Digest Sha256(std::string_view data) { return Sha256({data}); }
 
+// A digest (or a 32-byte key) as the bytes the encoders and HMAC take.
+inline std::string_view Bytes(const Sha256Digest& digest) {
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+
 // HMAC-SHA256 (RFC 2104) under `key` of `parts` concatenated: sealed step credentials, scoped
 // enforcement-point tokens, HKDF. Key-derived state is wiped before returning.
 Sha256Digest HmacSha256(std::string_view key, std::initializer_list<std::string_view> parts);

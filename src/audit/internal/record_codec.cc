@@ -30,10 +30,10 @@ std::string ArgumentsDigest(std::string_view bytes) {
   return out;
 }
 std::string ArgumentsDigest(const boost::json::object& args) {
-  thread_local std::string serialized;  // keeps its storage from call to call
-  serialized.clear();
-  json::AppendCanonical(serialized, args);
-  return ArgumentsDigest(serialized);
+  const Sha256Digest digest = json::CanonicalSha256(args);
+  std::string out;
+  AppendHex(digest.data(), digest.size(), out);
+  return out;
 }
 
 RecordView View(const Record& r) {

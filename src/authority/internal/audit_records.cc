@@ -73,15 +73,11 @@ bool ProgressFromJson(const boost::json::value& json, TaskProgress* p) {
 
 CallDigests DigestArguments(const boost::json::object* args, bool with_claim) {
   static const boost::json::object kNoArgs;
-  thread_local std::string canonical;  // keeps its storage from call to call
-  canonical.clear();
-  json::AppendCanonical(canonical, args ? *args : kNoArgs);
-  const Sha256Digest digest = Sha256(canonical);
+  const Sha256Digest digest = json::CanonicalSha256(args ? *args : kNoArgs);
   CallDigests out;
   AppendHex(digest.data(), digest.size(), out.hex);
   if (with_claim) {
-    out.claim = credential::Base64UrlEncode(
-        std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+    out.claim = credential::Base64UrlEncode(Bytes(digest));
   }
   return out;
 }
