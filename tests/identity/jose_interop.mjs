@@ -63,8 +63,11 @@ for (const alg of ['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256']) {
     .setIssuedAt(now).setExpirationTime(now + 300).setJti(`j-${alg}`).sign(privateKey));
 }
 writeFileSync(`${workdir}/jose_jwks.json`, JSON.stringify(jwks));
-const tampered = tokens[0].slice(0, tokens[0].lastIndexOf('.') + 5) +
-  (tokens[0].at(-1) === 'A' ? 'Q' : 'A') + tokens[0].slice(tokens[0].lastIndexOf('.') + 6);
+// Flip one full-value signature character (never a no-op: the replacement
+// always differs from the character it replaces).
+const flipAt = tokens[0].lastIndexOf('.') + 5;
+const tampered = tokens[0].slice(0, flipAt) + (tokens[0][flipAt] === 'A' ? 'Q' : 'A') +
+  tokens[0].slice(flipAt + 1);
 const answers = run(['verify-jwt', `${workdir}/jose_jwks.json`, 'https://jose.test', 'mandate'],
   [...tokens, tampered].join('\n') + '\n');
 ['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256'].forEach((alg, i) =>
