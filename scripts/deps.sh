@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config git curl openssl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libssl-dev libsodium-dev libyaml-cpp-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql libexpected-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev nginx-light wrk python3-yaml
+  libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev nginx-light wrk python3-yaml
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 

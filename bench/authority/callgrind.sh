@@ -24,16 +24,21 @@ for _ in $(seq 600); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 server="http://127.0.0.1:$(cat "$tmp/port")"
 "$build/bench/authority/authority_http_agent" start --server "$server" \
   --trust-key "$tmp/trust/svid-issuer.key.json" --out "$tmp/agent" --tasks 2 --proofs 20000
-decisions() {
-  curl -sf "$server/metrics" | awk 'index($1, "mandate_decisions_total{") == 1 { s += $2 } END { printf "%d", s }'
+decisions() {  # [OUTCOME]
+  curl -sf "$server/metrics" | awk -v o="${1:-}" 'index($1, "mandate_decisions_total{") == 1 &&
+    (o == "" || index($1, "outcome=\"" o "\"")) { s += $2 } END { printf "%d", s }'
 }
-before=$(decisions)
+before=$(decisions); allowed0=$(decisions allow)
 callgrind_control -z "$vg" >/dev/null
-BENCH_MODE=$mode BENCH_DATA="$tmp/agent" BENCH_FIRST=1 wrk -t1 -c8 -d"${secs}s" \
+# The first 16 requests carry proofs, so each of the 8 connections binds with its first one.
+BENCH_MODE=$mode BENCH_DATA="$tmp/agent" BENCH_FIRST=16 wrk -t1 -c8 -d"${secs}s" \
   -s bench/authority/authorize.lua "$server" >"$tmp/wrk.out"
 callgrind_control -d "$vg" >/dev/null
 calls=$(($(decisions) - before))
 ! grep -q "Non-2xx" "$tmp/wrk.out" || { cat "$tmp/wrk.out" >&2; echo "wrk: failed answers" >&2; exit 1; }
+# Every call measured must be the allow path the benchmark is about, never a cheaper deny.
+[ $(($(decisions allow) - allowed0)) = "$calls" ] ||
+  { echo "not every call was allowed: $calls calls, $(($(decisions allow) - allowed0)) allowed" >&2; exit 1; }
 kill "$vg"; wait "$vg" 2>/dev/null || true; vg=""
 # Self cost per object (a cost line after `calls=` is the callee's inclusive cost: skipped).
 awk -v calls="$calls" -v mode="$mode" '

@@ -13,6 +13,7 @@
 
 #include "src/audit/audit.h"
 #include "src/http/server.h"
+#include "src/util/adaptive_mutex.h"
 
 namespace mandate::server {
 
@@ -33,7 +34,7 @@ class DurableResponder {
   static void Refuse(http::Responder& responder, std::string_view why);
 
   audit::AuditLog& log_;
-  std::mutex mu_;
+  AdaptiveMutex mu_;
   std::vector<Pending> waiting_;  // GUARDED_BY(mu_)
   uint64_t durable_ = 0;          // GUARDED_BY(mu_): as the listener last heard
   Status failure_;                // GUARDED_BY(mu_)

@@ -21,6 +21,7 @@
 #include "src/authority/internal/task_table.h"
 #include "src/mandate/cedar_gen.h"
 #include "src/mandate/chain.h"
+#include "src/util/adaptive_mutex.h"
 
 namespace mandate::authority {
 
@@ -78,7 +79,7 @@ struct Authority::Impl {
     std::shared_ptr<const credential::CredentialClaims> claims;
     uint64_t task = 0;
   };
-  std::mutex bound_mu;
+  AdaptiveMutex bound_mu;
   std::unordered_map<uint64_t, BoundConnection> bound;  // GUARDED_BY(bound_mu)
 
   std::mutex listeners_mu;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "src/authority/internal/task_places.h"
+#include "src/util/adaptive_mutex.h"
 
 namespace mandate::authority {
 
@@ -115,7 +116,7 @@ class TaskTable {
   static_assert(kShards == 256);
 
   struct Shard {
-    mutable std::mutex mu;
+    mutable AdaptiveMutex mu;
     std::vector<Slot> storage;  // GUARDED_BY(mu); a power of two long, at most 3/4 full
     size_t count = 0;           // GUARDED_BY(mu)
     // storage.data() and its size - 1, readable without the lock by Prefetch.
