@@ -75,14 +75,16 @@ limits:
 on_deviation: deny
 `;
 
-async function main() {
+// `sealed`: held step credentials for this system are sealed (HS256), and the proxy
+// authenticates with an enforcement-point token scoped to its audience
+// (docs/design/sealed-step-credentials.md): forwarding, audit and the revocation stream work with
+// it, and it fetches the sealing keys. `signed`: the same with Ed25519 (EdDSA) step credentials,
+// which the proxy verifies against the authority's published keys.
+async function run(mode) {
+  console.log(`-- held step credentials ${mode}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-mcph-'));
-  // Held step credentials for this system are sealed (HS256), and the proxy authenticates with
-  // an enforcement-point token scoped to its audience (docs/design/sealed-step-credentials.md):
-  // forwarding, audit and the revocation stream work with it, and it fetches the sealing keys.
-  // The signed (Ed25519) held path is the gateway's test.
   const authority = await startRealAuthority(bin, dir, { mandates: { 'mcp-helper.yaml': MANDATE },
-    extraArgs: ['--seal-step-credentials', 'mcp://everything'] });
+    extraArgs: mode === 'sealed' ? ['--seal-step-credentials', 'mcp://everything'] : [] });
   const epFile = path.join(dir, 'proxy.ep');
   fs.writeFileSync(epFile, require('node:child_process').execFileSync(bin, ['ep-token', 'scope',
     '--ep-token-file', authority.epTokenFile, '--audience', 'mcp://everything', '--name', 'mcp-proxy']), { mode: 0o600 });
@@ -183,7 +185,8 @@ async function main() {
       return body.credential;
     }
     const once = await held({ message: 'held call' });
-    assert.equal(JSON.parse(Buffer.from(once.split('.')[0], 'base64url')).alg, 'HS256');
+    assert.equal(JSON.parse(Buffer.from(once.split('.')[0], 'base64url')).alg,
+      mode === 'sealed' ? 'HS256' : 'EdDSA');
     const [heldCall, heldHeaders] = stateless(6, 'tools/call', { name: 'echo', arguments: { message: 'held call' } }, 'echo');
     const first = await raw(proxyUrl, heldCall, heldHeaders, once);
     assert.deepEqual(first.json, (await raw(upstream, heldCall, heldHeaders)).json);
@@ -194,7 +197,7 @@ async function main() {
     const mismatched = await raw(proxyUrl, otherCall, otherHeaders, await held({ message: 'held call' }));
     assert.equal(mismatched.json.result.isError, true);
     assert.match(mismatched.json.result.content[0].text, /credential\.arguments_mismatch/);
-    console.log('held (sealed) step credential: one call, the decided arguments only (already_used, arguments_mismatch)');
+    console.log(`held (${mode}) step credential: one call, the decided arguments only (already_used, arguments_mismatch)`);
 
     await authority.revokeTask(task.taskId);
     const after = await proxied.callTool({ name: 'echo', arguments: { message: 'again' } });
@@ -209,6 +212,10 @@ async function main() {
     authority.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function main() {
+  for (const mode of ['sealed', 'signed']) await run(mode);
   console.log('mcp http: ok');
 }
 
