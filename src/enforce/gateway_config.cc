@@ -42,8 +42,8 @@ Result<std::string> RequiredString(const YAML::Node& map, const char* key, std::
 
 Result<Route> ParseRoute(const YAML::Node& node, std::string_view what) {
   if (!node.IsMap()) return ConfigError(node, std::string(what) + ": must be a mapping");
-  MANDATE_RETURN_IF_ERROR(
-      CheckKeys(node, {"method", "path", "action", "resource", "body_args", "types"}, what));
+  MANDATE_RETURN_IF_ERROR(CheckKeys(
+      node, {"method", "path", "action", "resource", "body_args", "opaque_body", "types"}, what));
   Route route;
   auto method = RequiredString(node, "method", what);
   if (!method) return Err(method.error());
@@ -57,6 +57,7 @@ Result<Route> ParseRoute(const YAML::Node& node, std::string_view what) {
   route.action = *action;
   if (node["resource"]) route.resource = node["resource"].as<std::string>();
   if (node["body_args"]) route.body_args = node["body_args"].as<bool>();
+  if (node["opaque_body"]) route.opaque_body = node["opaque_body"].as<bool>();
   if (YAML::Node types = node["types"]) {
     if (!types.IsMap())
       return ConfigError(types, std::string(what) + ": `types` must be a mapping");

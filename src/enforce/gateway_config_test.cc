@@ -26,6 +26,8 @@ systems:
       - {method: get, path: "/issues/{id}", action: read_issue, resource: "issues/{id}",
          types: {id: long}}
       - {method: POST, path: /issues, action: create_issue, resource: issues, body_args: true}
+      - {method: PUT, path: "/files/{name}", action: upload, resource: "files/{name}",
+         opaque_body: true}
   - name: bank
     prefix: /b
     upstream: https://bank.example
@@ -46,6 +48,8 @@ TEST(GatewayConfig, ParsesSystemsRoutesAndCredentials) {
   EXPECT_EQ(config->systems[0].routes[0].method, "GET");
   EXPECT_EQ(config->systems[0].routes[0].arg_types.at("id"), ArgType::kLong);
   EXPECT_TRUE(config->systems[0].routes[1].body_args);
+  EXPECT_FALSE(config->systems[0].routes[1].opaque_body);
+  EXPECT_TRUE(config->systems[0].routes[2].opaque_body);
   const SystemUpstream& tracker = config->upstreams.at("tracker");
   EXPECT_EQ(tracker.upstream, "http://127.0.0.1:9000");
   EXPECT_EQ(tracker.credential.kind, InjectedCredential::Kind::kHeader);

@@ -198,6 +198,9 @@ Result<RouteTable> RouteTable::Build(std::vector<SystemRoutes> systems) {
       std::string rwhere = where + " route " + std::to_string(i + 1);
       if (route.action.empty()) return ConfigError(rwhere + ": missing action");
       if (route.method.empty()) return ConfigError(rwhere + ": missing method");
+      if (route.body_args && route.opaque_body) {
+        return ConfigError(rwhere + ": `body_args` and `opaque_body` exclude each other");
+      }
       auto segments = CompilePath(route.path, rwhere);
       if (!segments) return Err(segments.error());
       auto resource = CompileResource(route.resource, *segments, rwhere);
@@ -306,6 +309,13 @@ Result<RouteMatch> RouteTable::Match(std::string_view method, std::string_view t
     auto typed = TypedArg(name, value, found->route);
     if (!typed) return Err(typed.error());
     MANDATE_RETURN_IF_ERROR(AddArg(match.args, name, std::move(*typed)));
+  }
+  if (!body.empty() && !found->route.body_args && !found->route.opaque_body) {
+    return Err(StatusCode::kPermissionDenied, "route.body_undecided",
+               "route `" + found->route.method + " " + found->route.path +
+                   "` decides no request body; the gateway configuration must say `body_args: "
+                   "true` (its members are arguments) or `opaque_body: true` (forwarded "
+                   "undecided)");
   }
   if (found->route.body_args && !body.empty()) {
     auto doc = json::Parse(body);

@@ -29,6 +29,9 @@ struct Route {
   std::string resource;  // template over path parameters: `issues/{id}`
   bool body_args = false;  // top-level members of a JSON object body become arguments
   std::map<std::string, ArgType> arg_types;  // path/query arguments that are not strings
+  // The body is forwarded without being decided: the operator's explicit choice (an upload,
+  // say). A route with neither this nor `body_args` refuses a request that has a body.
+  bool opaque_body = false;
 };
 
 // The routes of one system (one upstream), reached under `prefix` (default `/<name>`).
@@ -55,7 +58,9 @@ class RouteTable {
 
   // Maps one request. `body` is read only for routes with `body_args` (JSON object, at most
   // 1 MiB). Reasons: `route.target_invalid` (400: ambiguous target), `route.unknown` (no route),
-  // `route.args_invalid` (argument of the wrong type, colliding names, body not a JSON object).
+  // `route.args_invalid` (argument of the wrong type, colliding names, body not a JSON object),
+  // `route.body_undecided` (403: a body on a route with neither `body_args` nor `opaque_body`,
+  // which would reach the upstream without being decided).
   [[nodiscard]] Result<RouteMatch> Match(std::string_view method, std::string_view target,
                                          std::string_view body = {}) const;
 

@@ -91,6 +91,29 @@ TEST(RouteTable, RejectsBadArguments) {
             "route.args_invalid");
 }
 
+// A body the route does not decide never reaches the upstream unannounced: without `body_args`
+// the route must say `opaque_body` for a body to pass (and then its bytes are not arguments).
+TEST(RouteTable, BodyOnARouteThatDecidesNoBodyIsRefusedUnlessOpaque) {
+  RouteTable table = Tracker();
+  auto refused = table.Match("GET", "/tracker/issues/7", R"({"amount":1000000})");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason(), "route.body_undecided");
+  EXPECT_EQ(refused.error().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message().find("GET /issues/{id}"), std::string::npos);
+  EXPECT_TRUE(table.Match("GET", "/tracker/issues/7", ""));  // no body: nothing undecided
+
+  SystemRoutes files;
+  files.name = "files";
+  Route upload{"PUT", "/blobs/{name}", "upload", "blobs/{name}", false, {}};
+  upload.opaque_body = true;
+  files.routes = {upload};
+  auto opaque = RouteTable::Build({files});
+  ASSERT_TRUE(opaque) << opaque.error().ToString();
+  auto m = opaque->Match("PUT", "/files/blobs/a.bin", "not json at all");
+  ASSERT_TRUE(m) << m.error().ToString();
+  EXPECT_EQ(m->args.size(), 1u);  // the path parameter only: the body is not an argument
+}
+
 TEST(RouteTable, BuildRejectsBadTemplates) {
   auto build = [](Route route) {
     SystemRoutes s;
@@ -105,6 +128,9 @@ TEST(RouteTable, BuildRejectsBadTemplates) {
   EXPECT_EQ(build({"GET", "/x", "a", "r/{nope}", false, {}}).error().reason(),
             "config.route_invalid");
   EXPECT_EQ(build({"GET", "/x", "", "", false, {}}).error().reason(), "config.route_invalid");
+  Route both{"POST", "/x", "a", "", true, {}};
+  both.opaque_body = true;
+  EXPECT_EQ(build(both).error().reason(), "config.route_invalid");
   SystemRoutes a{"a", "/p", {}};
   SystemRoutes b{"b", "/p", {}};
   EXPECT_EQ(RouteTable::Build({a, b}).error().reason(), "config.route_invalid");

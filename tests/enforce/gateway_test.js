@@ -142,6 +142,22 @@ systems:
     const unrouted = await call('DELETE', '/tracker/issues/7');
     assert.equal(unrouted.status, 403);
     assert.equal(unrouted.json.error.code, 'route.unknown');
+    // A body on a route that decides none (no `body_args`, no `opaque_body`) never passes
+    // undecided. Sent raw: fetch() refuses a GET with a body.
+    const undecided = await new Promise(async (resolve, reject) => {
+      const u = new URL(gw.url);
+      const body = '{"amount":1000000}';
+      const req = http.request({ host: u.hostname, port: u.port, path: '/tracker/issues/7', method: 'GET',
+        headers: { authorization: 'DPoP ' + task.token, 'content-type': 'application/json', 'content-length': body.length,
+          dpop: await agent.proof('GET', 'http://gateway.test/tracker/issues/7', task.token) } }, (r) => {
+        let text = '';
+        r.on('data', (c) => { text += c; }).on('end', () => resolve({ status: r.statusCode, json: JSON.parse(text) }));
+      }).on('error', reject);
+      req.end(body);
+    });
+    assert.equal(undecided.status, 403);
+    assert.equal(undecided.json.error.code, 'route.body_undecided');
+    assert.equal(upstream.seen.length, before, 'the upstream saw none of the refused requests');
     // Sent raw: fetch() would normalise the dot segments away before the gateway sees them.
     for (const target of ['/tracker/issues/%2e%2e/admin', '/tracker/issues/..%2Fadmin', '/tracker//issues/7']) {
       const status = await new Promise((resolve, reject) => {
