@@ -251,12 +251,11 @@ Authority::Impl::BoundConnection Authority::Impl::Held(const Proof& proof) {
     held = it->second;
   }
   // At a million live tasks each of these is a cache (and TLB) miss; started together here,
-  // they arrive while the caller hashes the call's arguments. The task's slot is read (under
-  // its shard's lock) to start loading the task itself.
+  // they arrive while the caller hashes the call's arguments.
   tasks.Prefetch(held.task);
   PrefetchBytes(held.task_token->data(), held.task_token->size());
   PrefetchBytes(held.claims.get(), sizeof(credential::CredentialClaims));
-  tasks.PrefetchTask(held.task);
+  TaskTable<LiveTask>::PrefetchPlace(held.task_place);
   return held;
 }
 
@@ -283,6 +282,8 @@ Result<Authority::Impl::Caller> Authority::Impl::Authenticate(std::string_view t
   ParseTaskId((*claims)->task_id, &task);  // 0 (no task) for an id we did not mint
   if (proof.connection_id != 0 && options.bound_connections > 0) {
     std::lock_guard lock(bound_mu);
+    // Binding reads the task's place under its shard's lock inside bound_mu (the one place
+    // both are held, always in this order).
     // Full: this connection keeps proving each call (dropping others' bindings would fail
     // their proof-less calls).
     auto it = bound.find(proof.connection_id);
@@ -291,12 +292,13 @@ Result<Authority::Impl::Caller> Authority::Impl::Authenticate(std::string_view t
       // 600-byte token on every call showed up in profiles). The verifier's cache hands back
       // one claims object per token, so the same pointer is the same token.
       if (it->second.claims != *claims) {
-        it->second = {std::make_shared<const std::string>(task_token), *claims, task};
+        it->second = {std::make_shared<const std::string>(task_token), *claims, task,
+                      tasks.PlaceOf(task)};
       }
     } else if (bound.size() < options.bound_connections) {
-      bound.emplace(
-          proof.connection_id,
-          BoundConnection{std::make_shared<const std::string>(task_token), *claims, task});
+      bound.emplace(proof.connection_id,
+                    BoundConnection{std::make_shared<const std::string>(task_token), *claims, task,
+                                    tasks.PlaceOf(task)});
     }
   }
   return Caller{std::move(*claims), task};

@@ -78,6 +78,9 @@ struct Authority::Impl {
     std::shared_ptr<const std::string> task_token;
     std::shared_ptr<const credential::CredentialClaims> claims;
     uint64_t task = 0;
+    // Where the task lived when the connection was bound: only ever prefetched (TaskTable::
+    // PrefetchPlace), so each call does not take the task's shard lock twice.
+    const LiveTask* task_place = nullptr;
   };
   AdaptiveMutex bound_mu;
   std::unordered_map<uint64_t, BoundConnection> bound;  // GUARDED_BY(bound_mu)

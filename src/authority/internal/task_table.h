@@ -6,7 +6,7 @@
 // bits (task ids are random, so they need no hashing): finding a task reads one slot line and
 // then the task, where a node-based map read its bucket, the node before the task's and the
 // task's own node, each a cache miss (and a TLB miss) once a million tasks are live. Prefetch
-// starts loading the slot as soon as the id is known, PrefetchTask the task itself. The tasks
+// starts loading the slot as soon as the id is known, PrefetchPlace the task itself. The tasks
 // live in TaskPlaces (huge pages where the kernel gives them), so a task's address is stable
 // for as long as it is in the table.
 //
@@ -52,11 +52,17 @@ class TaskTable {
     if (slots != nullptr) __builtin_prefetch(&slots[Home(id) & mask]);
   }
 
-  // Starts loading task `id` itself (its slot is read under the shard's lock, briefly).
-  void PrefetchTask(uint64_t id) {
-    const Task* task = WithTask(id, [](const Task* t) { return t; });
-    if (task == nullptr) return;
-    const char* bytes = reinterpret_cast<const char*>(task);
+  // Where task `id` lives now (nullptr when unknown), read under the shard's lock: a hint for
+  // PrefetchPlace. A place stays put while its task lives; afterwards another task may get it.
+  const Task* PlaceOf(uint64_t id) {
+    return WithTask(id, [](const Task* t) { return t; });
+  }
+
+  // Starts loading the task at `place` without any lock: a prefetch never faults, so a place
+  // its task has left (or memory since returned) costs one useless load, never a wrong answer.
+  static void PrefetchPlace(const Task* place) {
+    if (place == nullptr) return;
+    const char* bytes = reinterpret_cast<const char*>(place);
     for (size_t at = 0; at < sizeof(Task); at += 64) __builtin_prefetch(bytes + at);
   }
 

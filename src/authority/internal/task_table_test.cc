@@ -53,6 +53,23 @@ TEST(TaskTableTest, AgreesWithAMapUnderChurn) {
   EXPECT_EQ(CountOf(table), model.size());
 }
 
+// A task's place is stable while it lives (bound connections keep it as a prefetch hint), and
+// prefetching a place its task has left, or none, is harmless.
+TEST(TaskTableTest, PlacesAreStableHintsForPrefetching) {
+  TaskTable<std::string> table;
+  EXPECT_EQ(table.PlaceOf(7), nullptr);
+  TaskTable<std::string>::PrefetchPlace(nullptr);
+  table.Put(7, "seven");
+  const std::string* place = table.PlaceOf(7);
+  ASSERT_NE(place, nullptr);
+  for (uint64_t id = 100; id < 5000; ++id) table.Put(id, "other");  // the shards grow
+  EXPECT_EQ(table.PlaceOf(7), place);
+  EXPECT_EQ(table.WithTask(7, [](std::string* s) { return s; }), place);
+  table.Erase(7);
+  TaskTable<std::string>::PrefetchPlace(place);  // left by its task: a useless load, no fault
+  EXPECT_EQ(table.PlaceOf(7), nullptr);
+}
+
 TEST(TaskTableTest, UnknownIdsAndEmptyShards) {
   TaskTable<std::string> table;
   table.Prefetch(42);  // an empty shard: nothing to load, no fault
