@@ -37,9 +37,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "bench/authority/world.h"
@@ -146,6 +148,41 @@ class DurableObserver {
   Figures& figures_;
   std::atomic<int64_t> highest_{0};
   std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Writes changed task progress to the store every 200 ms while the rounds run, as `mandate
+// serve`'s ticker does, and keeps how long each checkpoint took.
+class Checkpointer {
+ public:
+  explicit Checkpointer(authority::Authority& authority)
+      : thread_([this, &authority] {
+          std::unique_lock lock(mu_);
+          while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) {
+            lock.unlock();
+            const int64_t start = NowNanos();
+            if (!authority.Checkpoint().ok()) std::abort();
+            const int64_t took = NowNanos() - start;
+            lock.lock();
+            took_ns_.push_back(took);
+          }
+        }) {}
+  // Stops the thread; returns how long each checkpoint took (ns).
+  std::vector<int64_t> Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    return took_ns_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;             // GUARDED_BY(mu_)
+  std::vector<int64_t> took_ns_;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
 
@@ -281,10 +318,17 @@ SizeFigures RunSize(size_t tasks, int64_t decisions, int threads, const std::str
     std::fflush(stdout);
     result.memory_per_task =
         static_cast<double>(rss_after - rss_before) / static_cast<double>(tasks);
+    // A checkpoint when no task changed costs what finding the changes costs, at every size.
+    if (!(*world)->authority().Checkpoint().ok()) std::abort();
+    const int64_t idle_start = NowNanos();
+    if (!(*world)->authority().Checkpoint().ok()) std::abort();
+    std::printf("  %-26s %.3f ms with nothing changed\n",
+                "checkpoint to the store:", static_cast<double>(NowNanos() - idle_start) / 1e6);
 
     uint64_t next_connection = 0;
     for (bool mint : modes) {
       Figures figures;
+      Checkpointer checkpointer((*world)->authority());
       while (figures.decisions < decisions) {
         Round(**world, *window, chain, mint, threads, next_connection, figures);
         // The window's tasks finished their chain: complete them, start as many new ones.
@@ -305,6 +349,16 @@ SizeFigures RunSize(size_t tasks, int64_t decisions, int threads, const std::str
           static_cast<double>(figures.decide_cpu_ns) / 1e3 / static_cast<double>(figures.decisions),
           Percentile(figures.durable_ns, 0.50), Percentile(figures.durable_ns, 0.99),
           static_cast<long long>(figures.decisions), static_cast<long long>(figures.denied));
+      const std::vector<int64_t> checkpoints = checkpointer.Stop();
+      double total_ms = 0, max_ms = 0;
+      for (int64_t ns : checkpoints) {
+        total_ms += static_cast<double>(ns) / 1e6;
+        max_ms = std::max(max_ms, static_cast<double>(ns) / 1e6);
+      }
+      std::printf("  %-26s %zu runs every 200 ms (as mandate serve), mean %.2f ms, max %.2f ms\n",
+                  "checkpoint to the store:", checkpoints.size(),
+                  checkpoints.empty() ? 0.0 : total_ms / static_cast<double>(checkpoints.size()),
+                  max_ms);
       std::fflush(stdout);
       if (figures.denied > 0) std::exit(2);  // the chain must be allowed end to end
       result.p50_us.push_back(Percentile(figures.decide_ns, 0.50));

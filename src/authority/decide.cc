@@ -123,7 +123,7 @@ Decision Authority::Authorize(std::string_view task_token, const Proof& proof,
       task->progress = chosen->after;
       record.progress = &task->progress;
       task->last_call_us = now;
-      task->dirty = true;
+      impl.MarkChanged(key, *task);
       const Step& step = *record.step;
       if (call.mint_credential) {
         credential::CredentialClaims step_claims;

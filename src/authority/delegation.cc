@@ -396,7 +396,7 @@ Result<StartedTask> Authority::Impl::ClaimDelegatedTask(const std::string& agent
       return;
     }
     t->jkt = interned.Intern(std::string(jkt));
-    t->dirty = true;
+    MarkChanged(key, *t);
     deadline_us = t->deadline_us;
     record = ToRecord(key, *t);
   });

@@ -194,7 +194,7 @@ Status ReplayDecisions(Authority::Impl& impl) {
         if (t == nullptr || row.sequence <= t->progress_seq) return;
         if (ProgressFromJson(*progress, &t->progress)) {
           t->progress_seq = row.sequence;
-          t->dirty = true;
+          impl.MarkChanged(key, *t);
         }
       });
     }

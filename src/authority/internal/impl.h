@@ -146,6 +146,13 @@ struct Authority::Impl {
                            const Mandate& mandate, const Delegation* granted,
                            const Status& refused);
   store::TaskRecord ToRecord(uint64_t id, const LiveTask& task) const;
+  // Marks the task's progress as changed since the last checkpoint and lists it for the next
+  // one. REQUIRES: inside tasks.WithTask(id, ...).
+  void MarkChanged(uint64_t id, LiveTask& task) {
+    if (task.dirty) return;
+    task.dirty = true;
+    tasks.ListChanged(id);
+  }
   uint64_t AuditLifecycle(std::string_view event, uint64_t task_id, const LiveTask& task,
                           std::string_view reason);
 };

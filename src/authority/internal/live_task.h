@@ -76,7 +76,7 @@ class PackedInputs {
 // aligned object; what only minting, delegation and queries read follows.
 struct alignas(64) LiveTask {
   store::TaskState state = store::TaskState::kActive;
-  bool dirty = false;    // progress changed since the last checkpoint to the store
+  bool dirty = false;    // changed since the last checkpoint, and listed for it (MarkChanged)
   uint32_t mandate = 0;  // index into the authority's compiled mandates
   int64_t created_us = 0;
   int64_t deadline_us = 0;

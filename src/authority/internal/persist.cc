@@ -87,7 +87,7 @@ store::TaskRecord Authority::Impl::ToRecord(uint64_t id, const LiveTask& task) c
 
 Status Checkpoint(Authority::Impl& impl) {
   std::vector<store::TaskRecord> records;
-  impl.tasks.ForEach([&](uint64_t id, LiveTask& task) {
+  impl.tasks.TakeChanged([&](uint64_t id, LiveTask& task) {
     if (!task.dirty) return;
     task.dirty = false;
     records.push_back(impl.ToRecord(id, task));
@@ -99,8 +99,8 @@ Status Checkpoint(Authority::Impl& impl) {
     for (const auto& r : records) {
       uint64_t id = 0;
       if (ParseTaskId(r.id, &id))
-        impl.tasks.WithTask(id, [](LiveTask* t) {
-          if (t) t->dirty = true;
+        impl.tasks.WithTask(id, [&](LiveTask* t) {
+          if (t) impl.MarkChanged(id, *t);
         });
     }
   }

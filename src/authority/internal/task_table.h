@@ -84,6 +84,26 @@ class TaskTable {
     if (Task* place = shard.Erase(id)) places_.Give(place);
   }
 
+  // Lists task `id` for the next TakeChanged. REQUIRES: called from inside WithTask(id, ...)
+  // (the shard's lock is held), at most once per task between two TakeChanged calls (the
+  // caller keeps a flag in the task).
+  void ListChanged(uint64_t id) { ShardOf(id).changed.push_back(id); }
+
+  // Calls f(uint64_t id, Task&) for every task listed since the last call that is still in the
+  // table, one shard locked at a time. The cost follows the changes, not the live tasks: a
+  // periodic checkpoint that visited all of a million tasks read a million cache lines.
+  template <typename F>
+  void TakeChanged(F&& f) {
+    for (Shard& shard : shards_) {
+      std::lock_guard lock(shard.mu);
+      for (uint64_t id : shard.changed) {
+        if (Slot* slot = shard.Find(id)) f(id, *slot->task);
+      }
+      shard.changed.clear();
+      if (shard.changed.capacity() > 4096) shard.changed = {};  // a burst keeps no memory
+    }
+  }
+
   // Calls f(uint64_t id, Task&) for every task, one shard locked at a time.
   template <typename F>
   void ForEach(F&& f) {
@@ -123,8 +143,9 @@ class TaskTable {
 
   struct Shard {
     mutable AdaptiveMutex mu;
-    std::vector<Slot> storage;  // GUARDED_BY(mu); a power of two long, at most 3/4 full
-    size_t count = 0;           // GUARDED_BY(mu)
+    std::vector<Slot> storage;      // GUARDED_BY(mu); a power of two long, at most 3/4 full
+    size_t count = 0;               // GUARDED_BY(mu)
+    std::vector<uint64_t> changed;  // GUARDED_BY(mu): listed by ListChanged
     // storage.data() and its size - 1, readable without the lock by Prefetch.
     std::atomic<const Slot*> slots{nullptr};
     std::atomic<uint64_t> mask{0};

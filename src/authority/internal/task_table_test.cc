@@ -70,6 +70,26 @@ TEST(TaskTableTest, PlacesAreStableHintsForPrefetching) {
   EXPECT_EQ(table.PlaceOf(7), nullptr);
 }
 
+// A checkpoint visits the tasks listed as changed, not every live task; a task that ended
+// meanwhile is skipped, and a listing lasts until the next TakeChanged.
+TEST(TaskTableTest, TakeChangedVisitsListedTasksOnce) {
+  TaskTable<std::string> table;
+  for (uint64_t id = 1; id <= 2000; ++id) table.Put(id, "v" + std::to_string(id));
+  for (uint64_t id : {5, 300, 1999, 77}) {
+    table.WithTask(id, [&](std::string* s) {
+      *s += "!";
+      table.ListChanged(id);
+    });
+  }
+  table.Erase(77);
+  std::map<uint64_t, std::string> seen;
+  table.TakeChanged([&](uint64_t id, std::string& s) { seen[id] = s; });
+  EXPECT_EQ(seen, (std::map<uint64_t, std::string>{{5, "v5!"}, {300, "v300!"}, {1999, "v1999!"}}));
+  size_t again = 0;
+  table.TakeChanged([&](uint64_t, std::string&) { ++again; });
+  EXPECT_EQ(again, 0u);
+}
+
 TEST(TaskTableTest, UnknownIdsAndEmptyShards) {
   TaskTable<std::string> table;
   table.Prefetch(42);  // an empty shard: nothing to load, no fault
