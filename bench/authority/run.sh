@@ -154,12 +154,12 @@ per_core=$("$agent" ceiling --seconds 2)
 echo "== over HTTP (wrk -t2 -c32 -d$duration, mandate serve --threads $threads, decisions acknowledged once durable)"
 echo "(a) authorize, token cached + bound connection, against nginx (return 204), $rounds rounds:"
 printf '%s' "$a_rounds" | awk '{ r[NR] = $2 / $1
-    printf "    round %d: nginx %.0f req/s, authorize %.0f req/s, ratio %.2f\n", NR, $1, $2, r[NR] }
+    printf "    round %d: nginx %.0f req/s, authorize %.0f req/s, ratio %.3f\n", NR, $1, $2, r[NR] }
   END { n = NR; for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
       t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }  # insertion sort (mawk has no asort)
     for (i = 1; i <= n; i++) k += r[i] >= 0.5
     m = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
-    printf "    ratio to nginx, median of %d rounds: %.2f (target 0.5); rounds at or above 0.5: %d of %d\n", n, m, k, n }'
+    printf "    ratio to nginx, median of %d rounds: %.3f (target 0.5); rounds at or above 0.5: %d of %d\n", n, m, k, n }'
 awk -v c="$bound_cpu" -v r="$bound_requests" \
   'BEGIN { printf "    server CPU per call: %.1f us\n", c * 1e6 / r }'
 echo "(b) authorize, fresh DPoP proof per call:       $fresh_rate req/s"
