@@ -83,6 +83,18 @@ TEST_P(StoreContract, TasksRoundTripAndUpsert) {
   b.state_blob = std::string(5000, '\xff');
   ASSERT_OK(store_->PutTasks(std::vector{b}));
   EXPECT_EQ(*store_->GetTask("t2"), b);
+  // A task's identity is written once: a later put updates its state, not who or what it is.
+  TaskRecord other = b;
+  other.agent = "spiffe://example.org/someone-else";
+  other.owner = "mallory";
+  other.mandate = "other-mandate";
+  other.created_micros = b.created_micros + 1;
+  other.state = TaskState::kCompleted;
+  ASSERT_OK(store_->PutTasks(std::vector{other}));
+  TaskRecord kept = b;
+  kept.state = TaskState::kCompleted;
+  kept.updated_micros = other.updated_micros;
+  EXPECT_EQ(*store_->GetTask("t2"), kept);
   auto missing = store_->GetTask("nope");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);

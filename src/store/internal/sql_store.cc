@@ -175,10 +175,8 @@ Status SqlStore::PutTasks(std::span<const TaskRecord> tasks) {
   static const std::string sql =
       "INSERT INTO tasks (" + std::string(kTaskColumns) +
       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET "
-      "parent_id = excluded.parent_id, agent = excluded.agent, owner = excluded.owner, "
-      "mandate = excluded.mandate, mandate_version = excluded.mandate_version, "
-      "state = excluded.state, deadline = excluded.deadline, created = excluded.created, "
-      "updated = excluded.updated, state_blob = excluded.state_blob";
+      "state = excluded.state, deadline = excluded.deadline, updated = excluded.updated, "
+      "state_blob = excluded.state_blob";  // identity columns: first put only (store.h)
   std::lock_guard lock(mu_);
   return Transaction([&]() -> Status {
     for (const TaskRecord& t : tasks) {
