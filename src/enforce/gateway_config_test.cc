@@ -84,12 +84,19 @@ TEST(GatewayConfig, RejectsBrokenDocuments) {
   EXPECT_EQ(ParseGatewayConfig("- 1").error().reason(), "config.invalid");
   EXPECT_EQ(ParseGatewayConfig("authority: x\nep_token_file: y\nsystems: []").error().reason(),
             "config.invalid");
-  std::string bad_secret = kConfig;
-  bad_secret.replace(bad_secret.find("env:TRACKER_KEY"), 15, "vault:x");
-  EXPECT_EQ(ParseGatewayConfig(bad_secret).error().reason(), "secret.invalid");
-  std::string bad_route = kConfig;
-  bad_route.replace(bad_route.find("\"issues/{id}\""), 13, "\"issues/{x}\"");
-  EXPECT_EQ(ParseGatewayConfig(bad_route).error().reason(), "config.route_invalid");
+  // kConfig with one piece of text replaced; the reason its parse is refused with.
+  const auto refused = [](std::string_view from, std::string_view to) {
+    std::string config = kConfig;
+    config.replace(config.find(from), from.size(), to);
+    auto parsed = ParseGatewayConfig(config);
+    return parsed ? std::string("accepted") : std::string(parsed.error().reason());
+  };
+  EXPECT_EQ(refused("env:TRACKER_KEY", "vault:x"), "secret.invalid");
+  EXPECT_EQ(refused("\"issues/{id}\"", "\"issues/{x}\""), "config.route_invalid");
+  // `opaque_body` must be a boolean, and cannot stand beside `body_args`.
+  EXPECT_EQ(refused("opaque_body: true", "opaque_body: maybe"), "config.invalid");
+  EXPECT_EQ(refused("opaque_body: true", "opaque_body: true, body_args: true"),
+            "config.route_invalid");
 }
 
 TEST(GatewayConfig, ThreadCountsDefaultSmallAndAreBounded) {
