@@ -1,7 +1,4 @@
 // Request accessors, Responder, and the async answer plumbing behind it.
-#include <boost/beast/http/field.hpp>
-#include <iterator>
-
 #include "src/http/internal/request_state.h"
 #include "src/http/internal/url.h"
 #include "src/http/internal/wire.h"
@@ -10,14 +7,8 @@ namespace mandate::http {
 
 using internal::RequestState;
 
-std::string_view Request::method() const {
-  auto m = state_->message->method_string();
-  return {m.data(), m.size()};
-}
-std::string_view Request::target() const {
-  auto t = state_->message->target();
-  return {t.data(), t.size()};
-}
+std::string_view Request::method() const { return state_->message->method(); }
+std::string_view Request::target() const { return state_->message->target(); }
 std::string_view Request::path() const { return state_->path; }
 std::string_view Request::query() const { return state_->query; }
 
@@ -48,18 +39,13 @@ std::string_view Request::PathParam(std::string_view name) const {
 }
 
 std::optional<std::string_view> Request::Header(std::string_view name) const {
-  auto it = state_->message->find(boost::beast::string_view(name.data(), name.size()));
-  if (it == state_->message->end()) return std::nullopt;
-  return std::string_view(it->value().data(), it->value().size());
+  return state_->message->Field(name);
 }
 
 std::vector<std::pair<std::string_view, std::string_view>> Request::Headers() const {
   std::vector<std::pair<std::string_view, std::string_view>> out;
-  out.reserve(static_cast<size_t>(std::distance(state_->message->begin(), state_->message->end())));
-  for (const auto& field : *state_->message) {
-    out.emplace_back(std::string_view(field.name_string().data(), field.name_string().size()),
-                     std::string_view(field.value().data(), field.value().size()));
-  }
+  out.reserve(state_->message->fields().size());
+  for (const auto& field : state_->message->fields()) out.emplace_back(field.name, field.value);
   return out;
 }
 

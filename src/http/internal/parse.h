@@ -1,7 +1,7 @@
 // Reading a message with a Beast parser without Beast's composed read operations (which
 // allocate an operation and post its completion through the io_context per message): the
-// caller feeds what its buffer holds and reads more only when the parser needs it. Shared by
-// the server's sessions and the gateway's upstream exchanges.
+// caller feeds what its buffer holds and reads more only when the parser needs it. Used by the
+// gateway's upstream exchanges (responses); the server reads requests with RequestReader.
 // Thread-safety: stateless functions; the parser and buffer are the caller's.
 #pragma once
 

@@ -9,18 +9,14 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-
+#include "src/http/internal/request_reader.h"
 #include "src/http/internal/router.h"
 #include "src/http/internal/session.h"
 
 namespace mandate::http::internal {
 
-using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
-
 struct RequestState {
-  const BeastRequest* message = nullptr;
+  const RequestReader* message = nullptr;
   std::string_view path;
   std::string_view query;
   const Route* route = nullptr;

@@ -11,13 +11,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <deque>
-#include <optional>
 
-#include "src/http/internal/parse.h"
 #include "src/http/internal/request_state.h"
 #include "src/http/internal/url.h"
 #include "src/http/internal/wire.h"
@@ -26,7 +21,6 @@ namespace mandate::http::internal {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
@@ -71,7 +65,8 @@ class Session final : public SessionBase {
         worker_(*worker_owner_),
         options_(worker_.shared.options),
         stream_(std::move(stream)),
-        over_capacity_(over_capacity) {}
+        over_capacity_(over_capacity),
+        reader_({options_.max_header_bytes, options_.max_body_bytes}) {}
 
   template <class... Args>
   static std::shared_ptr<Session> Create(std::shared_ptr<Worker> worker, bool over_capacity,
@@ -195,9 +190,7 @@ class Session final : public SessionBase {
     if (worker_.shared.stopping.load(std::memory_order_relaxed) && buffer_.size() == 0) {
       return Close();
     }
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
-    parser_->body_limit(options_.max_body_bytes);
+    reader_.Reset();
     if (buffer_.size() > 0) return ReadHeader();
     phase_ = Phase::kIdle;
     deadline_ = NowMillis() + options_.idle_timeout.count();
@@ -214,16 +207,17 @@ class Session final : public SessionBase {
     Parse(/*whole_message=*/false);
   }
 
-  // Feeds the parser what the buffer holds and reads more only when it needs more
-  // (src/http/internal/parse.h); then OnHeader, or Dispatch once the whole message is in.
+  // Feeds the reader what the buffer holds and reads more only when it needs more; then
+  // OnHeader, or Dispatch once the whole message is in.
   void Parse(bool whole_message) {
-    bool need_more = false;
-    const error_code ec = FeedParser(
-        *parser_, buffer_,
-        [whole_message](const auto& p) { return whole_message ? p.is_done() : p.is_header_done(); },
-        &need_more);
-    if (ec) return OnReadError(ec);
-    if (need_more) return ReadMore(whole_message);
+    const auto bytes = buffer_.data();
+    buffer_.consume(reader_.Feed(
+        std::string_view(static_cast<const char*>(bytes.data()), bytes.size()), whole_message));
+    if (reader_.failed()) {
+      const ReadError& e = reader_.error();
+      return SendError(e.status, e.code, e.message);
+    }
+    if (!(whole_message ? reader_.done() : reader_.head_done())) return ReadMore(whole_message);
     if (whole_message) return Dispatch();
     OnHeader();
   }
@@ -231,22 +225,14 @@ class Session final : public SessionBase {
   void ReadMore(bool whole_message) {
     stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
                             [self = Self(), whole_message](error_code ec, size_t n) {
-                              if (ec == asio::error::eof) ec = AtEndOfStream(*self->parser_);
-                              if (ec) return self->OnReadError(ec);
+                              if (ec) return self->OnReadError();
                               self->buffer_.commit(n);
                               self->Parse(whole_message);
                             });
   }
 
   void OnHeader() {
-    const auto& message = parser_->get();
-    auto length = parser_->content_length();
-    if (length && *length > options_.max_body_bytes) {
-      return OnReadError(bhttp::error::body_limit);
-    }
-    auto expect = message.find(bhttp::field::expect);
-    if (expect != message.end() && beast::iequals(expect->value(), "100-continue") &&
-        !parser_->is_done()) {
+    if (reader_.expects_continue() && !reader_.done()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                         [self = Self()](const error_code& ec, size_t) {
@@ -255,36 +241,20 @@ class Session final : public SessionBase {
                         });
       return;
     }
-    if (parser_->is_done()) return Dispatch();
+    if (reader_.done()) return Dispatch();
     ReadBody();
   }
 
   void ReadBody() { Parse(/*whole_message=*/true); }
 
-  void OnReadError(const error_code& ec) {
+  // A read failed: timed out (Tick cancelled it), or the peer closed or reset the connection,
+  // which leaves a request unanswered (its framing never ends at the end of the stream).
+  void OnReadError() {
     if (phase_ == Phase::kClosed) return;
-    bool got_some = parser_ && parser_->got_some();
-    if (timed_out_) {
-      if (!got_some) return Close();
+    if (timed_out_ && reader_.got_some()) {
       return SendError(408, "http.timeout", "request not received in time");
     }
-    if (ec == bhttp::error::body_limit) {
-      return SendError(
-          413, "http.body_too_large",
-          "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
-    }
-    if (ec == bhttp::error::header_limit) {
-      return SendError(
-          431, "http.header_too_large",
-          "request header exceeds " + std::to_string(options_.max_header_bytes) + " bytes");
-    }
-    if (ec.category() == error_code(bhttp::error::bad_target).category()) {
-      if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
-        return Close();
-      }
-      return SendError(400, "http.bad_request", "malformed request: " + ec.message());
-    }
-    Close();  // eof, reset, aborted
+    Close();
   }
 
   void SendError(int status, std::string_view code, std::string message) {
@@ -299,10 +269,9 @@ class Session final : public SessionBase {
     phase_ = Phase::kHandling;
     deadline_ = kNever;
     ++seq_;
-    const auto& message = parser_->get();
-    std::string_view target(message.target().data(), message.target().size());
+    std::string_view target = reader_.target();
     size_t question = target.find('?');
-    state_.message = &message;
+    state_.message = &reader_;
     state_.path = target.substr(0, question);
     state_.query =
         question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
@@ -314,7 +283,7 @@ class Session final : public SessionBase {
       return SendError(400, "http.bad_request", "request-target must be a path");
     }
     const Router::Impl& router = worker_.shared.router.impl();
-    std::string_view method(message.method_string().data(), message.method_string().size());
+    std::string_view method = reader_.method();
     if (!router.Match(method, state_.path, &match_)) {
       if (router.fallback) return CallAsync(router.fallback);
       if (!match_.allowed_methods.empty()) {
@@ -354,10 +323,9 @@ class Session final : public SessionBase {
   // ---- writing ----
 
   void Answer() {
-    const auto& message = parser_->get();
-    bool keep_alive = message.keep_alive() && !response_.close && !close_after_write_ &&
+    bool keep_alive = reader_.keep_alive() && !response_.close && !close_after_write_ &&
                       !worker_.shared.stopping.load(std::memory_order_relaxed);
-    WriteResponse(message.version() == 10, keep_alive, message.method() == bhttp::verb::head);
+    WriteResponse(reader_.version() == 10, keep_alive, reader_.method() == "HEAD");
   }
 
   void WriteResponse(bool http10, bool keep_alive, bool head) {
@@ -388,7 +356,7 @@ class Session final : public SessionBase {
     response_.headers.emplace_back("Cache-Control", "no-store");
     response_.headers.emplace_back("X-Accel-Buffering", "no");
     out_.clear();
-    bool http10 = parser_->get().version() == 10;
+    bool http10 = reader_.version() == 10;
     if (!AppendResponseHead(response_, http10, /*keep_alive=*/true, 0, &out_)) {
       stream->MarkClosed();
       return SendError(500, "http.internal", "handler produced an invalid header");
@@ -478,7 +446,7 @@ class Session final : public SessionBase {
   bool over_capacity_;
   ConnectionInfo info_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  RequestReader reader_;
   RouteMatch match_;
   std::vector<std::string> params_;
   RequestState state_;
