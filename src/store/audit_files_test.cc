@@ -110,6 +110,22 @@ TEST(AuditFiles, ADamagedHeadSlotFallsBackToTheOther) {
   EXPECT_EQ(broken.error().reason(), "store.corrupt");
 }
 
+// The writer fills the head file with zeros and maps it before its first commit: a crash in
+// between leaves two zero slots, which read as no head yet (the log's lines are then unacked).
+TEST(AuditFiles, ZeroSlotsReadAsNoHeadYet) {
+  const std::string dir = TempDir(), audit = dir + "/mandate.db-audit";
+  auto rows = Rows(1, 2, "g");
+  ASSERT_TRUE(Open(dir)->AppendAudit("main", std::span(rows).first(1)).ok());
+  std::ofstream(audit + "/main.head", std::ios::binary | std::ios::trunc) << std::string(512, '\0');
+  auto store = Open(dir);
+  EXPECT_EQ(store->GetAuditHead("main")->sequence, 0);
+  EXPECT_EQ(*store->CountAudit("main"), 0);
+  ASSERT_TRUE(store->AppendAudit("main", Rows(1, 1, "g")).ok());  // over the cut line
+  store.reset();
+  EXPECT_EQ(Open(dir)->GetAuditHead("main")->hash, "h1");
+  EXPECT_EQ(ReadFile(audit + "/main.log"), Line(rows[0]));
+}
+
 TEST(AuditFiles, ReadsFromAnySequenceAcrossTheSparseIndex) {
   const std::string dir = TempDir();
   auto rows = Rows(1, 300, "g");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,6 +192,7 @@ class AuditChainFile {
   AuditChainFile(std::string log_path, std::string head_path, Durability durability)
       : log_path_(std::move(log_path)), head_path_(std::move(head_path)), durability_(durability) {}
   ~AuditChainFile() {
+    if (head_map_ != nullptr) munmap(head_map_, 2 * kSlotBytes);
     if (log_fd_ >= 0) close(log_fd_);  // also releases the writer's flock
     if (head_fd_ >= 0) close(head_fd_);
   }
@@ -236,7 +238,14 @@ class AuditChainFile {
     if (s.ok() && durability_ == Durability::kPower && fdatasync(log_fd_) != 0) {
       s = IoError("sync", log_path_);
     }
-    if (s.ok()) s = WriteAll(head_fd_, slot, ((generation_ + 1) % 2) * kSlotBytes, head_path_);
+    if (s.ok()) {
+      const uint64_t at = ((generation_ + 1) % 2) * kSlotBytes;
+      if (head_map_ != nullptr) {
+        std::memcpy(head_map_ + at, slot.data(), kSlotBytes);
+      } else {
+        s = WriteAll(head_fd_, slot, at, head_path_);
+      }
+    }
     if (s.ok() && durability_ == Durability::kPower && fdatasync(head_fd_) != 0) {
       // The slot may be on disk or not: only a reopen can tell which head is current.
       failure_ = IoError("sync", head_path_);
@@ -315,6 +324,8 @@ class AuditChainFile {
       return {StatusCode::kUnavailable, "audit.chain_locked",
               "`" + log_path_ + "`: another process appends to this audit chain"};
     }
+    if (head_map_ != nullptr) munmap(head_map_, 2 * kSlotBytes);
+    head_map_ = nullptr;
     if (head_fd_ >= 0) close(head_fd_);
     head_fd_ = open(head_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (head_fd_ < 0) {
@@ -341,8 +352,30 @@ class AuditChainFile {
     ResetIndex();
     if (Status s = Refresh(); !s.ok()) return s;  // also reads the head
     if (Status s = CutUnacknowledged(); !s.ok()) return s;
+    if (durability_ == Durability::kProcess) {
+      if (Status s = MapHeadSlots(); !s.ok()) return s;
+    }
     visible_ = lines_;
     writer_ = true;
+    return {};
+  }
+
+  // With process durability the head slots are written through a shared mapping of the head
+  // file: a store instead of a pwrite (and its inode update) per group commit. It is the page
+  // cache a pwrite reaches, so a killed process leaves the same bytes, and readers see them; a
+  // slot torn by a kill fails its check and the other slot is the head. The file's bytes are
+  // written first, so a store never needs a block on a full disk (SIGBUS).
+  Status MapHeadSlots() {
+    struct stat st {};
+    if (fstat(head_fd_, &st) != 0) return IoError("stat", head_path_);
+    const auto size = static_cast<size_t>(st.st_size);
+    if (size < 2 * kSlotBytes) {
+      const std::string zeros(2 * kSlotBytes - size, '\0');
+      if (Status s = WriteAll(head_fd_, zeros, size, head_path_); !s.ok()) return s;
+    }
+    void* map = mmap(nullptr, 2 * kSlotBytes, PROT_READ | PROT_WRITE, MAP_SHARED, head_fd_, 0);
+    if (map == MAP_FAILED) return IoError("map", head_path_);
+    head_map_ = static_cast<char*>(map);
     return {};
   }
 
@@ -441,7 +474,8 @@ class AuditChainFile {
       if (slot && (!best || slot->generation > best->generation)) best = slot;
     }
     if (best) return *best;
-    if (got == 0) return Slot{};
+    // No slot written yet: an empty file, or the writer's zeros before its first commit.
+    if (std::all_of(buffer, buffer + got, [](char c) { return c == '\0'; })) return Slot{};
     return Err(Corrupt(head_path_, "no valid head slot"));
   }
 
@@ -450,6 +484,7 @@ class AuditChainFile {
   std::mutex mu_;
   int log_fd_ = -1;                  // GUARDED_BY(mu_) (set once it exists; reads use it unlocked)
   int head_fd_ = -1;                 // GUARDED_BY(mu_)
+  char* head_map_ = nullptr;         // GUARDED_BY(mu_): the head file's two slots, mapped
   bool writer_ = false;              // GUARDED_BY(mu_): this process holds the chain's flock
   Status failure_;                   // GUARDED_BY(mu_): set when the log may hold unacked lines
   AuditHead head_;                   // GUARDED_BY(mu_): the writer's head, or the last one read

@@ -8,10 +8,11 @@
 //                             (check = BLAKE2b-128 of the rest); the valid slot with the
 //                             higher generation is the head.
 //
-// A group commit is one pwrite of all its lines, then one pwrite of the next head slot (with
-// Durability::kPower, an fdatasync after each). The head write is the commit point: lines past
-// the head were never acknowledged, and the process that next appends to the chain cuts them
-// (with a torn last line) before it writes. A reader stops at the last complete line, so it
+// A group commit is one pwrite of all its lines, then a write of the next head slot: a store
+// into a shared mapping of the head file (the same page cache, no system call), or with
+// Durability::kPower a pwrite, and an fdatasync after each. The head write is the commit point:
+// lines past the head were never acknowledged, and the process that next appends to the chain cuts
+// them (with a torn last line) before it writes. A reader stops at the last complete line, so it
 // never sees a half-written record. Files that are not the writer's are never changed.
 // One process appends to a chain (an flock on its log, taken at the first append; another
 // process gets Unavailable `audit.chain_locked`); any number may read.
