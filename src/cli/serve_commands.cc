@@ -70,11 +70,27 @@ void AddServeCommands(CLI::App& app, int& exit_code) {
                   "it; 0: every call proves (behind a proxy that pools connections)")
       ->capture_default_str();
   cmd->add_option("--port-file", *port_file, "write the bound port to this file once listening");
-  cmd->callback([options, listen, port_file, &exit_code] {
+  auto tls = std::make_shared<http::TlsOptions>();
+  cmd->add_option("--tls-cert", tls->cert_file, "serve HTTPS with this PEM certificate chain");
+  cmd->add_option("--tls-key", tls->key_file, "the PEM private key of --tls-cert");
+  cmd->add_option("--tls-client-ca", tls->client_ca_file,
+                  "mTLS: accept only clients with a certificate from this PEM CA bundle");
+  cmd->callback([options, listen, port_file, tls, &exit_code] {
     if (!SplitListen(*listen, &options->host, &options->port)) {
       std::cerr << "mandate serve: --listen `" << *listen << "` is not HOST:PORT\n";
       exit_code = 2;
       return;
+    }
+    if (tls->cert_file.empty() != tls->key_file.empty() ||
+        (tls->cert_file.empty() && !tls->client_ca_file.empty())) {
+      std::cerr << "mandate serve: HTTPS needs both --tls-cert and --tls-key (and "
+                   "--tls-client-ca needs them too)\n";
+      exit_code = 2;
+      return;
+    }
+    if (!tls->cert_file.empty()) {
+      if (!tls->client_ca_file.empty()) tls->client_auth = http::ClientAuth::kRequired;
+      options->tls = *tls;
     }
     // Block the stop signals before any thread starts, then wait for one here.
     sigset_t stop_signals;
@@ -90,9 +106,9 @@ void AddServeCommands(CLI::App& app, int& exit_code) {
       return;
     }
     const uint16_t port = (*service)->port();
-    std::cerr << "mandate serve: listening on http://" << options->host << ":" << port
-              << " (mandates: " << options->mandates_dir << ", data: " << options->data_dir
-              << ")\n";
+    std::cerr << "mandate serve: listening on " << (options->tls ? "https://" : "http://")
+              << options->host << ":" << port << " (mandates: " << options->mandates_dir
+              << ", data: " << options->data_dir << ")\n";
     if (!port_file->empty()) {
       const std::string tmp = *port_file + ".tmp";
       std::ofstream(tmp) << port << "\n";

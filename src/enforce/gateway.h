@@ -7,6 +7,7 @@
 //
 // Configuration (YAML), see docs/enforcement.md:
 //   listen: 127.0.0.1:8080          # port 0 picks a free port (printed at start)
+//   tls: {cert: gw.crt, key: gw.key, client_ca: agents-ca.pem}   # HTTPS; client_ca: mTLS
 //   authority: http://127.0.0.1:7070
 //   ep_token_file: /etc/mandate/ep.token
 //   revocation_grace_ms: 5000
@@ -33,11 +34,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "src/enforce/route_table.h"
+#include "src/http/server.h"
 #include "src/util/status.h"
 
 namespace mandate::enforce {
@@ -78,6 +81,9 @@ struct SystemUpstream {
 
 struct GatewayConfig {
   std::string listen = "127.0.0.1:8080";
+  // HTTPS for agents (PEM files); with a client CA, only agents presenting a certificate it
+  // issued get a connection (mTLS).
+  std::optional<http::TlsOptions> tls;
   std::string authority;      // absolute URL of `mandate serve`
   std::string ep_token_file;  // enforcement-point token (docs/api.md)
   std::string public_url;     // the gateway's URL as agents see it (DPoP `htu`); default from Host

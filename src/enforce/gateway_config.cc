@@ -118,12 +118,30 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
   MANDATE_RETURN_IF_ERROR(CheckKeys(
       root,
-      {"listen", "authority", "ep_token_file", "public_url", "issuer", "revocation_grace_ms",
+      {"listen", "tls", "authority", "ep_token_file", "public_url", "issuer", "revocation_grace_ms",
        "audit_grace_ms", "audit_flush_ms", "audit_batch", "max_body_bytes", "threads",
        "decision_threads", "bind_connections", "upstream_spin_us", "systems"},
       "top level"));
   GatewayConfig config;
   if (root["listen"]) config.listen = root["listen"].as<std::string>();
+  if (const YAML::Node tls = root["tls"]) {
+    if (!tls.IsMap()) return ConfigError(tls, "`tls` must be a mapping: {cert, key, client_ca}");
+    MANDATE_RETURN_IF_ERROR(CheckKeys(tls, {"cert", "key", "client_ca"}, "tls"));
+    http::TlsOptions options;
+    auto cert = RequiredString(tls, "cert", "tls");
+    if (!cert) return Err(cert.error());
+    auto key = RequiredString(tls, "key", "tls");
+    if (!key) return Err(key.error());
+    options.cert_file = *cert;
+    options.key_file = *key;
+    if (tls["client_ca"]) {
+      auto ca = RequiredString(tls, "client_ca", "tls");
+      if (!ca) return Err(ca.error());
+      options.client_ca_file = *ca;
+      options.client_auth = http::ClientAuth::kRequired;
+    }
+    config.tls = std::move(options);
+  }
   auto authority = RequiredString(root, "authority", "top level");
   if (!authority) return Err(authority.error());
   config.authority = *authority;

@@ -99,6 +99,30 @@ TEST(GatewayConfig, RejectsBrokenDocuments) {
             "config.route_invalid");
 }
 
+TEST(GatewayConfig, TlsTakesACertificateKeyAndOptionalClientCa) {
+  auto plain = ParseGatewayConfig(kConfig);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->tls.has_value());
+  const auto with = [](std::string_view tls) {
+    return ParseGatewayConfig(std::string(kConfig) + "tls: " + std::string(tls) + "\n");
+  };
+  auto https = with("{cert: /etc/gw.pem, key: /etc/gw.key}");
+  ASSERT_TRUE(https) << https.error().ToString();
+  EXPECT_EQ(https->tls->cert_file, "/etc/gw.pem");
+  EXPECT_EQ(https->tls->key_file, "/etc/gw.key");
+  EXPECT_EQ(https->tls->client_auth, http::ClientAuth::kNone);
+  auto mtls = with("{cert: a, key: b, client_ca: /etc/agents-ca.pem}");
+  ASSERT_TRUE(mtls) << mtls.error().ToString();
+  EXPECT_EQ(mtls->tls->client_ca_file, "/etc/agents-ca.pem");
+  EXPECT_EQ(mtls->tls->client_auth, http::ClientAuth::kRequired);
+  for (const char* bad : {"on", "{cert: a}", "{key: b}", "{cert: a, key: b, client_ca: []}",
+                          "{cert: a, key: b, ca: c}", "{cert: '', key: b}"}) {
+    auto refused = with(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().reason(), "config.invalid") << bad;
+  }
+}
+
 TEST(GatewayConfig, ThreadCountsDefaultSmallAndAreBounded) {
   auto defaults = ParseGatewayConfig(kConfig);
   ASSERT_TRUE(defaults);

@@ -197,6 +197,7 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
 
   internal::ListenerOptions listener{config.listen, config.max_body_bytes, "gateway"};
   listener.server_threads = config.server_threads;
+  listener.tls = config.tls;
   // Authority round trips wait here, one per thread; the server threads never block.
   boost::asio::thread_pool decision_pool(static_cast<size_t>(config.decision_threads));
   Status status = internal::RunAsyncListener(

@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "src/credential/credential.h"
+#include "src/http/server.h"
 #include "src/store/store.h"
 #include "src/util/clock.h"
 #include "src/util/status.h"
@@ -34,6 +36,8 @@ struct ServeOptions {
   std::string check_routes;        // gateway YAML whose routes /v1/check maps requests with
   std::string governance_file;     // delegation policies, approvers, webhooks, known owners
   int threads = 2;
+  // HTTPS (and with a client CA, mTLS: only clients with a certificate it issued connect).
+  std::optional<http::TlsOptions> tls;
   // Keep-alive connections a proof may bind (later calls on them may omit it; docs/identity.md).
   // 0 disables binding: every call proves possession (behind a proxy that pools connections).
   size_t bound_connections = 1 << 16;

@@ -260,6 +260,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
   http_options.host = options.host;
   http_options.port = options.port;
   http_options.threads = options.threads;
+  http_options.tls = options.tls;
   auto http = http::Server::Start(std::move(http_options), std::move(router));
   if (!http) return Err(http.error());
   impl->http = std::move(*http);

@@ -82,9 +82,10 @@ Status RunAsyncListener(const ListenerOptions& options, const std::atomic<bool>&
   server_options.port = endpoint->port;
   server_options.max_body_bytes = options.max_body_bytes;
   server_options.threads = std::max(1, options.server_threads);
+  server_options.tls = options.tls;
   auto server = http::Server::Start(server_options, std::move(router));
   if (!server) return server.error();
-  std::cout << options.banner << " listening on http://"
+  std::cout << options.banner << " listening on " << (options.tls ? "https://" : "http://")
             << (endpoint->host.find(':') == std::string::npos ? endpoint->host
                                                               : "[" + endpoint->host + "]")
             << ":" << (*server)->port() << std::endl;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "src/http/server.h"
@@ -23,6 +24,7 @@ struct ListenerOptions {
   std::string banner;        // printed as `<banner> listening on http://HOST:PORT` once bound
   int handler_threads = 64;  // RunListener: requests decided and forwarded at once
   int server_threads = 2;    // threads reading and writing connections
+  std::optional<http::TlsOptions> tls = std::nullopt;  // HTTPS (mTLS with a client CA)
 };
 
 // Serves until `stop` is true, then stops gracefully. Errors: `config.invalid` (listen is not

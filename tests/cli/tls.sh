@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# HTTPS and mTLS listeners of the real binary: `mandate serve --tls-cert/--tls-key
+# [--tls-client-ca]` and the gateway's `tls:` block, with certificates from the openssl CLI.
+# The CLI agent (task start, authorize) and the gateway reach the authority over HTTPS, trusting
+# the test CA through SSL_CERT_FILE as any OpenSSL client does; curl checks what a client
+# without the CA, without a client certificate, or speaking plain HTTP gets.
+set -euo pipefail
+bin=$(realpath "${1:?usage: tls.sh path/to/mandate}")
+dir=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# A CA, a server certificate for 127.0.0.1, and a client certificate, all from the CA.
+cd "$dir"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=test-ca \
+  -keyout ca.key -out ca.pem 2>/dev/null
+issue() {  # NAME EXTENSIONS
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+    -keyout "$1.key" -out "$1.csr" 2>/dev/null
+  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+    -extfile <(printf '%s\n' "$2") -out "$1.pem" 2>/dev/null
+}
+issue server "subjectAltName=IP:127.0.0.1"
+issue agent "extendedKeyUsage=clientAuth"
+cd - >/dev/null
+
+wait_port() {  # FILE
+  for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done
+  fail "no port in $1"
+}
+"$bin" dev trust-domain --trust-domain example.org --out "$dir/trust" >/dev/null
+serve() {  # NAME EXTRA_FLAGS...
+  local name=$1; shift
+  "$bin" serve --listen 127.0.0.1:0 --port-file "$dir/$name.port" --mandates examples/mandates \
+    --data "$dir/data-$name" --trust-bundle "spiffe://example.org=$dir/trust/bundle.json" \
+    --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" "$@" 2>"$dir/$name.log" &
+  pids+=($!)
+  wait_port "$dir/$name.port"
+}
+
+# 1. HTTPS: a client trusting the CA gets answers; one that does not, or plain HTTP, gets none.
+serve tls
+url=https://127.0.0.1:$(cat "$dir/tls.port")
+grep -q "listening on https://" "$dir/tls.log" || fail "serve does not announce https"
+[ "$(curl -sf --cacert "$dir/ca.pem" "$url/healthz")" = '{"status":"ok"}' ] || fail "healthz over https"
+! curl -sf "$url/healthz" >/dev/null 2>&1 || fail "a client without the CA was served"
+! curl -sf --max-time 5 "http://127.0.0.1:$(cat "$dir/tls.port")/healthz" >/dev/null 2>&1 ||
+  fail "plain HTTP was served on the HTTPS port"
+
+# 2. The CLI agent over HTTPS end to end: start a task, an allowed call, a denied one.
+export SSL_CERT_FILE=$dir/ca.pem
+started=$("$bin" task start --server "$url" --agent-dir "$dir/agent" --mandate payments \
+  --inputs '{"payee":"acme","cap":500}' --dev-trust-key "$dir/trust/svid-issuer.key.json" \
+  --spiffe-id spiffe://example.org/agents/payments/tls)
+task=$(printf '%s' "$started" | python3 -c 'import json,sys; print(json.load(sys.stdin)["task_id"])')
+"$bin" authorize --server "$url" --agent-dir "$dir/agent" --task "$task" --system bank \
+  --action GET --resource /accounts/main/balance | grep -q '"decision":"allow"' ||
+  fail "authorize over https was not allowed"
+if "$bin" authorize --server "$url" --agent-dir "$dir/agent" --task "$task" --system bank \
+  --action DELETE --resource /accounts/main >"$dir/deny.json"; then
+  fail "an off-mandate call was allowed"
+fi
+grep -q '"decision":"deny"' "$dir/deny.json" || fail "no deny over https: $(cat "$dir/deny.json")"
+
+# 3. The gateway: HTTPS for agents, and the authority reached over HTTPS.
+cat >"$dir/gw.yaml" <<YAML
+listen: 127.0.0.1:0
+tls: {cert: $dir/server.pem, key: $dir/server.key}
+authority: $url
+ep_token_file: $dir/data-tls/ep.token
+systems:
+  - name: bank
+    upstream: http://127.0.0.1:9
+    routes:
+      - {method: GET, path: "/accounts/{id}/balance", action: GET, resource: "/accounts/{id}/balance"}
+YAML
+"$bin" gateway --config "$dir/gw.yaml" >"$dir/gw.out" 2>"$dir/gw.log" &
+pids+=($!)
+for _ in $(seq 200); do grep -q "listening on" "$dir/gw.out" && break; sleep 0.05; done
+gw=$(grep -o 'https://[0-9.:]*' "$dir/gw.out" | head -1)
+[ -n "$gw" ] || fail "the gateway did not announce https: $(cat "$dir/gw.out" "$dir/gw.log")"
+code=$(curl -s --cacert "$dir/ca.pem" -o "$dir/gw.json" -w '%{http_code}' "$gw/bank/accounts/main/balance")
+[ "$code" = 401 ] || fail "gateway over https without a credential: $code $(cat "$dir/gw.json")"
+grep -q '"code"' "$dir/gw.json" || fail "gateway refusal is not a JSON error"
+! curl -sf "$gw/bank/accounts/main/balance" >/dev/null 2>&1 || fail "gateway served a client without the CA"
+
+# 4. mTLS: only a client with a certificate from the client CA gets a connection.
+serve mtls --tls-client-ca "$dir/ca.pem"
+murl=https://127.0.0.1:$(cat "$dir/mtls.port")
+! curl -sf --cacert "$dir/ca.pem" "$murl/healthz" >/dev/null 2>&1 ||
+  fail "mTLS served a client without a certificate"
+[ "$(curl -sf --cacert "$dir/ca.pem" --cert "$dir/agent.pem" --key "$dir/agent.key" "$murl/healthz")" = \
+  '{"status":"ok"}' ] || fail "mTLS refused the client certificate"
+
+# 5. Misconfiguration fails at start with a precise message.
+if "$bin" serve --listen 127.0.0.1:0 --data "$dir/x" --tls-cert "$dir/server.pem" 2>"$dir/half.log"; then
+  fail "--tls-cert without --tls-key started"
+fi
+grep -q "needs both --tls-cert and --tls-key" "$dir/half.log" || fail "$(cat "$dir/half.log")"
+if "$bin" serve --listen 127.0.0.1:0 --data "$dir/y" --mandates examples/mandates \
+  --tls-cert "$dir/missing.pem" --tls-key "$dir/server.key" 2>"$dir/missing.log"; then
+  fail "a missing certificate file started"
+fi
+grep -q "http.tls_config" "$dir/missing.log" || fail "$(cat "$dir/missing.log")"
+echo "tls: all checks passed"
