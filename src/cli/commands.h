@@ -5,8 +5,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string_view>
 
+#include "src/http/server.h"
 #include "src/util/status.h"
 
 namespace mandate::cli {
@@ -26,6 +28,12 @@ void AddApprovalsCommands(CLI::App& app, int& exit_code);
 void AddKillCommands(CLI::App& app, int& exit_code);
 void AddOwnersCommands(CLI::App& app, int& exit_code);
 void AddEpTokenCommands(CLI::App& app, int& exit_code);
+
+// The HTTPS listener flags of a serving command: --tls-cert, --tls-key, --tls-client-ca (mTLS),
+// into `flags`. TlsListener makes the listener's options of them: nullopt when none is set,
+// InvalidArgument `cli.usage` when only some are.
+void AddTlsListenerFlags(CLI::App* cmd, http::TlsOptions* flags);
+Result<std::optional<http::TlsOptions>> TlsListener(const http::TlsOptions& flags);
 
 // Prints `mandate <command>: <status>` on stderr and returns the exit code for it: 2 for a
 // usage error (`cli.usage`), 1 otherwise.

@@ -56,7 +56,20 @@ void AddEnforceCommands(CLI::App& app, int& exit_code) {
   proxy->add_option("--listen", options->listen, "http: address to listen on, e.g. 127.0.0.1:0");
   proxy->add_option("--upstream", options->upstream_url, "http: the MCP server's endpoint URL");
   proxy->add_option("command", options->command, "stdio: the server command, after `--`");
-  proxy->callback([options, &exit_code] {
+  auto tls = std::make_shared<http::TlsOptions>();
+  AddTlsListenerFlags(proxy, tls.get());
+  proxy->callback([options, tls, &exit_code] {
+    auto listener_tls = TlsListener(*tls);
+    if (!listener_tls) {
+      exit_code = Fail("mcp-proxy", listener_tls.error());
+      return;
+    }
+    options->tls = *listener_tls;
+    if (options->tls && options->listen.empty()) {
+      exit_code = Fail("mcp-proxy",
+                       InvalidArgument("cli.usage", "--tls-* serve the http transport: --listen"));
+      return;
+    }
     if (!options->listen.empty() || !options->upstream_url.empty()) {
       std::signal(SIGINT, OnSignal);
       std::signal(SIGTERM, OnSignal);

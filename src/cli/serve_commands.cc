@@ -28,6 +28,26 @@ bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
 
 }  // namespace
 
+void AddTlsListenerFlags(CLI::App* cmd, http::TlsOptions* flags) {
+  cmd->add_option("--tls-cert", flags->cert_file, "serve HTTPS with this PEM certificate chain");
+  cmd->add_option("--tls-key", flags->key_file, "the PEM private key of --tls-cert");
+  cmd->add_option("--tls-client-ca", flags->client_ca_file,
+                  "mTLS: accept only clients with a certificate from this PEM CA bundle");
+}
+
+Result<std::optional<http::TlsOptions>> TlsListener(const http::TlsOptions& flags) {
+  if (flags.cert_file.empty() && flags.key_file.empty() && flags.client_ca_file.empty()) {
+    return std::optional<http::TlsOptions>();
+  }
+  if (flags.cert_file.empty() || flags.key_file.empty()) {
+    return Err(InvalidArgument("cli.usage",
+                               "HTTPS needs both --tls-cert and --tls-key (--tls-client-ca too)"));
+  }
+  http::TlsOptions tls = flags;
+  if (!tls.client_ca_file.empty()) tls.client_auth = http::ClientAuth::kRequired;
+  return std::optional<http::TlsOptions>(std::move(tls));
+}
+
 void AddServeCommands(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("serve", "run the authority server");
   auto options = std::make_shared<server::ServeOptions>();
@@ -71,27 +91,19 @@ void AddServeCommands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--port-file", *port_file, "write the bound port to this file once listening");
   auto tls = std::make_shared<http::TlsOptions>();
-  cmd->add_option("--tls-cert", tls->cert_file, "serve HTTPS with this PEM certificate chain");
-  cmd->add_option("--tls-key", tls->key_file, "the PEM private key of --tls-cert");
-  cmd->add_option("--tls-client-ca", tls->client_ca_file,
-                  "mTLS: accept only clients with a certificate from this PEM CA bundle");
+  AddTlsListenerFlags(cmd, tls.get());
   cmd->callback([options, listen, port_file, tls, &exit_code] {
     if (!SplitListen(*listen, &options->host, &options->port)) {
       std::cerr << "mandate serve: --listen `" << *listen << "` is not HOST:PORT\n";
       exit_code = 2;
       return;
     }
-    if (tls->cert_file.empty() != tls->key_file.empty() ||
-        (tls->cert_file.empty() && !tls->client_ca_file.empty())) {
-      std::cerr << "mandate serve: HTTPS needs both --tls-cert and --tls-key (and "
-                   "--tls-client-ca needs them too)\n";
-      exit_code = 2;
+    auto listener_tls = TlsListener(*tls);
+    if (!listener_tls) {
+      exit_code = Fail("serve", listener_tls.error());
       return;
     }
-    if (!tls->cert_file.empty()) {
-      if (!tls->client_ca_file.empty()) tls->client_auth = http::ClientAuth::kRequired;
-      options->tls = *tls;
-    }
+    options->tls = *listener_tls;
     // Block the stop signals before any thread starts, then wait for one here.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);

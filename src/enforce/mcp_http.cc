@@ -185,6 +185,7 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
   http::ClientPool upstream(client_options);
   Proxy proxy{options, governor, upstream};
   internal::ListenerOptions listener{options.listen, 4 << 20, "mcp-proxy"};
+  listener.tls = options.tls;
   return internal::RunListener(listener, stop,
                                [&](const http::Request& request) { return proxy.Handle(request); });
 }

@@ -19,9 +19,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "src/http/server.h"
 #include "src/util/status.h"
 
 namespace mandate::enforce {
@@ -40,8 +42,9 @@ struct McpProxyOptions {
   std::string task_token;            // default: $MANDATE_TASK_TOKEN
   std::string agent_key_file;        // private JWK; default: $MANDATE_AGENT_KEY
   // http
-  std::string listen;        // e.g. 127.0.0.1:0
-  std::string upstream_url;  // the MCP server's endpoint, e.g. http://127.0.0.1:3001/mcp
+  std::string listen;                   // e.g. 127.0.0.1:0
+  std::string upstream_url;             // the MCP server's endpoint, e.g. http://127.0.0.1:3001/mcp
+  std::optional<http::TlsOptions> tls;  // HTTPS for agents (mTLS with a client CA)
 };
 
 // Runs the stdio proxy until the server exits or stdin closes; returns the server's exit code

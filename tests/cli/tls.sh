@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTPS and mTLS listeners of the real binary: `mandate serve --tls-cert/--tls-key
-# [--tls-client-ca]` and the gateway's `tls:` block, with certificates from the openssl CLI.
+# [--tls-client-ca]`, the gateway's `tls:` block and `mcp-proxy --listen` with the same flags,
+# with certificates from the openssl CLI.
 # The CLI agent (task start, authorize) and the gateway reach the authority over HTTPS, trusting
 # the test CA through SSL_CERT_FILE as any OpenSSL client does; curl checks what a client
 # without the CA, without a client certificate, or speaking plain HTTP gets.
@@ -84,6 +85,24 @@ code=$(curl -s --cacert "$dir/ca.pem" -o "$dir/gw.json" -w '%{http_code}' "$gw/b
 [ "$code" = 401 ] || fail "gateway over https without a credential: $code $(cat "$dir/gw.json")"
 grep -q '"code"' "$dir/gw.json" || fail "gateway refusal is not a JSON error"
 ! curl -sf "$gw/bank/accounts/main/balance" >/dev/null 2>&1 || fail "gateway served a client without the CA"
+
+# 3b. The MCP proxy over Streamable HTTP: HTTPS for agents; TLS flags without --listen refused.
+"$bin" mcp-proxy --authority "$url" --ep-token-file "$dir/data-tls/ep.token" --system notes \
+  --listen 127.0.0.1:0 --upstream http://127.0.0.1:9/mcp \
+  --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" >"$dir/mcp.out" 2>"$dir/mcp.log" &
+pids+=($!)
+for _ in $(seq 200); do grep -q "listening on" "$dir/mcp.out" && break; sleep 0.05; done
+mcp=$(grep -o 'https://[0-9.:]*' "$dir/mcp.out" | head -1)
+[ -n "$mcp" ] || fail "the MCP proxy did not announce https: $(cat "$dir/mcp.out" "$dir/mcp.log")"
+code=$(curl -s --cacert "$dir/ca.pem" -o "$dir/mcp.json" -w '%{http_code}' -X POST \
+  -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
+  -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{}}}' "$mcp/mcp")
+[ "$code" = 401 ] || fail "MCP proxy over https without a credential: $code $(cat "$dir/mcp.json")"
+if "$bin" mcp-proxy --authority "$url" --ep-token-file x --system notes \
+  --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" -- true 2>"$dir/stdio.log"; then
+  fail "TLS flags on the stdio transport were accepted"
+fi
+grep -q "serve the http transport" "$dir/stdio.log" || fail "$(cat "$dir/stdio.log")"
 
 # 4. mTLS: only a client with a certificate from the client CA gets a connection.
 serve mtls --tls-client-ca "$dir/ca.pem"
