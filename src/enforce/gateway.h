@@ -14,6 +14,7 @@
 //   audit_grace_ms: 5000            # local decisions not in the audit trail by then: refuse
 //   audit_flush_ms: 50              # how often they are sent to the authority
 //   audit_batch: 32                 # at most this many records per request
+//   audit_spool: /var/lib/mandate/gw   # write-ahead folder: a killed gateway loses no record
 //   threads: 1                      # server threads (held step credentials are decided on them)
 //   decision_threads: 16            # concurrent authority round trips (task-token calls)
 //   bind_connections: true          # a proven held credential needs no new proof on its connection
@@ -98,6 +99,9 @@ struct GatewayConfig {
   // that a call's thread may have to wait behind on a small machine (docs/enforcement.md).
   int64_t audit_flush_ms = 50;
   int64_t audit_batch = 32;
+  // Each record is also written here before its call is answered, so a gateway killed outright
+  // loses none: the next one started on the folder delivers them (internal/audit_spool.h).
+  std::string audit_spool;
   size_t max_body_bytes = 1 << 20;
   // Server threads: each reads, decides held step credentials and forwards without blocking.
   int server_threads = 1;

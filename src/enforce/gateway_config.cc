@@ -119,8 +119,8 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   MANDATE_RETURN_IF_ERROR(CheckKeys(
       root,
       {"listen", "tls", "authority", "ep_token_file", "public_url", "issuer", "revocation_grace_ms",
-       "audit_grace_ms", "audit_flush_ms", "audit_batch", "max_body_bytes", "threads",
-       "decision_threads", "bind_connections", "upstream_spin_us", "systems"},
+       "audit_grace_ms", "audit_spool", "audit_flush_ms", "audit_batch", "max_body_bytes",
+       "threads", "decision_threads", "bind_connections", "upstream_spin_us", "systems"},
       "top level"));
   GatewayConfig config;
   if (root["listen"]) config.listen = root["listen"].as<std::string>();
@@ -149,6 +149,11 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!ep) return Err(ep.error());
   config.ep_token_file = *ep;
   if (root["public_url"]) config.public_url = root["public_url"].as<std::string>();
+  if (root["audit_spool"]) {
+    auto spool = RequiredString(root, "audit_spool", "top level");
+    if (!spool) return Err(spool.error());
+    config.audit_spool = *spool;
+  }
   if (root["issuer"]) config.issuer = root["issuer"].as<std::string>();
   for (auto [key, field] : {std::pair{"revocation_grace_ms", &config.revocation_grace_ms},
                             std::pair{"audit_grace_ms", &config.audit_grace_ms}}) {

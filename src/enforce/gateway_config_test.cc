@@ -17,6 +17,7 @@ revocation_grace_ms: 2000
 audit_grace_ms: 3000
 audit_flush_ms: 10
 audit_batch: 32
+audit_spool: /var/lib/mandate/gw
 upstream_spin_us: 40
 systems:
   - name: tracker
@@ -44,6 +45,7 @@ TEST(GatewayConfig, ParsesSystemsRoutesAndCredentials) {
   EXPECT_EQ(config->upstream_spin_us, 40);
   EXPECT_EQ(config->audit_flush_ms, 10);
   EXPECT_EQ(config->audit_batch, 32);
+  EXPECT_EQ(config->audit_spool, "/var/lib/mandate/gw");
   ASSERT_EQ(config->systems.size(), 2u);
   EXPECT_EQ(config->systems[0].routes[0].method, "GET");
   EXPECT_EQ(config->systems[0].routes[0].arg_types.at("id"), ArgType::kLong);

@@ -186,6 +186,7 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
   audit_options.grace_ms = config.audit_grace_ms;
   audit_options.flush_interval_ms = config.audit_flush_ms;
   audit_options.max_batch = static_cast<size_t>(config.audit_batch);
+  audit_options.spool_dir = config.audit_spool;
   internal::DecisionAudit audit(internal::HttpAuditSink(config.authority, *ep_token), clock,
                                 audit_options);
   internal::GatewayFilter filter(std::move(*table), std::move(systems), config.public_url,

@@ -27,6 +27,35 @@ std::string RandomInstance() {
   return instance;
 }
 
+// {"enforcement_point":..,"instance":..,"first_sequence":..,"records":[ (a batch's start).
+void AppendBatchHead(std::string& out, std::string_view enforcement_point,
+                     std::string_view instance, int64_t first_sequence) {
+  out += '{';
+  json::AppendMember(out, "enforcement_point", enforcement_point);
+  json::AppendMember(out, "instance", instance);
+  json::AppendMember(out, "first_sequence", first_sequence);
+  json::AppendKey(out, "records");
+  out += '[';
+}
+
+// One record as a batch (and the spool) carries it.
+void AppendRecordJson(std::string& out, const LocalDecisionRecord& r) {
+  out += '{';
+  json::AppendMember(out, "time_micros", r.time_micros);
+  json::AppendMember(out, "agent", r.agent);
+  json::AppendMember(out, "task", r.task);
+  json::AppendMember(out, "step", r.step);
+  json::AppendMember(out, "system", r.system);
+  json::AppendMember(out, "action", r.action);
+  json::AppendMember(out, "resource", r.resource);
+  json::AppendMember(out, "decision", r.decision);
+  json::AppendMember(out, "reason", r.reason);
+  json::AppendMember(out, "credential", r.credential);
+  json::AppendMember(out, "proof", r.proof);
+  json::AppendMember(out, "args_digest", audit::ArgumentsDigest(r.args));
+  out += '}';
+}
+
 }  // namespace
 
 namespace {
@@ -92,7 +121,11 @@ DecisionAudit::DecisionAudit(AuditSink sink, const Clock& clock, DecisionAuditOp
       clock_(clock),
       options_(std::move(options)),
       instance_(RandomInstance()),
-      sender_([this] { Run(); }) {}
+      sender_([this] { Run(); }) {
+  if (options_.spool_dir.empty()) return;
+  std::lock_guard lock(mu_);
+  if (Status s = spool_.Open(options_.spool_dir, instance_); !s.ok()) SpoolFailedLocked(s);
+}
 
 DecisionAudit::~DecisionAudit() {
   {
@@ -104,6 +137,10 @@ DecisionAudit::~DecisionAudit() {
 }
 
 Status DecisionAudit::Ready() const {
+  if (spool_failed_.load(std::memory_order_relaxed)) {
+    std::lock_guard lock(mu_);
+    return spool_failure_;
+  }
   const int64_t oldest = oldest_undelivered_.load(std::memory_order_relaxed);
   if (oldest != 0 && clock_.NowMicros() - oldest > options_.grace_ms * 1000) {
     return Status(StatusCode::kUnavailable, "audit.unavailable",
@@ -118,11 +155,19 @@ Status DecisionAudit::Ready() const {
 }
 
 void DecisionAudit::Record(LocalDecisionRecord record) {
-  std::lock_guard lock(mu_);
+  // Stamped and, for the spool, serialised before the lock, in parallel with other calls: the
+  // stamps of calls on different threads may then be a few microseconds out of sequence order.
   if (record.time_micros == 0) record.time_micros = clock_.NowMicros();
+  std::string spooled;
+  if (!options_.spool_dir.empty()) AppendRecordJson(spooled, record);
+  std::lock_guard lock(mu_);
   if (record.decision != "allow" && queue_.size() >= options_.capacity) {
     ++overflowed_;
     return;
+  }
+  if (!spooled.empty()) {
+    const int64_t sequence = queue_first_sequence_ + static_cast<int64_t>(queue_.size());
+    if (Status s = spool_.Append(sequence, spooled); !s.ok()) SpoolFailedLocked(s);
   }
   queue_.push_back(std::move(record));
   PublishOldestLocked();
@@ -141,6 +186,55 @@ bool DecisionAudit::Flush(int64_t timeout_ms) {
   });
 }
 
+void DecisionAudit::SpoolFailedLocked(const Status& status) {
+  if (!spool_failure_.ok()) return;
+  spool_failure_ = status;
+  spool_failed_.store(true, std::memory_order_relaxed);
+  std::cerr << "mandate " << options_.enforcement_point
+            << ": refusing every call, the audit spool failed: " << status.ToString() << "\n";
+}
+
+void DecisionAudit::DeliverSpooled(std::unique_lock<std::mutex>& lock) {
+  if (options_.spool_dir.empty()) return;
+  lock.unlock();
+  auto runs = AuditSpool::Recover(options_.spool_dir, instance_);
+  lock.lock();
+  if (!runs) return SpoolFailedLocked(runs.error());
+  size_t delivered = 0;
+  for (const AuditSpool::Run& run : *runs) {
+    for (size_t at = 0; at < run.records.size();) {
+      const size_t n = std::min(options_.max_batch, run.records.size() - at);
+      std::string body;
+      AppendBatchHead(body, options_.enforcement_point, run.instance,
+                      run.first_sequence + static_cast<int64_t>(at));
+      for (size_t i = at; i < at + n; ++i) body.append(i > at ? "," : "").append(run.records[i]);
+      body += "]}";
+      for (int64_t backoff_ms = 50;; backoff_ms = std::min<int64_t>(1000, backoff_ms * 2)) {
+        lock.unlock();
+        const Status sent = sink_(body);
+        lock.lock();
+        if (sent.ok()) break;
+        ++failed_batches_;
+        if (backoff_ms == 50) {
+          std::cerr << "mandate " << options_.enforcement_point
+                    << ": spooled audit records cannot reach the authority yet (" << sent.ToString()
+                    << "); retrying\n";
+        }
+        // Stopping: the files stay for the next process.
+        if (wake_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping_; }))
+          return;
+      }
+      at += n;
+      delivered += n;
+    }
+  }
+  for (const AuditSpool::Run& run : *runs) AuditSpool::Forget(options_.spool_dir, run.instance);
+  if (delivered > 0) {
+    std::cerr << "mandate " << options_.enforcement_point << ": delivered " << delivered
+              << " audit records an earlier process left in " << options_.spool_dir << "\n";
+  }
+}
+
 void DecisionAudit::PublishOldestLocked() {
   int64_t oldest = in_flight_since_;
   if (oldest == 0 && !queue_.empty()) oldest = queue_.front().time_micros;
@@ -155,30 +249,11 @@ std::string DecisionAudit::BatchBody(std::string_view enforcement_point, std::st
   std::string out;
   // A record takes about 500 bytes: one allocation rather than a doubling series of copies.
   out.reserve(256 + std::min(count, records.size()) * 640);
-  out += '{';
-  json::AppendMember(out, "enforcement_point", enforcement_point);
-  json::AppendMember(out, "instance", instance);
-  json::AppendMember(out, "first_sequence", first_sequence);
-  json::AppendKey(out, "records");
-  out += '[';
+  AppendBatchHead(out, enforcement_point, instance, first_sequence);
   size_t i = 0;
   for (; i < count && i < records.size() && (i == 0 || out.size() < max_bytes); ++i) {
-    const LocalDecisionRecord& r = records[i];
     if (i > 0) out += ',';
-    out += '{';
-    json::AppendMember(out, "time_micros", r.time_micros);
-    json::AppendMember(out, "agent", r.agent);
-    json::AppendMember(out, "task", r.task);
-    json::AppendMember(out, "step", r.step);
-    json::AppendMember(out, "system", r.system);
-    json::AppendMember(out, "action", r.action);
-    json::AppendMember(out, "resource", r.resource);
-    json::AppendMember(out, "decision", r.decision);
-    json::AppendMember(out, "reason", r.reason);
-    json::AppendMember(out, "credential", r.credential);
-    json::AppendMember(out, "proof", r.proof);
-    json::AppendMember(out, "args_digest", audit::ArgumentsDigest(r.args));
-    out += '}';
+    AppendRecordJson(out, records[i]);
   }
   out += "]}";
   if (included != nullptr) *included = i;
@@ -190,6 +265,7 @@ void DecisionAudit::Run() {
   int64_t backoff_ms = 0;  // > 0 after a failed batch: wait that long, whatever arrives
   int64_t stop_deadline = 0;
   bool failing = false;
+  DeliverSpooled(lock);  // before this process's own records, which follow them in time
   while (true) {
     // Nothing queued: sleep until the first record (an idle enforcement point never wakes).
     wake_.wait(lock,
@@ -208,6 +284,12 @@ void DecisionAudit::Run() {
       summary.decision = "deny";
       summary.reason = "audit.overflow: " + std::to_string(overflowed_) +
                        " refusals were answered while the audit queue was full (not itemised)";
+      if (spool_.enabled()) {
+        std::string spooled;
+        AppendRecordJson(spooled, summary);
+        const int64_t sequence = queue_first_sequence_ + static_cast<int64_t>(queue_.size());
+        if (Status s = spool_.Append(sequence, spooled); !s.ok()) SpoolFailedLocked(s);
+      }
       queue_.push_back(std::move(summary));
       overflowed_ = 0;
       PublishOldestLocked();
@@ -215,7 +297,10 @@ void DecisionAudit::Run() {
     if (queue_.empty()) {
       flush_requested_ = false;
       delivered_cv_.notify_all();
-      if (stopping_) break;
+      if (stopping_) {
+        spool_.Remove();  // every record delivered
+        break;
+      }
       continue;
     }
     if (stopping_ && clock_.NowMicros() >= stop_deadline) {
@@ -254,6 +339,9 @@ void DecisionAudit::Run() {
     queue_first_sequence_ = first + static_cast<int64_t>(keep_from);
     if (sent.ok()) {
       delivered_.fetch_add(static_cast<int64_t>(sent_count));
+      if (Status s = spool_.Delivered(first + static_cast<int64_t>(sent_count) - 1); !s.ok()) {
+        SpoolFailedLocked(s);
+      }
       backoff_ms = 0;
       if (failing) {
         std::cerr << "mandate " << options_.enforcement_point

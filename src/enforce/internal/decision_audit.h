@@ -7,6 +7,9 @@
 //            to `POST /v1/ep/audit` (docs/api.md); the authority answers 200 only once every
 //            record of the batch is durable. A failed batch stays at the front and is sent again
 //            (with the same sequence numbers: the authority skips what it already appended).
+//   spool    (optional, `spool_dir`) each record is also written to a file before its call is
+//            answered (src/enforce/internal/audit_spool.h): a process killed outright loses
+//            none, the next one started on the folder delivers them first.
 //   Ready    fails closed: when the oldest undelivered record is older than `grace`, or
 //            `capacity` records wait, the enforcement point refuses every call with 503
 //            `audit.unavailable` until the authority has them (like the revocation stream's
@@ -27,6 +30,7 @@
 #include <thread>
 
 #include "src/enforce/decision.h"
+#include "src/enforce/internal/audit_spool.h"
 #include "src/util/clock.h"
 #include "src/util/status.h"
 
@@ -60,7 +64,8 @@ struct DecisionAuditOptions {
   int64_t flush_interval_ms = 50;
   int64_t grace_ms = 5000;  // oldest undelivered record older than this: refuse calls
   size_t capacity = 100'000;
-  size_t max_batch = 1000;  // records per POST (well under the authority's 1 MiB body limit)
+  size_t max_batch = 1000;     // records per POST (well under the authority's 1 MiB body limit)
+  std::string spool_dir = "";  // write-ahead folder for the records ("": none)
 };
 
 // Delivers one batch (the request body); ok only when the authority made every record durable.
@@ -77,7 +82,8 @@ class DecisionAudit {
   DecisionAudit(const DecisionAudit&) = delete;
   DecisionAudit& operator=(const DecisionAudit&) = delete;
 
-  // Ok, or 503-worthy `audit.unavailable` (see above). Cheap: two atomic loads and the clock.
+  // Ok, or 503-worthy `audit.unavailable` (see above), or the spool's `audit.spool` once it
+  // cannot be written or read. Cheap: three atomic loads and the clock.
   Status Ready() const;
   // Queues `record`. Allowed calls are always queued (Ready gated them); a refusal is queued
   // while fewer than `capacity` records wait, else only counted.
@@ -105,7 +111,10 @@ class DecisionAudit {
     LocalDecisionRecord record;
   };
   void Run();
-  void PublishOldestLocked();  // REQUIRES: mu_ held
+  void PublishOldestLocked();                    // REQUIRES: mu_ held
+  void SpoolFailedLocked(const Status& status);  // REQUIRES: mu_ held
+  // Delivers what earlier processes left in the spool folder (REQUIRES: lock held).
+  void DeliverSpooled(std::unique_lock<std::mutex>& lock);
 
   const AuditSink sink_;
   const Clock& clock_;
@@ -122,6 +131,9 @@ class DecisionAudit {
   int64_t overflowed_ = 0;                 // GUARDED_BY(mu_), refusals not itemised
   bool flush_requested_ = false;           // GUARDED_BY(mu_)
   bool stopping_ = false;                  // GUARDED_BY(mu_)
+  AuditSpool spool_;                       // GUARDED_BY(mu_)
+  Status spool_failure_;                   // GUARDED_BY(mu_)
+  std::atomic<bool> spool_failed_{false};
 
   std::atomic<int64_t> oldest_undelivered_{0};  // micros, 0: nothing waits
   std::atomic<size_t> pending_{0};

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -191,6 +193,101 @@ TEST(DecisionAudit, StoppingDeliversWhatIsQueued) {
     audit.Record(Allowed(2));
   }
   EXPECT_EQ(authority.Records().size(), 2u);
+}
+
+std::string SpoolDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "audit-spool-XXXXXX").string();
+  EXPECT_NE(mkdtemp(pattern.data()), nullptr);
+  return pattern;
+}
+
+// Every line of every file in `dir`.
+std::vector<std::string> SpoolLines(const std::string& dir) {
+  std::vector<std::string> lines;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  return lines;
+}
+
+// A process killed with records undelivered (the authority was down) leaves them in its spool,
+// a last line torn by the kill included; the next process delivers them under the old
+// instance and sequences, before its own, and removes the files.
+TEST(DecisionAudit, TheNextProcessDeliversWhatAKilledOneLeftInTheSpool) {
+  const std::string dir = SpoolDir();
+  FakeAuthority authority;
+  authority.down = true;
+  SystemClock clock;  // the first one's stop gives up after grace_ms of real time
+  DecisionAuditOptions options = Fast();
+  options.grace_ms = 50;
+  options.spool_dir = dir;
+  std::string first_instance;
+  {
+    DecisionAudit first(authority.Sink(), clock, options);
+    first_instance = first.instance();
+    for (int i = 1; i <= 3; ++i) first.Record(Allowed(i));
+    first.Record(Refused("route.unknown: no route"));
+    EXPECT_EQ(SpoolLines(dir).size(), 4u);  // written before Record returned
+  }
+  ASSERT_EQ(SpoolLines(dir).size(), 4u) << "undelivered records stay in the spool";
+  std::ofstream(dir + "/" + first_instance + ".0", std::ios::app) << "{\"sequence\":5,\"rec";
+  authority.down = false;
+  {
+    DecisionAudit next(authority.Sink(), clock, options);
+    next.Record(Allowed(10));
+    ASSERT_TRUE(next.Flush(5000));
+    ASSERT_GE(authority.batches.size(), 2u);
+    const auto& recovered = authority.batches.front();
+    EXPECT_EQ(recovered.at("instance").as_string(), first_instance);
+    EXPECT_EQ(recovered.at("first_sequence").as_int64(), 1);
+    const auto& records = recovered.at("records").as_array();
+    ASSERT_EQ(records.size(), 4u);
+    EXPECT_EQ(records[2].at("resource").as_string(), "issues/3");
+    EXPECT_EQ(records[2].at("args_digest").as_string(),
+              audit::ArgumentsDigest(boost::json::object{{"id", 3}}));
+    EXPECT_EQ(records[3].at("reason").as_string(), "route.unknown: no route");
+    EXPECT_EQ(authority.batches.back().at("instance").as_string(), next.instance());
+    EXPECT_FALSE(std::filesystem::exists(dir + "/" + first_instance + ".0"));
+    EXPECT_TRUE(next.Ready().ok());
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a clean stop removes its own files";
+}
+
+// Delivered records leave the spool: its two files are emptied in turn.
+TEST(DecisionAudit, TheSpoolHoldsOnlyWhatIsUndelivered) {
+  const std::string dir = SpoolDir();
+  FakeAuthority authority;
+  FakeClock clock;
+  DecisionAuditOptions options = Fast();
+  options.spool_dir = dir;
+  options.max_batch = 10;
+  DecisionAudit audit(authority.Sink(), clock, options);
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 20; ++i) audit.Record(Allowed(i));
+    ASSERT_TRUE(audit.Flush(5000));
+  }
+  EXPECT_EQ(audit.delivered(), 100);
+  EXPECT_LE(SpoolLines(dir).size(), 20u);
+}
+
+// A damaged line (not the torn last one) is not guessed at: calls are refused, naming the file.
+TEST(DecisionAudit, ADamagedSpoolRefusesCallsAndSaysWhere) {
+  const std::string dir = SpoolDir();
+  std::ofstream(dir + "/0123abcd.1") << "{\"sequence\":1,\"record\":{}}\nnot json\n{}\n";
+  FakeAuthority authority;
+  FakeClock clock;
+  DecisionAuditOptions options = Fast();
+  options.spool_dir = dir;
+  DecisionAudit audit(authority.Sink(), clock, options);
+  Status ready;
+  for (int i = 0; i < 500 && ready.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ready = audit.Ready();
+  }
+  EXPECT_EQ(ready.reason(), "audit.spool");
+  EXPECT_NE(ready.message().find("0123abcd.1` line 2"), std::string::npos) << ready.ToString();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/0123abcd.1")) << "kept for the operator";
 }
 
 TEST(AuditedDecisionClient, RecordsOnlyWhatTheAuthorityDidNotAndClosesWithTheAudit) {
