@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,6 +80,16 @@ Status ReadSpoolFile(const std::string& path, std::map<int64_t, std::string>& ou
   return Status();
 }
 
+// A running process holds an exclusive flock on its spool files (gone with the process): such
+// files are another live gateway's on a shared folder, not left over.
+bool HeldByALiveProcess(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);
+  return held;
+}
+
 Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
   while (!bytes.empty()) {
     const ssize_t n = write(fd, bytes.data(), bytes.size());
@@ -105,6 +116,7 @@ Status AuditSpool::Open(const std::string& dir, const std::string& instance) {
     const std::string path = FilePath(dir_, instance_, i);
     files_[i].fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (files_[i].fd < 0) return SpoolError("create", path);
+    if (flock(files_[i].fd, LOCK_EX | LOCK_NB) != 0) return SpoolError("lock", path);
   }
   return Status();
 }
@@ -157,7 +169,7 @@ Result<std::vector<AuditSpool::Run>> AuditSpool::Recover(const std::string& dir,
       continue;  // not a spool file (the folder may hold others)
     }
     const std::string instance = name.substr(0, dot);
-    if (instance == own_instance) continue;
+    if (instance == own_instance || HeldByALiveProcess(dir + "/" + name)) continue;
     MANDATE_RETURN_IF_ERROR(ReadSpoolFile(dir + "/" + name, by_instance[instance]));
   }
   std::vector<Run> runs;

@@ -8,7 +8,8 @@
 // A process writes its two files in turn: once every record of the file it is not writing was
 // delivered, it empties that file and writes there next, so each holds about one delivery
 // interval of records. A clean stop removes both. The authority skips records it already has
-// by (instance, sequence), so a resent record is never appended twice.
+// by (instance, sequence), so a resent record is never appended twice. A process holds an
+// flock on its files, so gateways sharing a folder never take each other's live files.
 // The writes are write() calls into the page cache: what they survive is a process's death,
 // not a power loss (as the embedded store's `process` durability).
 // Thread-safety: none; DecisionAudit calls it under its lock (Recover: before any writer).
@@ -49,7 +50,8 @@ class AuditSpool {
   // Removes this instance's files (every record delivered).
   void Remove();
 
-  // What the spool folder holds from other instances (never `own_instance`), in sequence runs;
+  // What the spool folder holds from instances no live process holds (never `own_instance`),
+  // in sequence runs;
   // a torn last line (a process killed inside its write) is not a record and is left out.
   // Errors: `audit.spool` (unreadable folder or file, or a damaged line before the last).
   [[nodiscard]] static Result<std::vector<Run>> Recover(const std::string& dir,

@@ -254,6 +254,27 @@ TEST(DecisionAudit, TheNextProcessDeliversWhatAKilledOneLeftInTheSpool) {
   EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a clean stop removes its own files";
 }
 
+// Two gateways on one folder: the second never takes the live first one's files.
+TEST(DecisionAudit, ALiveGatewaysSpoolIsNotTakenOver) {
+  const std::string dir = SpoolDir();
+  FakeAuthority down, up;
+  down.down = true;
+  SystemClock clock;
+  DecisionAuditOptions options = Fast();
+  options.grace_ms = 50;
+  options.spool_dir = dir;
+  DecisionAudit first(down.Sink(), clock, options);
+  first.Record(Allowed(1));
+  {
+    DecisionAudit second(up.Sink(), clock, options);
+    second.Record(Allowed(2));
+    ASSERT_TRUE(second.Flush(5000));
+    for (const auto& batch : up.batches)
+      EXPECT_EQ(batch.at("instance").as_string(), second.instance());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir + "/" + first.instance() + ".0"));
+}
+
 // Delivered records leave the spool: its two files are emptied in turn.
 TEST(DecisionAudit, TheSpoolHoldsOnlyWhatIsUndelivered) {
   const std::string dir = SpoolDir();
