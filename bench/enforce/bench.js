@@ -37,6 +37,8 @@ const UPSTREAM_SPIN_US = Number(process.env.MANDATE_BENCH_UPSTREAM_SPIN_US || 0)
 // default: the gateway's own defaults).
 const AUDIT_BATCH = process.env.MANDATE_BENCH_AUDIT_BATCH || '';
 const AUDIT_FLUSH_MS = process.env.MANDATE_BENCH_AUDIT_FLUSH_MS || '';
+// MANDATE_BENCH_AUDIT_SPOOL=1: the gateways write each record to an `audit_spool` folder first.
+const AUDIT_SPOOL = process.env.MANDATE_BENCH_AUDIT_SPOOL === '1';
 // Held runs before authority-per-call, so an overloaded authority's aftermath cannot slow it.
 // `interleaved`: each gateway mode listed is run a second time with nginx called directly in the
 // same seconds by the same load generator (its own 16 connections, the same rate, each direct
@@ -171,6 +173,7 @@ threads: ${GATEWAY_THREADS}
 upstream_spin_us: ${UPSTREAM_SPIN_US}
 ${AUDIT_BATCH ? `audit_batch: ${AUDIT_BATCH}` : ''}
 ${AUDIT_FLUSH_MS ? `audit_flush_ms: ${AUDIT_FLUSH_MS}` : ''}
+${AUDIT_SPOOL ? `audit_spool: ${path.join(dir, 'spool')}` : ''}
 systems:
 ${['bench', 'sealed'].map((name) => `  - name: ${name}
     upstream: http://127.0.0.1:${upPort}
@@ -216,7 +219,7 @@ ${['bench', 'sealed'].map((name) => `  - name: ${name}
   console.log('#   and an audit record per call, batched to the authority\'s hash-chained trail');
   console.log('#   (POST /v1/ep/audit, durable before the gateway forgets it; the authority\'s CPU is shown)');
   console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}, audit_batch ` +
-    `${AUDIT_BATCH || 'default (32)'}, audit_flush_ms ${AUDIT_FLUSH_MS || 'default (50)'}; load generator: one thread, 16 connections per stream`);
+    `${AUDIT_BATCH || 'default (32)'}, audit_flush_ms ${AUDIT_FLUSH_MS || 'default (50)'}, audit_spool ${AUDIT_SPOOL ? 'on' : 'off'}; load generator: one thread, 16 connections per stream`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
   // 60 s step credential) fresh on a slow machine: the run ends when they are used up.
   const run = (url, rate, extra, name) => new Promise((resolve) => {
