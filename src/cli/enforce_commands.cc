@@ -51,6 +51,9 @@ void AddEnforceCommands(CLI::App& app, int& exit_code) {
   proxy->add_option("--issuer", options->issuer, "`iss` of step credentials (default: mandate)");
   proxy->add_option("--revocation-grace-ms", options->revocation_grace_ms,
                     "refuse every call when the revocation stream is lost this long");
+  proxy->add_option("--audit-spool", options->audit_spool,
+                    "write-ahead folder for the audit records of calls it decides itself: a "
+                    "killed proxy loses none (docs/enforcement.md)");
   proxy->add_option("--agent-key", options->agent_key_file,
                     "stdio: the agent's private JWK (default $MANDATE_AGENT_KEY)");
   proxy->add_option("--listen", options->listen, "http: address to listen on, e.g. 127.0.0.1:0");

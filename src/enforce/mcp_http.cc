@@ -175,8 +175,9 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
       remote, keys, &feed, options.issuer, {{options.system, audience}}, clock,
       internal::StepCredentialClient::kReplayCapacity, &sealing);
   // Calls decided here (held step credentials) go to the authority's audit trail in batches.
-  internal::DecisionAudit audit(internal::HttpAuditSink(options.authority, *ep_token), clock,
-                                {.enforcement_point = "mcp-proxy"});
+  internal::DecisionAudit audit(
+      internal::HttpAuditSink(options.authority, *ep_token), clock,
+      {.enforcement_point = "mcp-proxy", .spool_dir = options.audit_spool});
   internal::AuditedDecisionClient audited(decisions, audit);
   McpGovernor governor(audited, &feed, options.system, options.resource, &audit);
   http::ClientOptions client_options;

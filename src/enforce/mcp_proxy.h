@@ -37,6 +37,8 @@ struct McpProxyOptions {
   std::string audience;            // the system's `audience` in mandates (default: system)
   std::string issuer = "mandate";  // `iss` of step credentials
   int64_t revocation_grace_ms = 5000;
+  // Write-ahead folder for the records of the calls it decides itself (gateway's audit_spool).
+  std::string audit_spool;
   // stdio
   std::vector<std::string> command;  // server command and arguments
   std::string task_token;            // default: $MANDATE_TASK_TOKEN

@@ -116,8 +116,9 @@ Result<int> RunMcpStdioProxy(const McpProxyOptions& options, const std::atomic<b
   internal::ProofMintingClient client(http_client, std::move(*key), authorize_url, clock);
   // Calls the authority decides are in its trail; what this proxy refuses on its own (stream
   // lost, task in the deny set) is delivered there in batches.
-  internal::DecisionAudit audit(internal::HttpAuditSink(options.authority, *ep_token), clock,
-                                {.enforcement_point = "mcp-proxy"});
+  internal::DecisionAudit audit(
+      internal::HttpAuditSink(options.authority, *ep_token), clock,
+      {.enforcement_point = "mcp-proxy", .spool_dir = options.audit_spool});
   internal::McpGovernor governor(client, &feed, options.system, options.resource, &audit);
 
   auto child = Spawn(options.command);

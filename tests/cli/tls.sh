@@ -88,7 +88,7 @@ grep -q '"code"' "$dir/gw.json" || fail "gateway refusal is not a JSON error"
 
 # 3b. The MCP proxy over Streamable HTTP: HTTPS for agents; TLS flags without --listen refused.
 "$bin" mcp-proxy --authority "$url" --ep-token-file "$dir/data-tls/ep.token" --system notes \
-  --listen 127.0.0.1:0 --upstream http://127.0.0.1:9/mcp \
+  --listen 127.0.0.1:0 --upstream http://127.0.0.1:9/mcp --audit-spool "$dir/mcp-spool" \
   --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" >"$dir/mcp.out" 2>"$dir/mcp.log" &
 pids+=($!)
 for _ in $(seq 200); do grep -q "listening on" "$dir/mcp.out" && break; sleep 0.05; done
@@ -98,6 +98,7 @@ code=$(curl -s --cacert "$dir/ca.pem" -o "$dir/mcp.json" -w '%{http_code}' -X PO
   -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
   -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{}}}' "$mcp/mcp")
 [ "$code" = 401 ] || fail "MCP proxy over https without a credential: $code $(cat "$dir/mcp.json")"
+[ "$(ls "$dir/mcp-spool" | wc -l)" = 2 ] || fail "the MCP proxy's audit spool holds no files of its own"
 if "$bin" mcp-proxy --authority "$url" --ep-token-file x --system notes \
   --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" -- true 2>"$dir/stdio.log"; then
   fail "TLS flags on the stdio transport were accepted"
