@@ -322,7 +322,9 @@ Response Explain(ApiContext& api, const Request& req) {
 // that are handed one: `{"token","audience"}` -> `{"active":true,...claims}` or
 // `{"active":false,"reason":code}` (a revoked or ended task's credentials are inactive).
 Response Introspect(ApiContext& api, const Request& req) {
-  if (!IsEnforcementPoint(req, api)) {
+  auto caller = AuthenticateEnforcementPoint(req, api);
+  if (!caller) return ErrorResponse(caller.error());
+  if (!*caller) {
     return Response::Error(401, "authentication.enforcement_point",
                            "introspection needs the enforcement-point or operator token");
   }
@@ -332,6 +334,8 @@ Response Introspect(ApiContext& api, const Request& req) {
   if (!token) return ErrorResponse(token.error());
   auto audience = StringField(*body, "audience", true);
   if (!audience) return ErrorResponse(audience.error());
+  // A token scoped to some audiences introspects (and so spends) their credentials only.
+  if (!(*caller)->MayServe(*audience)) return (*caller)->AudienceForbidden(*audience);
   auto claims = api.authority->VerifyStepCredential(*token, *audience);
   if (!claims) {
     return Response::Json(200, json::Serialize(boost::json::object{

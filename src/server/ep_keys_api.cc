@@ -16,6 +16,12 @@ bool EnforcementPointCaller::MayServe(std::string_view audience) const {
   return false;
 }
 
+http::Response EnforcementPointCaller::AudienceForbidden(std::string_view audience) const {
+  return http::Response::Error(403, "ep.audience_forbidden",
+                               "this enforcement-point token (`" + name +
+                                   "`) is not scoped to audience `" + std::string(audience) + "`");
+}
+
 Result<std::optional<EnforcementPointCaller>> AuthenticateEnforcementPoint(const http::Request& req,
                                                                            const ApiContext& api) {
   const std::string_view presented = Credential(req, "Bearer");
@@ -84,11 +90,7 @@ http::Response EnforcementPointKeys(const ApiContext& api, const http::Request& 
   auto audiences = RequestedAudiences(req.query());
   if (!audiences) return ErrorResponse(audiences.error());
   for (const auto& a : *audiences) {
-    if (!(*caller)->MayServe(a)) {
-      return http::Response::Error(403, "ep.audience_forbidden",
-                                   "this enforcement-point token (`" + (*caller)->name +
-                                       "`) is not scoped to audience `" + a + "`");
-    }
+    if (!(*caller)->MayServe(a)) return (*caller)->AudienceForbidden(a);
   }
   // Audiences the authority does not seal for simply have no keys.
   auto keys = api.keys ? api.keys->SealingKeys() : std::make_shared<credential::SealingKeySet>();

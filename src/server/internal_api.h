@@ -43,6 +43,8 @@ struct EnforcementPointCaller {
   std::string name;
   std::vector<std::string> audiences;
   bool MayServe(std::string_view audience) const;
+  // 403 `ep.audience_forbidden` for an audience it may not serve.
+  http::Response AudienceForbidden(std::string_view audience) const;
 };
 // nullopt when the caller presents no enforcement-point token; `ep.token_invalid` (401) for a
 // scoped token that does not verify. Constant-time comparisons throughout.

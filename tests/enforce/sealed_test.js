@@ -202,7 +202,13 @@ async function main() {
       body: JSON.stringify({ token: await issue(), audience: TRACKER }) })).json();
     assert.equal(introspected.active, true, JSON.stringify(introspected));
     assert.equal(introspected.aud, TRACKER);
-    console.log('introspection: a sealed credential is active');
+    // Another audience's credentials are not the scoped token's to introspect (or spend).
+    const outOfScope = await fetch(authority.url + '/v1/introspect', { method: 'POST',
+      headers: { authorization: 'Bearer ' + trackerToken, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: await issue(), audience: CRM }) });
+    assert.equal(outOfScope.status, 403);
+    assert.equal((await outOfScope.json()).error.code, 'ep.audience_forbidden');
+    console.log('introspection: a sealed credential is active; another audience 403 for a scoped token');
 
     // A gateway whose token covers another audience cannot get the tracker's keys: it says so
     // once and refuses sealed credentials with the reason (fail closed).
