@@ -84,7 +84,9 @@ Status Recall(ApiContext& api, Delivered& delivered) {
 
 void ReceiveBatch(ApiContext& api, Delivered& delivered, const http::Request& req,
                   http::Responder responder) {
-  if (!IsEnforcementPoint(req, api)) {
+  auto caller = AuthenticateEnforcementPoint(req, api);
+  if (!caller) return responder.Send(ErrorResponse(caller.error()));
+  if (!*caller) {
     return responder.Send(
         http::Response::Error(401, "authentication.enforcement_point",
                               "audit delivery needs the enforcement-point token"));
@@ -95,6 +97,23 @@ void ReceiveBatch(ApiContext& api, Delivered& delivered, const http::Request& re
   }
   auto batch = ReadEpAuditBatch(req.body());
   if (!batch) return responder.Send(ErrorResponse(batch.error()));
+  // A token scoped to some audiences delivers records of their systems only (a record with no
+  // system is a refusal before any system was known). The whole batch is refused, unappended.
+  if (!(*caller)->all_audiences) {
+    for (const audit::Record& record : batch->records) {
+      if (record.system.empty()) continue;
+      const auto it = api.system_audiences.find(record.system);
+      const bool served = it != api.system_audiences.end() &&
+                          std::any_of(it->second.begin(), it->second.end(),
+                                      [&](const std::string& a) { return (*caller)->MayServe(a); });
+      if (!served) {
+        return responder.Send(http::Response::Error(
+            403, "ep.audience_forbidden",
+            "this enforcement-point token (`" + (*caller)->name +
+                "`) is not scoped to an audience of system `" + record.system + "`"));
+      }
+    }
+  }
   int64_t appended = 0;
   audit::Ticket ticket = 0;
   {

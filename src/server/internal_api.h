@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,9 @@ struct ApiContext {
   audit::AuditLog* audit = nullptr;  // enforcement points' records (ep_audit_api.cc); may be null
   // The issuer's keys, for the sealing keys of `GET /v1/ep/keys`; may be null: none served.
   std::shared_ptr<const credential::KeyRing> keys = nullptr;
+  // The audiences each system name has in the loaded mandates: what a scoped
+  // enforcement-point token may deliver audit records for (ep_audit_api.cc).
+  std::map<std::string, std::vector<std::string>, std::less<>> system_audiences = {};
 };
 
 // An authenticated enforcement point (ep_keys_api.cc): the full token (or the operator's) acts

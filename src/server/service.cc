@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -205,6 +206,15 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
       return Err(InvalidArgument("mandate.invalid", d.ToString()));
   }
   deps.mandates = catalog.mandates;
+  std::map<std::string, std::vector<std::string>, std::less<>> system_audiences;
+  for (const auto& mandate : catalog.mandates) {
+    for (const System& system : mandate->systems) {
+      auto& audiences = system_audiences[system.name];
+      if (std::find(audiences.begin(), audiences.end(), system.audience) == audiences.end()) {
+        audiences.push_back(system.audience);
+      }
+    }
+  }
   auto governance = std::make_shared<Governance>();
   if (!options.governance_file.empty()) {
     auto loaded = LoadGovernanceFile(options.governance_file);
@@ -249,6 +259,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
                .governance = governance};
   impl->api.audit = impl->metered_audit.get();
   impl->api.keys = impl->keys;
+  impl->api.system_audiences = std::move(system_audiences);
   if (!options.check_routes.empty()) {
     auto routes = enforce::LoadRouteTableFile(options.check_routes);
     if (!routes) return Err(routes.error());

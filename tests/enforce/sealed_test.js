@@ -210,6 +210,25 @@ async function main() {
     assert.equal((await outOfScope.json()).error.code, 'ep.audience_forbidden');
     console.log('introspection: a sealed credential is active; another audience 403 for a scoped token');
 
+    // Audit delivery with the scoped token: records of its own audience's systems (or of no
+    // system yet) are appended; a batch naming another audience's system is refused whole.
+    const deliver = async (records, instance) => {
+      const r = await fetch(authority.url + '/v1/ep/audit', { method: 'POST',
+        headers: { authorization: 'Bearer ' + trackerToken, 'content-type': 'application/json' },
+        body: JSON.stringify({ enforcement_point: 'gw-test', instance, first_sequence: 1, records }) });
+      return { status: r.status, json: await r.json() };
+    };
+    const record = (system) => ({ time_micros: Date.now() * 1000, decision: 'deny', reason: 'route.unknown: test', system });
+    const ownRecords = await deliver([record('tracker'), record('')], 'scoped-own');
+    assert.equal(ownRecords.status, 200, JSON.stringify(ownRecords.json));
+    assert.equal(ownRecords.json.appended, 2);
+    const otherRecords = await deliver([record('tracker'), record('crm')], 'scoped-other');
+    assert.equal(otherRecords.status, 403, JSON.stringify(otherRecords.json));
+    assert.equal(otherRecords.json.error.code, 'ep.audience_forbidden');
+    const unknownSystem = await deliver([record('nowhere')], 'scoped-unknown');
+    assert.equal(unknownSystem.status, 403, JSON.stringify(unknownSystem.json));
+    console.log('ep audit: a scoped token delivers records of its own systems only');
+
     // A gateway whose token covers another audience cannot get the tracker's keys: it says so
     // once and refuses sealed credentials with the reason (fail closed).
     wrong = await startGateway(bin, gatewayConfig(dir, 'wrong', authority, path.join(dir, 'crm.ep'), upstream));
