@@ -24,6 +24,10 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// RFC 9110 §5.6.2: a tchar, and a non-empty string of them (a field name, a method).
+bool IsTokenChar(char c);
+bool IsToken(std::string_view s);
+
 // The first value of header `name`, if present.
 std::optional<std::string_view> FindHeader(const HeaderList& headers, std::string_view name);
 

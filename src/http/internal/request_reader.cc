@@ -2,23 +2,17 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
+#include <charconv>
 #include <cstring>
+
+#include "src/http/message.h"
+#include "src/util/hex.h"
 
 namespace mandate::http::internal {
 
 namespace {
 
 constexpr size_t kMaxChunkLine = 4096;  // a chunk-size line with extensions, or a trailer line
-
-// RFC 9110 §5.6.2 tchar.
-constexpr std::array<bool, 256> kToken = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
 
 // RFC 9110 §5.5 field-vchar, SP and HTAB: no control character but HTAB, no DEL.
 constexpr std::array<bool, 256> kFieldValue = [] {
@@ -46,24 +40,6 @@ size_t FindInvalidValueByte(std::string_view value) {
   return std::string_view::npos;
 }
 
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!kToken[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::string_view TrimWhitespace(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -72,9 +48,10 @@ std::string_view TrimWhitespace(std::string_view s) {
 
 // A printable rendering of a refused byte for messages.
 std::string Byte(char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "0x";
   const auto u = static_cast<unsigned char>(c);
-  return std::string("0x") + kHex[u >> 4] + kHex[u & 15];
+  AppendHex(&u, 1, out);
+  return out;
 }
 
 // Checks a `name: value` line (a field or a trailer field); sets name and value.
@@ -106,7 +83,7 @@ bool IsChunkExtension(std::string_view ext) {
   };
   auto token = [&] {
     const size_t begin = i;
-    while (i < ext.size() && kToken[static_cast<unsigned char>(ext[i])]) ++i;
+    while (i < ext.size() && IsTokenChar(ext[i])) ++i;
     return i > begin;
   };
   auto quoted_string = [&] {
@@ -391,15 +368,10 @@ size_t RequestReader::FeedChunked(std::string_view input) {
       }
     } else {
       // chunk-size [ chunk-ext ] (RFC 9112 §7.1): 1 to 15 hex digits, then `;` extensions.
-      size_t digits = 0;
       uint64_t size = 0;
-      for (; digits < line.size() && std::isxdigit(static_cast<unsigned char>(line[digits]));
-           ++digits) {
-        if (digits == 15) break;  // one more digit: refused below, as an invalid extension
-        const char c = Lower(line[digits]);
-        size = size * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-      }
-      if (digits == 0 || !IsChunkExtension(line.substr(digits))) {
+      const auto [end, parsed] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
+      const auto digits = static_cast<size_t>(end - line.data());
+      if (parsed != std::errc() || digits > 15 || !IsChunkExtension(line.substr(digits))) {
         BadRequest("malformed request: invalid chunk size line");
       } else if (size > limits_.max_body_bytes - body_.size()) {
         BodyTooLarge();
