@@ -206,6 +206,11 @@ TEST(Server, SlowlorisGetsTimeoutAndIdleConnectionsClose) {
   std::string reply = slow.ReadAll(2000ms);
   EXPECT_EQ(reply.rfind("HTTP/1.1 408", 0), 0u) << reply;
   EXPECT_NE(reply.find("http.timeout"), std::string::npos);
+  // The same for a whole head whose body stops coming.
+  RawSocket slow_body(server->port());
+  ASSERT_TRUE(slow_body.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
+  reply = slow_body.ReadAll(2000ms);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 408", 0), 0u) << reply;
   RawSocket idle(server->port());
   EXPECT_TRUE(idle.PeerClosed(2000ms));
 }

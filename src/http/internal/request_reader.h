@@ -48,7 +48,8 @@ class RequestReader {
   // it: failed(), or the part asked for is complete, or it needs more bytes.
   size_t Feed(std::string_view input, bool whole);
 
-  bool got_some() const { return got_some_; }  // a byte of this request arrived
+  // A byte of this request arrived (its whole head, once past the head).
+  bool got_some() const { return got_some_ || phase_ != Phase::kHead; }
   bool head_done() const { return phase_ != Phase::kHead && phase_ != Phase::kFailed; }
   bool done() const { return phase_ == Phase::kDone; }
   bool failed() const { return phase_ == Phase::kFailed; }
