@@ -40,6 +40,10 @@ void AppendBatchHead(std::string& out, std::string_view enforcement_point,
 
 // One record as a batch (and the spool) carries it.
 void AppendRecordJson(std::string& out, const LocalDecisionRecord& r) {
+  if (!r.json.empty()) {
+    out += r.json;
+    return;
+  }
   out += '{';
   json::AppendMember(out, "time_micros", r.time_micros);
   json::AppendMember(out, "agent", r.agent);
@@ -158,17 +162,13 @@ void DecisionAudit::Record(LocalDecisionRecord record) {
   // Stamped and, for the spool, serialised before the lock, in parallel with other calls: the
   // stamps of calls on different threads may then be a few microseconds out of sequence order.
   if (record.time_micros == 0) record.time_micros = clock_.NowMicros();
-  std::string spooled;
-  if (!options_.spool_dir.empty()) AppendRecordJson(spooled, record);
+  if (!options_.spool_dir.empty()) AppendRecordJson(record.json, record);
   std::lock_guard lock(mu_);
   if (record.decision != "allow" && queue_.size() >= options_.capacity) {
     ++overflowed_;
     return;
   }
-  if (!spooled.empty()) {
-    const int64_t sequence = queue_first_sequence_ + static_cast<int64_t>(queue_.size());
-    if (Status s = spool_.Append(sequence, spooled); !s.ok()) SpoolFailedLocked(s);
-  }
+  SpoolLocked(record);
   queue_.push_back(std::move(record));
   PublishOldestLocked();
   // The first record wakes an idle sender (which then waits out the flush interval), a full
@@ -192,6 +192,13 @@ void DecisionAudit::SpoolFailedLocked(const Status& status) {
   spool_failed_.store(true, std::memory_order_relaxed);
   std::cerr << "mandate " << options_.enforcement_point
             << ": refusing every call, the audit spool failed: " << status.ToString() << "\n";
+}
+
+void DecisionAudit::SpoolLocked(LocalDecisionRecord& record) {
+  if (!spool_.enabled()) return;
+  if (record.json.empty()) AppendRecordJson(record.json, record);
+  const int64_t sequence = queue_first_sequence_ + static_cast<int64_t>(queue_.size());
+  if (Status s = spool_.Append(sequence, record.json); !s.ok()) SpoolFailedLocked(s);
 }
 
 void DecisionAudit::DeliverSpooled(std::unique_lock<std::mutex>& lock) {
@@ -284,12 +291,7 @@ void DecisionAudit::Run() {
       summary.decision = "deny";
       summary.reason = "audit.overflow: " + std::to_string(overflowed_) +
                        " refusals were answered while the audit queue was full (not itemised)";
-      if (spool_.enabled()) {
-        std::string spooled;
-        AppendRecordJson(spooled, summary);
-        const int64_t sequence = queue_first_sequence_ + static_cast<int64_t>(queue_.size());
-        if (Status s = spool_.Append(sequence, spooled); !s.ok()) SpoolFailedLocked(s);
-      }
+      SpoolLocked(summary);
       queue_.push_back(std::move(summary));
       overflowed_ = 0;
       PublishOldestLocked();

@@ -47,6 +47,9 @@ struct LocalDecisionRecord {
   std::string credential;  // the step credential's `jti`
   std::string proof;       // dpop, bound_connection, or empty
   boost::json::object args;
+  // The record as a batch carries it, once serialised: with a spool, Record writes it to the
+  // spool and the batch reuses it (one arguments digest per record, not two).
+  std::string json;
 };
 
 // The record of `decision` on a call to `system`'s `action` on `resource`, whose outcome was
@@ -113,6 +116,9 @@ class DecisionAudit {
   void Run();
   void PublishOldestLocked();                    // REQUIRES: mu_ held
   void SpoolFailedLocked(const Status& status);  // REQUIRES: mu_ held
+  // Writes `record` (serialised if it is not yet) to the spool as the next sequence, when
+  // there is one. REQUIRES: mu_ held, `record` about to be queued.
+  void SpoolLocked(LocalDecisionRecord& record);
   // Delivers what earlier processes left in the spool folder (REQUIRES: lock held).
   void DeliverSpooled(std::unique_lock<std::mutex>& lock);
 
