@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, execFile } = require('node:child_process');
+const { spawn, execFile, execFileSync } = require('node:child_process');
 const { startRealAuthority } = require('../../tests/enforce/real_authority.js');
 const { newAgent } = require('../../tests/enforce/agent.js');
 
@@ -218,6 +218,12 @@ ${['bench', 'sealed'].map((name) => `  - name: ${name}
   console.log('#   connection), scope, arguments, expiry, deny set and single use per call at the gateway,');
   console.log('#   and an audit record per call, batched to the authority\'s hash-chained trail');
   console.log('#   (POST /v1/ep/audit, durable before the gateway forgets it; the authority\'s CPU is shown)');
+  // The floor under the tail: what a thread hand-off costs here (bench/enforce/wake_probe.cc).
+  const wake = JSON.parse(execFileSync(path.join(path.dirname(loadgen), 'enforce_wake_probe')));
+  const two = wake.two_cores;
+  console.log(`# thread wake-up round trip (enforce_wake_probe): one core ${wake.one_core.round_trip_us} us` +
+    (two ? `, across cores ${two.round_trip_us} us (${two.cpu_us} us CPU); the gateway path has two hand-offs ` +
+      `more than direct, and +0.30 ms is ${(300 / two.round_trip_us).toFixed(1)} cross-core round trips here` : ''));
   console.log(`#   ${GATEWAY_THREADS} server thread(s) per gateway, upstream_spin_us ${UPSTREAM_SPIN_US}, audit_batch ` +
     `${AUDIT_BATCH || 'default (32)'}, audit_flush_ms ${AUDIT_FLUSH_MS || 'default (50)'}, audit_spool ${AUDIT_SPOOL ? 'on' : 'off'}; load generator: one thread, 16 connections per stream`);
   // At saturation the proofs are minted before the run; a bounded number keeps them (and the
