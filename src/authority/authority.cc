@@ -123,6 +123,27 @@ static Result<identity::WorkloadIdentity> VerifyBootstrap(const Authority::Impl&
   return Err(first_error);
 }
 
+// The agent of a task start: its bootstrap token when it sent one, else the X.509-SVID of its
+// mTLS connection (the SPIFFE ID in the leaf's URI SAN, chained to that trust domain's bundle).
+static Result<identity::WorkloadIdentity> VerifyAgent(const Authority::Impl& impl,
+                                                      const StartTaskRequest& request) {
+  if (!request.bootstrap_token.empty() || request.client_certificates.empty()) {
+    return VerifyBootstrap(impl, request.bootstrap_token);
+  }
+  if (impl.deps.bundles == nullptr) {
+    return Err(Unauthenticated("authentication.no_trust_source",
+                               "no SPIFFE trust bundle is configured for X.509-SVIDs"));
+  }
+  auto svid = identity::VerifyX509Svid(request.client_certificates, *impl.deps.bundles, impl.clock);
+  if (!svid) return Err(svid.error());
+  const std::string id = svid->ToString();
+  return identity::WorkloadIdentity{.kind = identity::WorkloadIdentity::Kind::kSpiffe,
+                                    .id = id,
+                                    .issuer = "spiffe://" + svid->trust_domain,
+                                    .subject = id,
+                                    .claims = {}};
+}
+
 Result<identity::WorkloadIdentity> Authority::VerifyUser(std::string_view token) {
   return VerifyBootstrap(*impl_, token);
 }
@@ -140,7 +161,7 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
     return Err(InvalidArgument("task.count", "between 1 and " + std::to_string(kMaxTasksPerStart) +
                                                  " tasks may start at once"));
   }
-  auto who = VerifyBootstrap(impl, request.bootstrap_token);
+  auto who = VerifyAgent(impl, request);
   if (!who) return Err(who.error().WithContext("agent credential"));
   auto proof = impl.dpop->Verify({.proof = request.proof.dpop,
                                   .method = request.proof.method,

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +93,9 @@ struct StartTaskRequest {
   std::string delegated_task = {};  // set: claim this child task created by a delegation
   // The OIDC token of the user the task acts for: verified, never stored or handed on.
   std::string_view on_behalf_of = {};
+  // Without a bootstrap token: the chain (DER, leaf first) the agent presented on its mTLS
+  // connection, verified as an X.509-SVID against the trust bundles.
+  std::span<const std::string> client_certificates = {};
 };
 
 struct StartedTask {

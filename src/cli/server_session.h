@@ -104,9 +104,11 @@ struct ServerAnswer {
   int status = 0;
   boost::json::value body;
 };
+// `tls`: the client certificate of an mTLS server, if it asks for one.
 inline Result<ServerAnswer> CallServer(const std::string& server, const std::string& method,
                                        const std::string& path, const Caller& caller,
-                                       const std::string& body = "") {
+                                       const std::string& body = "",
+                                       const http::ClientOptions& tls = {}) {
   http::ClientRequest request{.method = method, .url = server + path, .headers = {}, .body = body};
   if (!caller.authorization.empty())
     request.headers.emplace_back("Authorization", caller.authorization);
@@ -117,7 +119,7 @@ inline Result<ServerAnswer> CallServer(const std::string& server, const std::str
     request.headers.emplace_back("DPoP", *proof);
   }
   if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-  auto response = http::Fetch(request);
+  auto response = http::Fetch(request, tls);
   if (!response) return Err(response.error());
   auto parsed = json::Parse(response->body);
   if (!parsed) {

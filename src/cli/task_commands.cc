@@ -17,10 +17,18 @@ struct ServerOptions {
   std::string server = "http://127.0.0.1:8181";
   AgentFiles agent;
   std::string admin_token_file = "mandate-data/admin.token";
+  http::ClientOptions tls;  // the client certificate for an mTLS server
 };
 
 void AddServerOptions(CLI::App& cmd, ServerOptions& o, bool agent, bool admin) {
   cmd.add_option("--server", o.server, "URL of the running `mandate serve`")->capture_default_str();
+  auto* cert = cmd.add_option("--tls-client-cert", o.tls.client_cert_file,
+                              "client certificate (PEM) for a server that requires mTLS; for "
+                              "`task start` without a token, the agent's X.509-SVID");
+  auto* key = cmd.add_option("--tls-client-key", o.tls.client_key_file,
+                             "the private key (PEM) of --tls-client-cert");
+  cert->needs(key);
+  key->needs(cert);
   if (agent) {
     cmd.add_option("--agent-dir", o.agent.dir, "the agent's key and task tokens")
         ->capture_default_str();
@@ -74,8 +82,10 @@ struct StartOptions {
 int Start(const StartOptions& o) {
   auto inputs = ParseObjectOption("--inputs", o.inputs);
   if (!inputs) return Fail("task start", inputs.error());
-  Result<std::string> bootstrap = Err(InvalidArgument(
-      "cli.usage", "give --bootstrap-token-file, or --dev-trust-key with --spiffe-id"));
+  Result<std::string> bootstrap =
+      Err(InvalidArgument("cli.usage",
+                          "give --bootstrap-token-file, --dev-trust-key with --spiffe-id, or "
+                          "--tls-client-cert with the agent's X.509-SVID"));
   if (!o.bootstrap_token_file.empty()) {
     bootstrap = ReadTextFile(o.bootstrap_token_file);
   } else if (!o.dev_trust_key.empty() && !o.spiffe_id.empty()) {
@@ -84,6 +94,8 @@ int Start(const StartOptions& o) {
     auto issuer = credential::SigningKey::FromJwkText(*text);
     if (!issuer) return Fail("task start", issuer.error());
     bootstrap = MintDevSvid(*issuer, o.spiffe_id, "mandate");
+  } else if (!o.server.tls.client_cert_file.empty()) {
+    bootstrap = std::string();  // the X.509-SVID of the connection says who the agent is
   }
   if (!bootstrap) return Fail("task start", bootstrap.error());
   auto key = LoadAgentKey(o.server.agent, true);
@@ -91,7 +103,8 @@ int Start(const StartOptions& o) {
   boost::json::object body{{"mandate", o.mandate}, {"inputs", std::move(*inputs)}};
   if (!o.version.empty()) body["version"] = o.version;
   auto answer = CallServer(o.server.server, "POST", "/v1/tasks",
-                           {"Bearer " + *bootstrap, &*key, ""}, json::Serialize(body));
+                           {bootstrap->empty() ? "" : "Bearer " + *bootstrap, &*key, ""},
+                           json::Serialize(body), o.server.tls);
   if (!answer) return Fail("task start", answer.error());
   if (answer->status == 201 && answer->body.is_object()) {
     // The token is a secret: it goes to the agent's folder, not to the terminal.
@@ -126,7 +139,7 @@ int TaskCall(std::string_view command, const ServerOptions& o, const std::string
     agent = std::move(*a);
     caller = agent->caller;
   }
-  auto answer = CallServer(o.server, method, "/v1/tasks/" + task_id + suffix, caller, body);
+  auto answer = CallServer(o.server, method, "/v1/tasks/" + task_id + suffix, caller, body, o.tls);
   if (!answer) return Fail(command, answer.error());
   return PrintAnswer(command, *answer);
 }
@@ -136,7 +149,7 @@ int Revoke(const ServerOptions& o, const std::string& task_id, const std::string
   if (!op) return Fail("task revoke", op.error());
   boost::json::object body{{"scope", "task"}, {"value", task_id}};
   if (!reason.empty()) body["reason"] = reason;
-  auto answer = CallServer(o.server, "POST", "/v1/revocations", *op, json::Serialize(body));
+  auto answer = CallServer(o.server, "POST", "/v1/revocations", *op, json::Serialize(body), o.tls);
   if (!answer) return Fail("task revoke", answer.error());
   return PrintAnswer("task revoke", *answer);
 }
@@ -158,8 +171,8 @@ int Authorize(const CallOptions& o) {
                            {"resource", o.resource},
                            {"args", std::move(*args)}};
   if (o.no_credential) body["credential"] = false;
-  auto answer =
-      CallServer(o.server.server, "POST", "/v1/authorize", (*agent)->caller, json::Serialize(body));
+  auto answer = CallServer(o.server.server, "POST", "/v1/authorize", (*agent)->caller,
+                           json::Serialize(body), o.server.tls);
   if (!answer) return Fail("authorize", answer.error());
   const int code = PrintAnswer("authorize", *answer);
   const auto* decision =

@@ -255,9 +255,12 @@ Response StartTask(ApiContext& api, const Request& req) {
     inputs = v->as_object();
   }
   const std::string_view bootstrap = Credential(req, "Bearer");
-  if (bootstrap.empty()) {
+  // Without a token, the X.509-SVID of an mTLS connection is the agent's identity.
+  const std::vector<std::string>& svid = req.connection().peer_certificates;
+  if (bootstrap.empty() && svid.empty()) {
     return Response::Error(401, "authentication.missing",
-                           "send the agent's JWT-SVID or OIDC token as `Authorization: Bearer`");
+                           "send the agent's JWT-SVID or OIDC token as `Authorization: Bearer`, "
+                           "or connect over mTLS with its X.509-SVID");
   }
   const std::string url = RequestUrl(req);
   auto started =
@@ -267,7 +270,8 @@ Response StartTask(ApiContext& api, const Request& req) {
                                 .version = *version,
                                 .inputs = std::move(inputs),
                                 .delegated_task = *delegated,
-                                .on_behalf_of = *on_behalf});
+                                .on_behalf_of = *on_behalf,
+                                .client_certificates = svid});
   if (!started) return ErrorResponse(started.error());
   boost::json::object o{{"task_id", started->task_id},
                         {"task_token", started->task_token},

@@ -4,7 +4,8 @@
 # with certificates from the openssl CLI.
 # The CLI agent (task start, authorize) and the gateway reach the authority over HTTPS, trusting
 # the test CA through SSL_CERT_FILE as any OpenSSL client does; curl checks what a client
-# without the CA, without a client certificate, or speaking plain HTTP gets.
+# without the CA, without a client certificate, or speaking plain HTTP gets. On the mTLS server an
+# agent with no token starts its task as the SPIFFE ID of its X.509-SVID client certificate.
 set -euo pipefail
 bin=$(realpath "${1:?usage: tls.sh path/to/mandate}")
 dir=$(mktemp -d)
@@ -34,7 +35,7 @@ wait_port() {  # FILE
 serve() {  # NAME EXTRA_FLAGS...
   local name=$1; shift
   "$bin" serve --listen 127.0.0.1:0 --port-file "$dir/$name.port" --mandates examples/mandates \
-    --data "$dir/data-$name" --trust-bundle "spiffe://example.org=$dir/trust/bundle.json" \
+    --data "$dir/data-$name" --trust-bundle "spiffe://example.org=${bundle:-$dir/trust/bundle.json}" \
     --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" "$@" 2>"$dir/$name.log" &
   pids+=($!)
   wait_port "$dir/$name.port"
@@ -112,6 +113,47 @@ murl=https://127.0.0.1:$(cat "$dir/mtls.port")
   fail "mTLS served a client without a certificate"
 [ "$(curl -sf --cacert "$dir/ca.pem" --cert "$dir/agent.pem" --key "$dir/agent.key" "$murl/healthz")" = \
   '{"status":"ok"}' ] || fail "mTLS refused the client certificate"
+
+# 4b. X.509-SVIDs: on the mTLS server, an agent that sends no token starts its task as the SPIFFE
+# ID in its client certificate, verified against the trust domain's bundle (here the test CA as
+# an `x509-svid` key beside the JWT-SVID keys).
+cd "$dir"
+svid_ext() { printf 'subjectAltName=URI:%s\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth' "$1"; }
+issue svid "$(svid_ext spiffe://example.org/agents/payments/x509)"
+issue stranger "$(svid_ext spiffe://example.org/agents/other)"
+cd - >/dev/null
+python3 - "$dir/trust/bundle.json" "$(openssl x509 -in "$dir/ca.pem" -outform DER | base64 -w0)" \
+  >"$dir/x509-bundle.json" <<'PY'
+import json, sys
+bundle = json.load(open(sys.argv[1]))
+bundle["keys"].append({"kty": "EC", "use": "x509-svid", "x5c": [sys.argv[2]]})
+print(json.dumps(bundle))
+PY
+bundle=$dir/x509-bundle.json serve svid --tls-client-ca "$dir/ca.pem"
+surl=https://127.0.0.1:$(cat "$dir/svid.port")
+start_svid() {  # CERT NAME [EXTRA...]: task start over mTLS with that client certificate
+  local cert=$1; shift
+  "$bin" task start --server "$surl" --agent-dir "$dir/agent-$cert" --mandate payments \
+    --inputs '{"payee":"acme","cap":500}' --tls-client-cert "$dir/$cert.pem" \
+    --tls-client-key "$dir/$cert.key" "$@"
+}
+started=$(start_svid svid) || fail "an X.509-SVID agent could not start a task"
+task=$(printf '%s' "$started" | python3 -c 'import json,sys; print(json.load(sys.stdin)["task_id"])')
+tls_agent=(--server "$surl" --agent-dir "$dir/agent-svid" --tls-client-cert "$dir/svid.pem"
+  --tls-client-key "$dir/svid.key")
+"$bin" task status "${tls_agent[@]}" "$task" | grep -q '"agent":"spiffe://example.org/agents/payments/x509"' ||
+  fail "the task's agent is not the certificate's SPIFFE ID"
+"$bin" authorize "${tls_agent[@]}" --task "$task" --system bank --action GET \
+  --resource /accounts/main/balance | grep -q '"decision":"allow"' ||
+  fail "the X.509-SVID agent's call was not allowed"
+if start_svid stranger >"$dir/stranger.json" 2>&1; then fail "an SVID outside the mandate started a task"; fi
+grep -q "mandate.agent_not_allowed" "$dir/stranger.json" || fail "$(cat "$dir/stranger.json")"
+if start_svid agent >"$dir/no-uri.json" 2>&1; then fail "a certificate without a SPIFFE ID started a task"; fi
+grep -q '"code":"svid\.' "$dir/no-uri.json" || fail "$(cat "$dir/no-uri.json")"
+# A token, when sent, is the identity; the certificate is then the transport's only.
+start_svid agent --dev-trust-key "$dir/trust/svid-issuer.key.json" \
+  --spiffe-id spiffe://example.org/agents/payments/jwt >/dev/null ||
+  fail "a JWT-SVID agent on the mTLS server could not start a task"
 
 # 5. Misconfiguration fails at start with a precise message.
 if "$bin" serve --listen 127.0.0.1:0 --data "$dir/x" --tls-cert "$dir/server.pem" 2>"$dir/half.log"; then
