@@ -80,7 +80,7 @@ void PrintDecision(const std::string& what, const boost::json::object& answer) {
 
 int RunDemo(const std::string& server, const std::string& trust_key_file,
             const std::string& spiffe_id) {
-  auto key_text = ReadTextFile(trust_key_file);
+  auto key_text = ReadTrimmedFile(trust_key_file);
   if (!key_text) return std::cerr << key_text.error().ToString() << "\n", 1;
   auto issuer_key = credential::SigningKey::FromJwkText(*key_text);
   if (!issuer_key) return std::cerr << issuer_key.error().ToString() << "\n", 1;
@@ -161,7 +161,7 @@ int RunDemo(const std::string& server, const std::string& trust_key_file,
 int RunTrustDomain(const std::string& trust_domain, const std::string& out_dir) {
   std::filesystem::create_directories(out_dir);
   const std::string key_path = out_dir + "/svid-issuer.key.json";
-  auto existing = ReadTextFile(key_path);
+  auto existing = ReadTrimmedFile(key_path);
   Result<credential::SigningKey> key =
       existing
           ? credential::SigningKey::FromJwkText(*existing)

@@ -1,32 +1,23 @@
 // `mandate cedar ...`: authorize, validate, format and the conformance suite, over src/cedar/.
 #include <boost/json.hpp>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "src/cedar/cedar.h"
 #include "src/cedar/schema.h"
 #include "src/cli/commands.h"
 #include "src/json/json.h"
+#include "src/util/file.h"
 
 namespace mandate::cli {
 namespace {
 
 namespace bj = boost::json;
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err(NotFound("cli.file", "cannot read `" + path + "`"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Policies in Cedar text, or in Cedar JSON (EST) when the file starts with `{`.
 Result<cedar::PolicySet> LoadPolicies(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = ReadFileBytes(path);
   if (!text) return Err(text.error());
   size_t first = text->find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (*text)[first] == '{') {
@@ -42,7 +33,7 @@ Result<cedar::PolicySet> LoadPolicies(const std::string& path) {
 }
 
 Result<std::shared_ptr<const cedar::Schema>> LoadSchema(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = ReadFileBytes(path);
   if (!text) return Err(text.error());
   auto schema = cedar::Schema::Parse(*text);
   if (!schema) return Err(schema.error().WithContext("`" + path + "`"));
@@ -63,12 +54,12 @@ int RunAuthorize(const AuthorizeArgs& args) {
     if (!s) return Fail("cedar", s.error());
     schema = *s;
   }
-  auto entities_text = ReadFile(args.entities);
+  auto entities_text = ReadFileBytes(args.entities);
   if (!entities_text) return Fail("cedar", entities_text.error());
   auto entities =
       cedar::EntitiesFromJson(*entities_text, schema ? &schema->entity_hook() : nullptr);
   if (!entities) return Fail("cedar", entities.error().WithContext("`" + args.entities + "`"));
-  auto request_text = ReadFile(args.request);
+  auto request_text = ReadFileBytes(args.request);
   if (!request_text) return Fail("cedar", request_text.error());
   auto doc = json::Parse(*request_text);
   if (!doc || !doc->is_object()) {

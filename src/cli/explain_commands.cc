@@ -56,7 +56,7 @@ Result<boost::json::object> ObjectOption(std::string_view name, const std::strin
 }
 
 Result<boost::json::object> Online(const ExplainOptions& o, boost::json::object args) {
-  auto token = ReadTextFile(o.admin_token_file);
+  auto token = ReadTrimmedFile(o.admin_token_file);
   if (!token) return Err(token.error());
   boost::json::object body{{"task_id", o.task},
                            {"system", o.system},

@@ -4,13 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "src/http/client.h"
 #include "src/json/json.h"
+#include "src/util/file.h"
 #include "src/util/status.h"
 
 namespace mandate::cli {
@@ -35,15 +34,12 @@ struct OperatorClient {
                                    const boost::json::object* body = nullptr) const {
     std::string bearer = token;
     if (bearer.empty()) {
-      std::ifstream in(token_file);
-      if (!in) {
-        return Err(InvalidArgument("cli.token", "cannot read the admin token `" + token_file +
-                                                    "` (use --token-file or --token)"));
+      auto text = ReadTrimmedFile(token_file);
+      if (!text) {
+        return Err(InvalidArgument("cli.token", "the admin token: " + text.error().message() +
+                                                    " (use --token-file or --token)"));
       }
-      std::stringstream text;
-      text << in.rdbuf();
-      bearer = text.str();
-      while (!bearer.empty() && (bearer.back() == '\n' || bearer.back() == ' ')) bearer.pop_back();
+      bearer = std::move(*text);
     }
     http::ClientRequest request{
         .method = method,

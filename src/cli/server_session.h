@@ -13,28 +13,17 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include "src/credential/credential.h"
 #include "src/http/client.h"
 #include "src/json/json.h"
 #include "src/util/clock.h"
+#include "src/util/file.h"
 #include "src/util/status.h"
 
 namespace mandate::cli {
-
-inline Result<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Err(NotFound("file.unreadable", "cannot read `" + path + "`"));
-  std::stringstream s;
-  s << in.rdbuf();
-  std::string text = s.str();
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
 
 // Writes a secret (mode 0600), replacing the file atomically.
 inline Status WriteSecretFile(const std::string& path, const std::string& text) {
@@ -77,7 +66,7 @@ struct AgentFiles {
 
 // The agent's key; created on first use when `create` is set.
 inline Result<credential::SigningKey> LoadAgentKey(const AgentFiles& files, bool create) {
-  auto text = ReadTextFile(files.KeyPath());
+  auto text = ReadTrimmedFile(files.KeyPath());
   if (text) return credential::SigningKey::FromJwkText(*text);
   if (!create) {
     return Err(NotFound("agent.no_key", "no agent key at `" + files.KeyPath() +

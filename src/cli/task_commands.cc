@@ -56,7 +56,7 @@ struct AgentCaller {
 Result<std::unique_ptr<AgentCaller>> AgentOf(const AgentFiles& files, const std::string& task_id) {
   auto key = LoadAgentKey(files, false);
   if (!key) return Err(key.error());
-  auto token = ReadTextFile(files.TokenPath(task_id));
+  auto token = ReadTrimmedFile(files.TokenPath(task_id));
   if (!token) {
     return Err(NotFound("agent.no_task_token",
                         "no task token for `" + task_id + "` in `" + files.dir + "`"));
@@ -67,7 +67,7 @@ Result<std::unique_ptr<AgentCaller>> AgentOf(const AgentFiles& files, const std:
 }
 
 Result<Caller> OperatorCaller(const ServerOptions& o) {
-  auto token = ReadTextFile(o.admin_token_file);
+  auto token = ReadTrimmedFile(o.admin_token_file);
   if (!token) return Err(token.error());
   return Caller{"Bearer " + *token, nullptr, ""};
 }
@@ -87,9 +87,9 @@ int Start(const StartOptions& o) {
                           "give --bootstrap-token-file, --dev-trust-key with --spiffe-id, or "
                           "--tls-client-cert with the agent's X.509-SVID"));
   if (!o.bootstrap_token_file.empty()) {
-    bootstrap = ReadTextFile(o.bootstrap_token_file);
+    bootstrap = ReadTrimmedFile(o.bootstrap_token_file);
   } else if (!o.dev_trust_key.empty() && !o.spiffe_id.empty()) {
-    auto text = ReadTextFile(o.dev_trust_key);
+    auto text = ReadTrimmedFile(o.dev_trust_key);
     if (!text) return Fail("task start", text.error());
     auto issuer = credential::SigningKey::FromJwkText(*text);
     if (!issuer) return Fail("task start", issuer.error());

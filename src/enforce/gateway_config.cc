@@ -2,11 +2,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "src/enforce/gateway.h"
+#include "src/util/file.h"
 
 namespace mandate::enforce {
 namespace {
@@ -228,14 +227,6 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   return config;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err(StatusCode::kNotFound, "config.unreadable", "cannot read `" + path + "`");
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 }  // namespace
 
 Result<SecretRef> ParseSecretRef(std::string_view text) {
@@ -273,10 +264,10 @@ Result<std::string> ResolveSecret(const SecretRef& ref, const StoreSecretLookup&
         return Err(StatusCode::kFailedPrecondition, "secret.insecure_file",
                    "secret file `" + ref.name + "` is accessible by group or others (chmod 600)");
       }
-      auto text = ReadFile(ref.name);
+      auto text = ReadFileBytes(ref.name);
       if (!text) {
         return Err(StatusCode::kUnavailable, "secret.unavailable",
-                   "cannot read secret file `" + ref.name + "`");
+                   "secret file: " + text.error().message());
       }
       secret = std::move(*text);
       while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
@@ -325,8 +316,10 @@ Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml) {
 }
 
 Result<GatewayConfig> LoadGatewayConfigFile(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text) return Err(text.error());
+  auto text = ReadFileBytes(path);
+  if (!text) {
+    return Err(StatusCode::kNotFound, "config.unreadable", text.error().message());
+  }
   auto config = ParseGatewayConfig(*text);
   if (!config) return Err(config.error().WithContext("`" + path + "`"));
   return config;

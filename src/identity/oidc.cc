@@ -4,12 +4,11 @@
 
 #include <boost/json/serialize.hpp>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 
 #include "src/credential/internal/jws_parts.h"
 #include "src/identity/identity.h"
 #include "src/json/json.h"
+#include "src/util/file.h"
 
 namespace mandate::identity {
 namespace {
@@ -139,11 +138,9 @@ std::shared_ptr<KeySource> NewStaticKeySource(KeySet keys) {
 }
 
 Result<std::shared_ptr<KeySource>> NewJwksFileSource(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err(InvalidArgument("jwks.unreadable", "jwks: cannot read `" + path + "`"));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto set = KeySet::FromJwks(text.str());
+  auto text = ReadFileBytes(path);
+  if (!text) return Err(InvalidArgument("jwks.unreadable", "jwks: " + text.error().message()));
+  auto set = KeySet::FromJwks(*text);
   if (!set) return Err(set.error().WithContext("`" + path + "`"));
   return NewStaticKeySource(std::move(*set));
 }

@@ -4,11 +4,9 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "src/identity/identity.h"
 #include "src/json/json.h"
+#include "src/util/file.h"
 
 namespace mandate::identity {
 namespace {
@@ -108,11 +106,9 @@ Result<SpiffeBundle> ParseSpiffeBundle(std::string trust_domain, std::string_vie
 }
 
 Result<SpiffeBundle> LoadSpiffeBundleFile(std::string trust_domain, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err(BundleError("cannot read `" + path + "`"));
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseSpiffeBundle(std::move(trust_domain), text.str());
+  auto text = ReadFileBytes(path);
+  if (!text) return Err(BundleError(text.error().message()));
+  return ParseSpiffeBundle(std::move(trust_domain), *text);
 }
 
 void TrustBundles::Set(SpiffeBundle bundle) {

@@ -2,15 +2,14 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "src/mandate/cedar_gen.h"
 #include "src/mandate/internal/check.h"
 #include "src/mandate/internal/decode.h"
 #include "src/mandate/internal/source.h"
 #include "src/mandate/mandate.h"
+#include "src/util/file.h"
 
 namespace mandate {
 namespace internal {
@@ -31,29 +30,6 @@ Format FormatOf(std::string_view text, Format format) {
     return c == '{' ? Format::kJson : Format::kYaml;
   }
   return Format::kYaml;
-}
-
-bool ReadFile(const std::string& path, size_t max_bytes, std::string* text, std::string* error) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    *error = "cannot read `" + path + "`: " + ec.message();
-    return false;
-  }
-  if (size > max_bytes) {
-    *error = "file of " + std::to_string(size) + " bytes exceeds the limit of " +
-             std::to_string(max_bytes);
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (!in.good() && !in.eof()) {
-    *error = "cannot read `" + path + "`";
-    return false;
-  }
-  *text = buffer.str();
-  return true;
 }
 
 bool HasMandateExtension(const std::filesystem::path& path) {
@@ -131,17 +107,18 @@ LoadResult LoadMandateText(std::string_view text, std::string_view file, Format 
 }
 
 LoadResult LoadMandateFile(const std::string& path, const LoadOptions& options) {
-  std::string text, error;
-  if (!ReadFile(path, options.max_bytes, &text, &error)) {
+  auto text = ReadFileBytes(path, options.max_bytes);
+  if (!text) {
     LoadResult result;
-    result.diagnostics.push_back({Severity::kError, "mandate.unreadable", error, {path, 0, 0}, ""});
+    result.diagnostics.push_back(
+        {Severity::kError, "mandate.unreadable", text.error().message(), {path, 0, 0}, ""});
     return result;
   }
   const std::string ext = std::filesystem::path(path).extension().string();
   const Format format = ext == ".json"                      ? Format::kJson
                         : (ext == ".yaml" || ext == ".yml") ? Format::kYaml
                                                             : Format::kAuto;
-  return LoadMandateText(text, path, format, options);
+  return LoadMandateText(*text, path, format, options);
 }
 
 int CompareVersions(std::string_view a, std::string_view b) {

@@ -1,9 +1,7 @@
 #include "src/server/governance.h"
+#include "src/util/file.h"
 
 #include <yaml-cpp/yaml.h>
-
-#include <fstream>
-#include <sstream>
 
 namespace mandate::server {
 namespace {
@@ -130,14 +128,9 @@ Result<Governance> ParseGovernance(std::string_view yaml_text) {
 }
 
 Result<Governance> LoadGovernanceFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Err(InvalidArgument("governance.invalid", "cannot read `" + path + "`"));
-  std::stringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > (1 << 20)) {
-    return Err(InvalidArgument("governance.invalid", "`" + path + "` is larger than 1 MiB"));
-  }
-  return ParseGovernance(text.str());
+  auto text = ReadFileBytes(path, 1 << 20);
+  if (!text) return Err(InvalidArgument("governance.invalid", text.error().message()));
+  return ParseGovernance(*text);
 }
 
 }  // namespace mandate::server

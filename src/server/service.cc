@@ -7,14 +7,13 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <thread>
 
 #include "src/enforce/gateway.h"
 #include "src/server/internal_api.h"
 #include "src/server/server.h"
+#include "src/util/file.h"
 
 namespace mandate::server {
 namespace {
@@ -65,15 +64,15 @@ class StoreKeyStore final : public credential::SigningKeyStore {
 }  // namespace
 
 Result<std::string> EnsureSecretFile(const std::string& path) {
-  std::ifstream in(path);
-  if (in) {
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string s = text.str();
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    if (s.empty()) return Err(InvalidArgument("config.secret_file", "`" + path + "` is empty"));
-    return s;
+  auto existing = ReadTrimmedFile(path);
+  if (existing) {
+    if (existing->empty()) {
+      return Err(InvalidArgument("config.secret_file", "`" + path + "` is empty"));
+    }
+    return existing;
   }
+  // Any other failure than a missing file: the create below (O_EXCL) reports it.
+  if (existing.error().reason() == "file.too_large") return Err(existing.error());
   unsigned char bytes[32];
   randombytes_buf(bytes, sizeof(bytes));
   char hex[65];

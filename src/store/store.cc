@@ -4,12 +4,12 @@
 
 #include <array>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include "src/store/internal/sealer.h"
 #include "src/store/postgres_store.h"
 #include "src/store/sqlite_store.h"
+#include "src/util/file.h"
 
 namespace mandate::store {
 namespace {
@@ -114,13 +114,11 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const StoreOption
 
 Result<std::string> LoadMasterKey() {
   if (const char* file = std::getenv("MANDATE_MASTER_KEY_FILE"); file != nullptr && *file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      return Err(InvalidArgument("store.master_key",
-                                 "cannot read master key file `" + std::string(file) + "`"));
+    auto text = ReadFileBytes(file, 4096);
+    if (!text) {
+      return Err(InvalidArgument("store.master_key", "master key: " + text.error().message()));
     }
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return HexKey(std::move(text), "master key file `" + std::string(file) + "`");
+    return HexKey(std::move(*text), "master key file `" + std::string(file) + "`");
   }
   if (const char* hex = std::getenv("MANDATE_MASTER_KEY"); hex != nullptr && *hex) {
     return HexKey(hex, "MANDATE_MASTER_KEY");

@@ -56,6 +56,11 @@ grep -q '"get_balance" -> "ask_approval" \[label="context.args.amount > 1000"\]'
 # 5. Unreadable and hostile input: clear errors, exit 1, no crash.
 if "$bin" mandate validate "$work/missing.yaml" 2>"$work/err"; then fail "missing file accepted"; fi
 grep -q "mandate.unreadable" "$work/err" || fail "missing file not reported"
+head -c 2000000 /dev/zero | tr '\0' '#' >"$work/huge.yaml"  # a YAML comment past the 1 MiB bound
+if "$bin" mandate validate "$work/huge.yaml" 2>"$work/err"; then fail "oversized file accepted"; fi
+grep -q "larger than 1048576 bytes" "$work/err" || fail "oversized file not reported: $(cat "$work/err")"
+if "$bin" mandate validate /dev/zero 2>"$work/err"; then fail "an endless device accepted"; fi
+grep -q "mandate.unreadable" "$work/err" || fail "an endless device not bounded: $(cat "$work/err")"
 printf 'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n' >"$work/bomb.yaml"
 if "$bin" mandate validate "$work/bomb.yaml" 2>"$work/err"; then fail "alias bomb accepted"; fi
 grep -q "mandate.too_many_nodes" "$work/err" || fail "alias bomb not bounded: $(cat "$work/err")"

@@ -1,11 +1,9 @@
 // The conformance runner: Cedar integration-test JSON files against this engine.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +12,7 @@
 
 #include "src/cedar/schema.h"
 #include "src/json/json.h"
+#include "src/util/file.h"
 
 namespace mandate::cedar {
 namespace {
@@ -22,11 +21,9 @@ namespace bj = boost::json;
 namespace fs = std::filesystem;
 
 Result<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err(NotFound("cedar.conformance", "cannot read `" + path.string() + "`"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = ReadFileBytes(path.string());
+  if (!text) return Err(NotFound("cedar.conformance", text.error().message()));
+  return text;
 }
 
 std::string Joined(const std::set<std::string>& ids) {
