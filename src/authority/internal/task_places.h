@@ -19,6 +19,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace mandate::authority {
 
 template <typename Task>
@@ -37,6 +41,7 @@ class TaskPlaces {
       const Block& block = blocks_[b];
       const size_t constructed = b + 1 == blocks_.size() ? used_ : block.capacity;
       for (size_t i = 0; i < constructed; ++i) block.tasks[i].~Task();
+      LeakCheckRoot(block.tasks, block.bytes, false);
       munmap(block.tasks, block.bytes);
     }
   }
@@ -81,7 +86,22 @@ class TaskPlaces {
     char* end = block + bytes;
     if (raw + span > end) munmap(end, static_cast<size_t>(raw + span - end));
     if (huge) (void)madvise(block, bytes, MADV_HUGEPAGE);  // a hint: 4 KiB pages work too
+    LeakCheckRoot(block, bytes, true);
     return block;
+  }
+
+  // Tasks hold heap memory (strings, progress) that only these blocks point to: the leak
+  // checker of a sanitizer build must scan them as it scans the heap, or it reports that memory
+  // as leaked (and misses real leaks behind it).
+  static void LeakCheckRoot([[maybe_unused]] void* block, [[maybe_unused]] size_t bytes,
+                            [[maybe_unused]] bool add) {
+#if defined(__SANITIZE_ADDRESS__)
+    if (add) {
+      __lsan_register_root_region(block, bytes);
+    } else {
+      __lsan_unregister_root_region(block, bytes);
+    }
+#endif
   }
 
   struct Block {
