@@ -1,12 +1,18 @@
 // `mandate token verify`: verify a JWT against a JWKS file, an OIDC issuer (discovery) or a
 // SPIFFE bundle, and print the verified claims, or the reason code and what to fix.
+// `mandate token verify-svid`: the same for an X.509-SVID chain (PEM) against a SPIFFE bundle,
+// as `mandate serve` checks an agent's mTLS client certificate.
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
 #include <boost/json/serialize.hpp>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <vector>
 
 #include "src/cli/commands.h"
 #include "src/identity/identity.h"
+#include "src/util/file.h"
 
 namespace mandate::cli {
 namespace {
@@ -73,6 +79,45 @@ int RunVerify(const VerifyArgs& args) {
   return 0;
 }
 
+struct SvidArgs {
+  std::string bundle, trust_domain, chain;
+};
+
+// The certificates of a PEM file as DER, in file order (leaf first).
+Result<std::vector<std::string>> ReadPemChain(const std::string& path) {
+  auto text = ReadFileBytes(path, 1 << 20);
+  if (!text) return Err(text.error());
+  BIO* bio = BIO_new_mem_buf(text->data(), static_cast<int>(text->size()));
+  std::vector<std::string> chain;
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    const int size = i2d_X509(cert, nullptr);
+    std::string der(static_cast<size_t>(std::max(size, 0)), '\0');
+    auto* out = reinterpret_cast<unsigned char*>(der.data());
+    if (size > 0 && i2d_X509(cert, &out) == size) chain.push_back(std::move(der));
+    X509_free(cert);
+  }
+  BIO_free(bio);
+  ERR_clear_error();  // the end of the file reads as an error
+  if (chain.empty()) {
+    return Err(InvalidArgument("svid.chain_empty", "no PEM certificate in `" + path + "`"));
+  }
+  return chain;
+}
+
+int RunVerifySvid(const SvidArgs& args) {
+  auto chain = ReadPemChain(args.chain);
+  if (!chain) return Reject(chain.error());
+  auto bundle = identity::LoadSpiffeBundleFile(args.trust_domain, args.bundle);
+  if (!bundle) return Reject(bundle.error());
+  identity::TrustBundles bundles;
+  bundles.Set(std::move(*bundle));
+  SystemClock clock;
+  auto id = identity::VerifyX509Svid(*chain, bundles, clock);
+  if (!id) return Reject(id.error());
+  std::cout << "valid: " << id->ToString() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void AddTokenCommands(CLI::App& app, int& exit_code) {
@@ -106,6 +151,19 @@ void AddTokenCommands(CLI::App& app, int& exit_code) {
     }
     exit_code = RunVerify(*args);
   });
+
+  auto svid = std::make_shared<SvidArgs>();
+  auto* verify_svid = token->add_subcommand(
+      "verify-svid",
+      "verify an X.509-SVID chain against a SPIFFE bundle and print its SPIFFE ID, or the "
+      "reason it is rejected and what to fix");
+  verify_svid->add_option("--bundle", svid->bundle, "SPIFFE bundle file (JWKS form or PEM)")
+      ->required();
+  verify_svid->add_option("--trust-domain", svid->trust_domain, "trust domain of --bundle")
+      ->required();
+  verify_svid->add_option("CHAIN", svid->chain, "PEM file: the SVID, then its intermediates")
+      ->required();
+  verify_svid->callback([svid, &exit_code] { exit_code = RunVerifySvid(*svid); });
 }
 
 }  // namespace mandate::cli

@@ -129,6 +129,14 @@ bundle = json.load(open(sys.argv[1]))
 bundle["keys"].append({"kty": "EC", "use": "x509-svid", "x5c": [sys.argv[2]]})
 print(json.dumps(bundle))
 PY
+# The operator's check of an SVID, as the server makes it.
+"$bin" token verify-svid --bundle "$dir/x509-bundle.json" --trust-domain example.org "$dir/svid.pem" |
+  grep -qx "valid: spiffe://example.org/agents/payments/x509" || fail "token verify-svid: not valid"
+if "$bin" token verify-svid --bundle "$dir/x509-bundle.json" --trust-domain example.org \
+  "$dir/agent.pem" >"$dir/verify-svid.out"; then
+  fail "token verify-svid accepted a certificate without a SPIFFE ID"
+fi
+grep -q "rejected: svid.uri_san_count" "$dir/verify-svid.out" || fail "$(cat "$dir/verify-svid.out")"
 bundle=$dir/x509-bundle.json serve svid --tls-client-ca "$dir/ca.pem"
 surl=https://127.0.0.1:$(cat "$dir/svid.port")
 start_svid() {  # CERT NAME [EXTRA...]: task start over mTLS with that client certificate
