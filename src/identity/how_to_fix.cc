@@ -83,7 +83,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 74> kRemedie
     {"spiffe.path_dot_segment", "remove `.` and `..` path segments"},
     {"spiffe.path_trailing_slash", "remove the trailing `/`"},
     {"spiffe.path_char", "path segments use only letters, digits, `.`, `-`, `_`"},
-    {"svid.chain_empty", "the client must present its X.509-SVID in the TLS handshake"},
+    {"svid.chain_empty",
+     "present the X.509-SVID: in the TLS handshake, or (token verify-svid) as PEM certificates, "
+     "leaf first"},
     {"svid.certificate_invalid", "the certificate does not parse as DER X.509"},
     {"svid.uri_san_count", "an X.509-SVID carries exactly one URI SAN, its SPIFFE ID"},
     {"svid.not_spiffe", "the URI SAN must be a valid SPIFFE ID"},
