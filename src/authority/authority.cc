@@ -8,6 +8,8 @@
 
 #include "src/authority/internal/impl.h"
 #include "src/authority/internal/persist.h"
+#include "src/util/hex.h"
+#include "src/util/sha256.h"
 
 namespace mandate::authority {
 
@@ -123,12 +125,26 @@ static Result<identity::WorkloadIdentity> VerifyBootstrap(const Authority::Impl&
   return Err(first_error);
 }
 
-// The agent of a task start: its bootstrap token when it sent one, else the X.509-SVID of its
-// mTLS connection (the SPIFFE ID in the leaf's URI SAN, chained to that trust domain's bundle).
-static Result<identity::WorkloadIdentity> VerifyAgent(const Authority::Impl& impl,
-                                                      const StartTaskRequest& request) {
+// The agent of a task start, and for the audit trail what it proved that with.
+struct VerifiedAgent {
+  identity::WorkloadIdentity who;
+  // {"type":"jwt-svid"|"oidc","iss","jti"?} or {"type":"x509-svid","sha256":<leaf DER>}
+  boost::json::object credential;
+};
+
+// Its bootstrap token when it sent one, else the X.509-SVID of its mTLS connection (the SPIFFE
+// ID in the leaf's URI SAN, chained to that trust domain's bundle).
+static Result<VerifiedAgent> VerifyAgent(const Authority::Impl& impl,
+                                         const StartTaskRequest& request) {
   if (!request.bootstrap_token.empty() || request.client_certificates.empty()) {
-    return VerifyBootstrap(impl, request.bootstrap_token);
+    auto who = VerifyBootstrap(impl, request.bootstrap_token);
+    if (!who) return Err(who.error());
+    const bool spiffe = who->kind == identity::WorkloadIdentity::Kind::kSpiffe;
+    boost::json::object credential{{"type", spiffe ? "jwt-svid" : "oidc"}, {"iss", who->issuer}};
+    if (const auto* jti = who->claims.if_contains("jti"); jti && jti->is_string()) {
+      credential["jti"] = *jti;
+    }
+    return VerifiedAgent{std::move(*who), std::move(credential)};
   }
   if (impl.deps.bundles == nullptr) {
     return Err(Unauthenticated("authentication.no_trust_source",
@@ -137,11 +153,15 @@ static Result<identity::WorkloadIdentity> VerifyAgent(const Authority::Impl& imp
   auto svid = identity::VerifyX509Svid(request.client_certificates, *impl.deps.bundles, impl.clock);
   if (!svid) return Err(svid.error());
   const std::string id = svid->ToString();
-  return identity::WorkloadIdentity{.kind = identity::WorkloadIdentity::Kind::kSpiffe,
-                                    .id = id,
-                                    .issuer = "spiffe://" + svid->trust_domain,
-                                    .subject = id,
-                                    .claims = {}};
+  const Sha256Digest leaf = Sha256(request.client_certificates.front());
+  std::string fingerprint;
+  AppendHex(leaf.data(), leaf.size(), fingerprint);
+  return VerifiedAgent{{.kind = identity::WorkloadIdentity::Kind::kSpiffe,
+                        .id = id,
+                        .issuer = "spiffe://" + svid->trust_domain,
+                        .subject = id,
+                        .claims = {}},
+                       {{"type", "x509-svid"}, {"sha256", fingerprint}}};
 }
 
 Result<identity::WorkloadIdentity> Authority::VerifyUser(std::string_view token) {
@@ -161,8 +181,9 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
     return Err(InvalidArgument("task.count", "between 1 and " + std::to_string(kMaxTasksPerStart) +
                                                  " tasks may start at once"));
   }
-  auto who = VerifyAgent(impl, request);
-  if (!who) return Err(who.error().WithContext("agent credential"));
+  auto agent = VerifyAgent(impl, request);
+  if (!agent) return Err(agent.error().WithContext("agent credential"));
+  const identity::WorkloadIdentity& who = agent->who;
   auto proof = impl.dpop->Verify({.proof = request.proof.dpop,
                                   .method = request.proof.method,
                                   .url = request.proof.url,
@@ -171,7 +192,7 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
   if (!proof) return Err(proof.error().WithContext("proof of possession"));
   if (!request.delegated_task.empty()) {
     if (count != 1) return Err(InvalidArgument("task.count", "a delegated task starts once"));
-    auto claimed = impl.ClaimDelegatedTask(who->id, proof->jkt, request.delegated_task);
+    auto claimed = impl.ClaimDelegatedTask(who.id, proof->jkt, request.delegated_task);
     if (!claimed) return Err(claimed.error());
     return std::vector<StartedTask>{std::move(*claimed)};
   }
@@ -183,9 +204,9 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
                             "` is loaded"));
   }
   const Mandate& m = *compiled->mandate;
-  if (!AgentMayRun(m, *who)) {
+  if (!AgentMayRun(m, who)) {
     return Err(PermissionDenied("mandate.agent_not_allowed",
-                                "agent `" + who->id + "` may not run mandate `" + m.name + "`"));
+                                "agent `" + who.id + "` may not run mandate `" + m.name + "`"));
   }
   auto inputs = BindTaskInputs(m, request.inputs);
   if (!inputs) return Err(inputs.error());
@@ -196,7 +217,7 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
     principal = std::move(*user);
   }
   const int64_t now = impl.clock.NowMicros();
-  if (auto hit = impl.revocations.CoversTask(who->id, m.name, m.owner, now)) {
+  if (auto hit = impl.revocations.CoversTask(who.id, m.name, m.owner, now)) {
     return Err(PermissionDenied("revocation.scope",
                                 "a kill switch covering this agent is in force (revocation " +
                                     std::to_string(hit->event_id) + ")"));
@@ -204,7 +225,7 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
   // The tasks share everything but their id: build the first, copy it for the others.
   LiveTask task;
   task.mandate = static_cast<uint32_t>(compiled - impl.mandates.data());
-  task.agent = impl.interned.Intern(who->id);
+  task.agent = impl.interned.Intern(who.id);
   task.principal = std::move(principal);
   task.jkt = impl.interned.Intern(proof->jkt);
   task.created_us = now;
@@ -225,7 +246,9 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
   records.clear();
   records.shrink_to_fit();
   uint64_t ticket = 0;
-  for (uint64_t key : keys) ticket = impl.AuditLifecycle("task.started", key, task, "");
+  for (uint64_t key : keys) {
+    ticket = impl.AuditLifecycle("task.started", key, task, "", &agent->credential);
+  }
   MANDATE_RETURN_IF_ERROR(impl.deps.audit->WaitDurable(ticket));
 
   std::vector<StartedTask> started;

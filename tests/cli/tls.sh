@@ -162,6 +162,19 @@ grep -q '"code":"svid\.' "$dir/no-uri.json" || fail "$(cat "$dir/no-uri.json")"
 start_svid agent --dev-trust-key "$dir/trust/svid-issuer.key.json" \
   --spiffe-id spiffe://example.org/agents/payments/jwt >/dev/null ||
   fail "a JWT-SVID agent on the mTLS server could not start a task"
+# The audit trail says what each task start was proven with: the SVID's fingerprint, the JWT's
+# issuer.
+"$bin" audit export --data "$dir/data-svid" >"$dir/svid-audit.jsonl"
+fingerprint=$(openssl x509 -in "$dir/svid.pem" -outform DER | sha256sum | cut -d' ' -f1)
+python3 - "$dir/svid-audit.jsonl" "$task" "$fingerprint" <<'PY' || fail "task.started records lack the agent's credential"
+import json, sys
+path, task, fingerprint = sys.argv[1:]
+records = [line["record"] for line in map(json.loads, open(path))]
+details = {r["task"]: r["detail"] for r in records if r["decision"] == "task.started"}
+assert details[task]["credential"] == {"type": "x509-svid", "sha256": fingerprint}, details[task]
+jwt = [d["credential"] for t, d in details.items() if t != task]
+assert jwt and all(c["type"] == "jwt-svid" and c["iss"] == "spiffe://example.org" for c in jwt), jwt
+PY
 
 # 5. Misconfiguration fails at start with a precise message.
 if "$bin" serve --listen 127.0.0.1:0 --data "$dir/x" --tls-cert "$dir/server.pem" 2>"$dir/half.log"; then

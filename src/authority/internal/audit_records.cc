@@ -133,7 +133,8 @@ uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, cons
 }
 
 uint64_t Authority::Impl::AuditLifecycle(std::string_view event, uint64_t task_id,
-                                         const LiveTask& task, std::string_view reason) {
+                                         const LiveTask& task, std::string_view reason,
+                                         const boost::json::object* credential) {
   const Mandate& m = *mandates[task.mandate].mandate;
   audit::Record r;
   r.kind = audit::RecordKind::kLifecycle;
@@ -142,11 +143,12 @@ uint64_t Authority::Impl::AuditLifecycle(std::string_view event, uint64_t task_i
   r.task = FormatTaskId(task_id);
   r.decision = std::string(event);
   if (!reason.empty()) r.reasons.emplace_back(reason);
-  r.detail =
-      json::Serialize(boost::json::object{{"mandate", m.name},
-                                          {"version", m.version},
-                                          {"parent", task.parent ? FormatTaskId(task.parent) : ""},
-                                          {"deadline_us", task.deadline_us}});
+  boost::json::object detail{{"mandate", m.name},
+                             {"version", m.version},
+                             {"parent", task.parent ? FormatTaskId(task.parent) : ""},
+                             {"deadline_us", task.deadline_us}};
+  if (credential != nullptr) detail["credential"] = *credential;
+  r.detail = json::Serialize(detail);
   auto ticket = deps.audit->Append(std::move(r));
   return ticket ? static_cast<uint64_t>(*ticket) : 0;
 }

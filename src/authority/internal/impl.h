@@ -153,8 +153,9 @@ struct Authority::Impl {
     task.dirty = true;
     tasks.ListChanged(id);
   }
+  // `credential`: how the agent proved who it is (task.started), kept in the record's detail.
   uint64_t AuditLifecycle(std::string_view event, uint64_t task_id, const LiveTask& task,
-                          std::string_view reason);
+                          std::string_view reason, const boost::json::object* credential = nullptr);
 };
 
 }  // namespace mandate::authority
