@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "src/authority/internal/audit_records.h"
 #include "src/authority/internal/impl.h"
 #include "src/authority/internal/persist.h"
 #include "src/util/hex.h"
@@ -192,7 +193,8 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
   if (!proof) return Err(proof.error().WithContext("proof of possession"));
   if (!request.delegated_task.empty()) {
     if (count != 1) return Err(InvalidArgument("task.count", "a delegated task starts once"));
-    auto claimed = impl.ClaimDelegatedTask(who.id, proof->jkt, request.delegated_task);
+    auto claimed =
+        impl.ClaimDelegatedTask(who.id, proof->jkt, request.delegated_task, agent->credential);
     if (!claimed) return Err(claimed.error());
     return std::vector<StartedTask>{std::move(*claimed)};
   }
@@ -248,6 +250,7 @@ Result<std::vector<StartedTask>> Authority::StartTasks(const StartTaskRequest& r
   uint64_t ticket = 0;
   for (uint64_t key : keys) {
     ticket = impl.AuditLifecycle("task.started", key, task, "", &agent->credential);
+    if (ticket == 0) return Err(TaskStartNotRecorded());
   }
   MANDATE_RETURN_IF_ERROR(impl.deps.audit->WaitDurable(ticket));
 

@@ -364,7 +364,8 @@ Result<Delegation> Authority::Delegate(const DelegateRequest& request) {
 
 Result<StartedTask> Authority::Impl::ClaimDelegatedTask(const std::string& agent,
                                                         const std::string& jkt,
-                                                        std::string_view task_id) {
+                                                        std::string_view task_id,
+                                                        const boost::json::object& credential) {
   uint64_t key = 0;
   if (!ParseTaskId(task_id, &key)) {
     return Err(NotFound("task.unknown", "no task `" + std::string(task_id) + "`"));
@@ -373,6 +374,7 @@ Result<StartedTask> Authority::Impl::ClaimDelegatedTask(const std::string& agent
   Status refused;
   const CompiledMandate* cm = nullptr;
   int64_t deadline_us = 0;
+  uint64_t ticket = 0;
   tasks.WithTask(key, [&](LiveTask* t) {
     if (t == nullptr || t->state != store::TaskState::kActive || !t->grant) {
       refused = NotFound("task.unknown", "no live delegated task `" + std::string(task_id) + "`");
@@ -407,6 +409,12 @@ Result<StartedTask> Authority::Impl::ClaimDelegatedTask(const std::string& agent
     });
     return Err(s);
   }
+  // Recorded once stored, as a task start is; no token before the record is durable.
+  tasks.WithTask(key, [&](LiveTask* t) {
+    if (t) ticket = AuditLifecycle("task.claimed", key, *t, "", &credential);
+  });
+  if (ticket == 0) return Err(TaskStartNotRecorded());
+  MANDATE_RETURN_IF_ERROR(deps.audit->WaitDurable(ticket));
   credential::CredentialClaims claims;
   claims.kind = credential::CredentialKind::kTaskToken;
   claims.agent = agent;

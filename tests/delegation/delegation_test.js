@@ -62,6 +62,14 @@ test('a handoff within what the planner holds: the child runs with the actor cha
   const child = await server.startTask(tester, TESTER, undefined, {}, { delegated_task: r.body.task_id });
   await assert.rejects(server.startTask(tester, TESTER, undefined, {}, { delegated_task: r.body.task_id }),
     /delegation.already_started/);
+  // The claim is in the audit trail, with what the delegatee proved who it is with.
+  const claimRecords = (await api.auditText()).split('\n').filter((l) => l.includes('"task.claimed"'))
+    .map((l) => JSON.parse(l)).map((l) => l.record || l);
+  assert.strictEqual(claimRecords.length, 1, JSON.stringify(claimRecords));
+  assert.strictEqual(claimRecords[0].task, r.body.task_id);
+  assert.strictEqual(claimRecords[0].agent, TESTER);
+  const detail = typeof claimRecords[0].detail === 'string' ? JSON.parse(claimRecords[0].detail) : claimRecords[0].detail;
+  assert.strictEqual(detail.credential.type, 'jwt-svid');
   const read = await api.call(tester, child, 'repo', 'GET', '/repos/api/src/main.c');
   assert.strictEqual(read.decision, 'allow', JSON.stringify(read));
   const claims = JSON.parse(Buffer.from(read.credential.split('.')[1], 'base64url'));

@@ -116,8 +116,10 @@ struct Authority::Impl {
   void Notify(const RevocationNotice& notice);
   TaskView View(uint64_t id, const LiveTask& task) const;
   // The delegatee starting the child task a delegation created (delegation.cc).
+  // `credential`: what the delegatee proved its identity with, for the `task.claimed` record.
   Result<StartedTask> ClaimDelegatedTask(const std::string& agent, const std::string& jkt,
-                                         std::string_view task_id);
+                                         std::string_view task_id,
+                                         const boost::json::object& credential);
   std::shared_ptr<const cedar::Authorizer> delegation_policies;  // null: none configured
   // Approvals (approvals.cc). GateApproval: for a call the chain and Cedar allowed but a human
   // must approve (`approval: required` or an `@escalate` forbid), an allow when an approval for
