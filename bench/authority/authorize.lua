@@ -13,8 +13,6 @@ function init(args)
   local dir = os.getenv("BENCH_DATA")
   mode = os.getenv("BENCH_MODE") or "bound"
   first = tonumber(os.getenv("BENCH_FIRST") or "64")
-  -- Proofs are single-use: a repeated bound run starts past those the runs before it sent.
-  offset = tonumber(os.getenv("BENCH_PROOF_OFFSET") or "0")
   local f = assert(io.open(dir .. "/token." .. id))
   local token = f:read("*a")
   f:close()
@@ -32,7 +30,7 @@ function request()
   if mode == "fresh" or sent <= first then
     -- Out of proofs in fresh mode: send a bad one (refused: run.sh fails the run), never none, or the
     -- bound connection would let the call through without a fresh proof.
-    headers["DPoP"] = proofs[offset + sent] or "exhausted"
+    headers["DPoP"] = proofs[sent] or "exhausted"
     local r = wrk.format("POST", "/v1/authorize", headers, wrk.body)
     headers["DPoP"] = nil
     return r

@@ -62,13 +62,15 @@ for _ in $(seq 100); do [ -s "$tmp/ceiling.port" ] && break; sleep 0.1; done
 [ -s "$tmp/ceiling.port" ] || { echo "http_bench_server verify did not start" >&2; exit 1; }
 server="http://127.0.0.1:$(cat "$tmp/port")"
 
-# One task per wrk thread; proofs signed before the clock starts (wrk's Lua cannot sign).
+# One task per wrk thread, with proofs signed before the clock starts (wrk's Lua cannot sign),
+# just before the runs that use them: a DPoP proof is accepted for 90 s after it was signed (60 s
+# max age and 30 s skew), less than ten rounds take.
 secs=${duration%s}
-mkdir -p "$tmp/bound" "$tmp/fresh"
-"$agent" start --server "$server" --trust-key "$tmp/trust/svid-issuer.key.json" \
-  --out "$tmp/bound" --tasks 2 --proofs $((64 * rounds + 64))
-"$agent" start --server "$server" --trust-key "$tmp/trust/svid-issuer.key.json" \
-  --out "$tmp/fresh" --tasks 2 --proofs $((secs * 15000))
+agent_start() {  # DIR PROOFS
+  mkdir -p "$1"
+  "$agent" start --server "$server" --trust-key "$tmp/trust/svid-issuer.key.json" \
+    --out "$1" --tasks 2 --proofs "$2"
+}
 
 # wrk -t2 -c32 for every run; prints the rate and fails on any answer that is not a 200 allow.
 # The answers are checked outside wrk: its count of non-2xx answers, and for runs against the
@@ -119,15 +121,16 @@ run_wrk() { # URL SCRIPT [MODE DATA [PROFILED_PID]]
   [ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
   awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out"
 }
-# (a) in rounds: nginx, then the authority, each round; each bound run starts with proofs of
-# its own (single-use), 64 per wrk thread.
+# (a) in rounds: nginx, then the authority, each round; each bound run has tasks and proofs of
+# its own (single-use), 64 per wrk thread and a margin.
 a_rounds=""
 bound_requests=0
 bound_cpu=0
 for round in $(seq "$rounds"); do
+  agent_start "$tmp/bound.$round" 128
   n_rate=$(run_wrk "http://127.0.0.1:$nginx_port" bench/http/authorize.lua)
   c0=$(server_cpu)
-  b_rate=$(BENCH_PROOF_OFFSET=$((64 * (round - 1))) run_wrk "$server" bench/authority/authorize.lua bound "$tmp/bound")
+  b_rate=$(run_wrk "$server" bench/authority/authorize.lua bound "$tmp/bound.$round")
   c1=$(server_cpu)
   bound_requests=$((bound_requests + $(awk '/requests in/ {print $1}' "$tmp/wrk.out")))
   bound_cpu=$(awk -v t="$bound_cpu" -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", t + b - a }')
@@ -139,6 +142,7 @@ ceiling() { # [PROFILE NAME]
   run_wrk "http://127.0.0.1:$(cat "$tmp/ceiling.port")" bench/authority/authorize.lua fresh \
     "$tmp/fresh" "$ceiling_pid" "${1:-}"
 }
+agent_start "$tmp/fresh" $((secs * 15000))
 vcpu0=$(server_cpu "$ceiling_pid")
 verify_rate1=$(ceiling ceiling)
 verify_requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
