@@ -98,6 +98,10 @@ inline Result<ServerAnswer> CallServer(const std::string& server, const std::str
                                        const std::string& path, const Caller& caller,
                                        const std::string& body = "",
                                        const http::ClientOptions& tls = {}) {
+  if (!tls.client_cert_file.empty() && server.rfind("https://", 0) != 0) {
+    // Plain HTTP has no handshake to present it in: the server would never see it.
+    return Err(InvalidArgument("cli.usage", "a client certificate needs an https:// --server"));
+  }
   http::ClientRequest request{.method = method, .url = server + path, .headers = {}, .body = body};
   if (!caller.authorization.empty())
     request.headers.emplace_back("Authorization", caller.authorization);

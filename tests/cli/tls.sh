@@ -162,6 +162,12 @@ grep -q '"code":"svid\.' "$dir/no-uri.json" || fail "$(cat "$dir/no-uri.json")"
 start_svid agent --dev-trust-key "$dir/trust/svid-issuer.key.json" \
   --spiffe-id spiffe://example.org/agents/payments/jwt >/dev/null ||
   fail "a JWT-SVID agent on the mTLS server could not start a task"
+# A client certificate for a plain-HTTP server is a usage error, not a silent no-op.
+if "$bin" task start --server http://127.0.0.1:9 --agent-dir "$dir/agent-plain" --mandate payments \
+  --tls-client-cert "$dir/svid.pem" --tls-client-key "$dir/svid.key" 2>"$dir/plain.err"; then
+  fail "a client certificate was accepted for a plain-HTTP server"
+fi
+grep -q "needs an https:// --server" "$dir/plain.err" || fail "$(cat "$dir/plain.err")"
 # The audit trail says what each task start was proven with: the SVID's fingerprint, the JWT's
 # issuer.
 "$bin" audit export --data "$dir/data-svid" >"$dir/svid-audit.jsonl"
