@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -50,9 +51,9 @@ std::optional<Cost> Bounce(int cpu_a, int cpu_b, int round_trips) {
     close(there[1]);
     return std::nullopt;
   }
-  bool pinned = true;
+  std::atomic<bool> pinned{true};
   std::thread partner([&] {
-    pinned = Pin(cpu_b);  // read by the caller only after the first round trip
+    if (!Pin(cpu_b)) pinned = false;
     char byte;
     while (read(there[0], &byte, 1) == 1) {
       if (write(back[1], &byte, 1) != 1) break;
