@@ -109,7 +109,8 @@ class AuditLog {
   // returns its ticket; the store's error once the log has failed.
   [[nodiscard]] virtual Result<Ticket> Append(const RecordView& record) = 0;
   [[nodiscard]] Result<Ticket> Append(const Record& record) { return Append(View(record)); }
-  // Blocks until the record with `ticket` is committed, or returns the store's error.
+  // Blocks until the record with `ticket` is committed, or returns the store's error. Ticket 0
+  // (a failed Append's stand-in) returns the store's error once the log has failed.
   [[nodiscard]] virtual Status WaitDurable(Ticket ticket) = 0;
   // Blocks until every record appended before the call is committed.
   [[nodiscard]] virtual Status Flush() = 0;

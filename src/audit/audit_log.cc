@@ -93,7 +93,8 @@ class GroupCommitLog final : public AuditLog {
         --durable_waiters_;
       }
     }
-    return durable_ >= ticket ? Status() : failure_;
+    // Ticket 0 is no record: what a failed Append leaves, so it reports the log's failure.
+    return durable_ >= ticket && (ticket > 0 || failure_.ok()) ? Status() : failure_;
   }
 
   Status Flush() override {

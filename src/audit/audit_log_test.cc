@@ -139,6 +139,8 @@ TEST_F(FreshLog, StoreFailureClosesTheLog) {
   auto refused = (*log)->Append(Decision(3));
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().reason(), "store.io");
+  // A caller that kept 0 for the refused record learns the failure from WaitDurable too.
+  EXPECT_EQ((*log)->WaitDurable(0).reason(), "store.io");
   EXPECT_FALSE((*log)->Flush().ok());
   EXPECT_EQ((*log)->durable_sequence(), 1);
   EXPECT_EQ(heard.reason(), "store.io");

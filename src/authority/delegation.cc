@@ -409,11 +409,16 @@ Result<StartedTask> Authority::Impl::ClaimDelegatedTask(const std::string& agent
     });
     return Err(s);
   }
-  // Recorded once stored, as a task start is; no token before the record is durable.
+  // Recorded once stored, as a task start is; no token before the record is durable (a failed
+  // append, ticket 0, reports the log's failure there).
+  bool live = false;
   tasks.WithTask(key, [&](LiveTask* t) {
-    if (t) ticket = AuditLifecycle("task.claimed", key, *t, "", &credential);
+    live = t != nullptr;
+    if (live) ticket = AuditLifecycle("task.claimed", key, *t, "", &credential);
   });
-  if (ticket == 0) return Err(TaskStartNotRecorded());
+  if (!live) {
+    return Err(NotFound("task.unknown", "task `" + std::string(task_id) + "` ended as it started"));
+  }
   MANDATE_RETURN_IF_ERROR(deps.audit->WaitDurable(ticket));
   credential::CredentialClaims claims;
   claims.kind = credential::CredentialKind::kTaskToken;

@@ -16,14 +16,6 @@
 
 namespace mandate::authority {
 
-// A task start or claim whose audit record could not be appended: no task token is handed out
-// for a task the trail does not show.
-inline Status TaskStartNotRecorded() {
-  return Status(
-      StatusCode::kUnavailable, "audit.unavailable",
-      "the task start could not be recorded in the audit trail, so no task token is given");
-}
-
 // Views into the caller's values; they outlive AppendDecision.
 struct AuditCallRecord {
   std::string_view task_id;
