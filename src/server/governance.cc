@@ -1,7 +1,8 @@
 #include "src/server/governance.h"
-#include "src/util/file.h"
 
 #include <yaml-cpp/yaml.h>
+
+#include "src/util/file.h"
 
 namespace mandate::server {
 namespace {

@@ -8,9 +8,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include "src/json/json.h"
+#include "src/util/file.h"
 
 namespace mandate::enforce::internal {
 namespace {
@@ -28,30 +30,12 @@ std::string LinePrefix(int64_t sequence) {
   return "{\"sequence\":" + std::to_string(sequence) + ",\"record\":";
 }
 
-Result<std::string> ReadWhole(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Err(SpoolError("open", path));
-  std::string out;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      close(fd);
-      return Err(SpoolError("read", path));
-    }
-    if (n == 0) break;
-    out.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
-}
-
 // Adds the records of one spool file to `out` (by sequence). A last line without its newline
 // was being written when the process died: its call was never answered, so it is not a record.
 Status ReadSpoolFile(const std::string& path, std::map<int64_t, std::string>& out) {
-  auto text = ReadWhole(path);
-  if (!text) return text.error();
+  // Unbounded: a spool holds whatever the authority could not take before the grace ran out.
+  auto text = ReadFileBytes(path, std::numeric_limits<size_t>::max());
+  if (!text) return Status(StatusCode::kUnavailable, "audit.spool", text.error().message());
   std::string_view rest = *text;
   for (int line_number = 1; !rest.empty(); ++line_number) {
     const size_t end = rest.find('\n');
