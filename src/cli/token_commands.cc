@@ -2,10 +2,6 @@
 // SPIFFE bundle, and print the verified claims, or the reason code and what to fix.
 // `mandate token verify-svid`: the same for an X.509-SVID chain (PEM) against a SPIFFE bundle,
 // as `mandate serve` checks an agent's mTLS client certificate.
-#include <openssl/err.h>
-#include <openssl/pem.h>
-
-#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <iostream>
 #include <vector>
@@ -87,17 +83,7 @@ struct SvidArgs {
 Result<std::vector<std::string>> ReadPemChain(const std::string& path) {
   auto text = ReadFileBytes(path, 1 << 20);
   if (!text) return Err(text.error());
-  BIO* bio = BIO_new_mem_buf(text->data(), static_cast<int>(text->size()));
-  std::vector<std::string> chain;
-  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-    const int size = i2d_X509(cert, nullptr);
-    std::string der(static_cast<size_t>(std::max(size, 0)), '\0');
-    auto* out = reinterpret_cast<unsigned char*>(der.data());
-    if (size > 0 && i2d_X509(cert, &out) == size) chain.push_back(std::move(der));
-    X509_free(cert);
-  }
-  BIO_free(bio);
-  ERR_clear_error();  // the end of the file reads as an error
+  std::vector<std::string> chain = identity::PemCertificatesDer(*text);
   if (chain.empty()) {
     return Err(InvalidArgument("svid.chain_empty", "no PEM certificate in `" + path + "`"));
   }

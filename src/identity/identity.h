@@ -145,6 +145,9 @@ struct VerifyOptions {
                                               const TrustBundles& bundles, const Clock& clock);
 [[nodiscard]] Result<SpiffeId> VerifyX509Svid(STACK_OF(X509) * chain, const TrustBundles& bundles,
                                               const Clock& clock);
+// The certificates of PEM text as DER, in order (a bundle's roots, or an SVID and its
+// intermediates); empty when it holds none.
+std::vector<std::string> PemCertificatesDer(std::string_view pem);
 
 // One line an operator can act on, for any reason code this module or src/credential emits.
 std::string_view HowToFix(std::string_view reason);

@@ -40,22 +40,27 @@ Result<std::string> StdBase64Decode(std::string_view text) {
 Result<SpiffeBundle> ParsePemBundle(std::string trust_domain, std::string_view text) {
   SpiffeBundle bundle;
   bundle.trust_domain = std::move(trust_domain);
-  BIO* bio = BIO_new_mem_buf(text.data(), int(text.size()));
-  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-    unsigned char* der = nullptr;
-    const int len = i2d_X509(cert, &der);
-    if (len > 0)
-      bundle.x509_authorities_der.emplace_back(reinterpret_cast<char*>(der), size_t(len));
-    OPENSSL_free(der);
-    X509_free(cert);
-  }
-  BIO_free(bio);
-  ERR_clear_error();
+  bundle.x509_authorities_der = PemCertificatesDer(text);
   if (bundle.x509_authorities_der.empty()) return Err(BundleError("no PEM certificate found"));
   return bundle;
 }
 
 }  // namespace
+
+std::vector<std::string> PemCertificatesDer(std::string_view pem) {
+  std::vector<std::string> certificates;
+  BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    unsigned char* der = nullptr;
+    const int len = i2d_X509(cert, &der);
+    if (len > 0) certificates.emplace_back(reinterpret_cast<char*>(der), size_t(len));
+    OPENSSL_free(der);
+    X509_free(cert);
+  }
+  BIO_free(bio);
+  ERR_clear_error();  // the end of the text reads as an error
+  return certificates;
+}
 
 Result<SpiffeBundle> ParseSpiffeBundle(std::string trust_domain, std::string_view text) {
   auto td = ParseSpiffeId("spiffe://" + trust_domain);

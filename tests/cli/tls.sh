@@ -137,6 +137,16 @@ if "$bin" token verify-svid --bundle "$dir/x509-bundle.json" --trust-domain exam
   fail "token verify-svid accepted a certificate without a SPIFFE ID"
 fi
 grep -q "rejected: svid.uri_san_count" "$dir/verify-svid.out" || fail "$(cat "$dir/verify-svid.out")"
+# Hostile chain files: not PEM, a PEM cut short, an endless device. Each a reason, exit 1.
+head -c "$(($(wc -c <"$dir/svid.pem") / 2))" "$dir/svid.pem" >"$dir/cut.pem"
+printf 'not a certificate\n' >"$dir/junk.pem"
+for chain in "$dir/junk.pem:svid.chain_empty" "$dir/cut.pem:svid.chain_empty" "/dev/zero:file.too_large"; do
+  if "$bin" token verify-svid --bundle "$dir/x509-bundle.json" --trust-domain example.org \
+    "${chain%%:*}" >"$dir/verify-svid.out"; then
+    fail "token verify-svid accepted ${chain%%:*}"
+  fi
+  grep -q "rejected: ${chain##*:}" "$dir/verify-svid.out" || fail "$(cat "$dir/verify-svid.out")"
+done
 bundle=$dir/x509-bundle.json serve svid --tls-client-ca "$dir/ca.pem"
 surl=https://127.0.0.1:$(cat "$dir/svid.port")
 start_svid() {  # CERT NAME [EXTRA...]: task start over mTLS with that client certificate
