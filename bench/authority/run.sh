@@ -64,7 +64,7 @@ server="http://127.0.0.1:$(cat "$tmp/port")"
 
 # One task per wrk thread, with proofs signed before the clock starts (wrk's Lua cannot sign),
 # just before the runs that use them: a DPoP proof is accepted for 90 s after it was signed (60 s
-# max age and 30 s skew), less than ten rounds take.
+# max age and 30 s skew), and a run of many rounds lasts longer than that.
 secs=${duration%s}
 agent_start() {  # DIR PROOFS
   mkdir -p "$1"
