@@ -106,11 +106,11 @@ class AuditLog {
   virtual ~AuditLog() = default;  // commits everything appended, then stops the writer
 
   // Enqueues `record` (serialised before it returns, so the view may dangle afterwards) and
-  // returns its ticket; the store's error once the log has failed.
+  // returns its ticket; the log's failure once it has failed.
   [[nodiscard]] virtual Result<Ticket> Append(const RecordView& record) = 0;
   [[nodiscard]] Result<Ticket> Append(const Record& record) { return Append(View(record)); }
-  // Blocks until the record with `ticket` is committed, or returns the store's error. Ticket 0
-  // (a failed Append's stand-in) returns the store's error once the log has failed.
+  // Blocks until the record with `ticket` is committed, or returns the log's failure. Ticket 0
+  // (a failed Append's stand-in) returns the log's failure once it has failed.
   [[nodiscard]] virtual Status WaitDurable(Ticket ticket) = 0;
   // Blocks until every record appended before the call is committed.
   [[nodiscard]] virtual Status Flush() = 0;
@@ -123,6 +123,10 @@ class AuditLog {
   virtual void SetCommitListener(CommitListener listener) = 0;
   // The last committed sequence.
   virtual int64_t durable_sequence() const = 0;
+  // Ok while the log takes records. A commit the store refused (a full disk, an I/O error)
+  // closes the log for good: this, every later Append and every WaitDurable then return
+  // Unavailable `audit.unavailable`, whose message names the chain and the store's error.
+  virtual Status failure() const = 0;
 };
 
 // The outcome of verifying one chain. `problem` is ok when the chain is intact; otherwise its

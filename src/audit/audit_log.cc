@@ -121,6 +121,11 @@ class GroupCommitLog final : public AuditLog {
     return durable_;
   }
 
+  Status failure() const override {
+    std::lock_guard lock(mu_);
+    return failure_;
+  }
+
  private:
   // Commits what is queued, batch after batch, for at most `rounds` batches; then hands what
   // is left to the background thread. REQUIRES: lock held, !committing_.
@@ -138,7 +143,7 @@ class GroupCommitLog final : public AuditLog {
         status = Commit(std::span(batch_).subspan(begin, end - begin));
         if (status.ok()) durable = batch_[end - 1].sequence;
       }
-      if (!status.ok()) status = status.WithContext("audit chain `" + options_.chain + "`");
+      if (!status.ok()) status = Closed(status);
       batch_.clear();
       // A burst (a million tasks started at once) must not pin its buffer for good.
       if (batch_.capacity() > 4 * options_.max_batch) {
@@ -210,6 +215,15 @@ class GroupCommitLog final : public AuditLog {
         idle_periods = 0;
       }
     }
+  }
+
+  // What every caller hears once a commit failed, whichever store refused it: the trail is
+  // unavailable (HTTP 503), with the store's own code and message for the operator.
+  Status Closed(const Status& store_error) const {
+    return Status(StatusCode::kUnavailable, "audit.unavailable",
+                  "audit chain `" + options_.chain + "` cannot be written (" +
+                      std::string(store_error.reason()) + ": " + store_error.message() +
+                      "); nothing is acknowledged until the server restarts with a writable store");
   }
 
   // Chains and stores one batch in one store write. Runs without the lock, as the committer.

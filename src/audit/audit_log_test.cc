@@ -122,6 +122,7 @@ TEST_F(FreshLog, StoreFailureClosesTheLog) {
     if (!failure.ok()) heard = failure;
   });
   ASSERT_TRUE((*log)->WaitDurable(*(*log)->Append(Decision(1))).ok());
+  EXPECT_TRUE((*log)->failure().ok());
   // The store can no longer write the trail: the process may not grow files (EFBIG).
   rlimit saved{};
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -134,16 +135,21 @@ TEST_F(FreshLog, StoreFailureClosesTheLog) {
   Status waited = (*log)->WaitDurable(*ticket);
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
   EXPECT_FALSE(waited.ok());
-  EXPECT_EQ(waited.reason(), "store.io");
-  EXPECT_NE(waited.message().find("audit chain `main`"), std::string::npos) << waited.message();
+  // One code for callers whatever the store; the store's own code and message for the operator.
+  EXPECT_EQ(waited.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(waited.reason(), "audit.unavailable");
+  EXPECT_NE(waited.message().find("audit chain `main` cannot be written (store.io: "),
+            std::string::npos)
+      << waited.message();
+  EXPECT_EQ((*log)->failure().reason(), "audit.unavailable");
   auto refused = (*log)->Append(Decision(3));
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().reason(), "store.io");
+  EXPECT_EQ(refused.error().reason(), "audit.unavailable");
   // A caller that kept 0 for the refused record learns the failure from WaitDurable too.
-  EXPECT_EQ((*log)->WaitDurable(0).reason(), "store.io");
+  EXPECT_EQ((*log)->WaitDurable(0).reason(), "audit.unavailable");
   EXPECT_FALSE((*log)->Flush().ok());
   EXPECT_EQ((*log)->durable_sequence(), 1);
-  EXPECT_EQ(heard.reason(), "store.io");
+  EXPECT_EQ(heard.reason(), "audit.unavailable");
 }
 
 TEST(AuditLog, OpenRefusesAChainWhoseHeadRecordIsGone) {

@@ -496,6 +496,17 @@ Response Audit(ApiContext& api, const Request& req) {
   return Response{200, "application/x-ndjson", std::move(out), {}, false};
 }
 
+// Unhealthy (503) once the audit trail cannot be written: every decision is refused then, so a
+// load balancer should send agents elsewhere.
+Response Health(const ApiContext& api) {
+  const Status failure = api.audit != nullptr ? api.audit->failure() : Status();
+  if (failure.ok()) return Response::Json(200, R"({"status":"ok"})");
+  return Response::Json(
+      503, json::Serialize(boost::json::object{
+               {"status", "unavailable"},
+               {"error", {{"code", failure.reason()}, {"message", failure.message()}}}}));
+}
+
 Response AllowedActions(ApiContext& api, const Request& req) {
   // An enforcement point may ask with the task token alone (no proof spent): the answer only
   // hides tools, it grants nothing.
@@ -582,8 +593,8 @@ Status AddApiRoutes(http::Router& router, ApiContext& api) {
           200, http::MetricsRegistry::kContentType, a->metrics->registry().Render(), {}, false};
     }));
   }
-  MANDATE_RETURN_IF_ERROR(router.Add(
-      "GET", "/healthz", [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); }));
+  MANDATE_RETURN_IF_ERROR(
+      router.Add("GET", "/healthz", [a](const Request&) { return Health(*a); }));
   MANDATE_RETURN_IF_ERROR(AddDelegationRoutes(router, api));
   MANDATE_RETURN_IF_ERROR(AddEnforcementAuditRoutes(router, api));
   MANDATE_RETURN_IF_ERROR(AddEnforcementKeyRoutes(router, api));

@@ -1,6 +1,7 @@
 #include "src/server/durable_responder.h"
 
 #include <algorithm>
+#include <iostream>
 
 namespace mandate::server {
 
@@ -53,7 +54,11 @@ void DurableResponder::OnCommit(int64_t durable, const Status& failure) {
   {
     std::lock_guard lock(mu_);
     durable_ = std::max(durable_, static_cast<uint64_t>(durable));
-    if (!failure.ok() && failure_.ok()) failure_ = failure;
+    if (!failure.ok() && failure_.ok()) {
+      failure_ = failure;
+      // Once, for the operator: from now on everything that must be recorded is refused.
+      std::cerr << "mandate serve: " << failure.ToString() << "\n";
+    }
     size_t kept = 0;
     for (Pending& p : waiting_) {
       if (p.ticket <= durable_ || !failure_.ok()) {

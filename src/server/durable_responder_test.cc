@@ -40,6 +40,10 @@ class ManualLog final : public audit::AuditLog {
     std::lock_guard lock(mu_);
     return durable_;
   }
+  Status failure() const override {
+    std::lock_guard lock(mu_);
+    return failure_;
+  }
   void Commit(audit::Ticket through) {
     audit::CommitListener listener;
     {

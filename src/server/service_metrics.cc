@@ -37,6 +37,7 @@ class MeteredAuditLog final : public audit::AuditLog {
   Status WaitDurable(audit::Ticket ticket) override { return inner_.WaitDurable(ticket); }
   Status Flush() override { return inner_.Flush(); }
   int64_t durable_sequence() const override { return inner_.durable_sequence(); }
+  Status failure() const override { return inner_.failure(); }
   void CommitQueued() override { inner_.CommitQueued(); }
   void SetCommitListener(audit::CommitListener listener) override {
     inner_.SetCommitListener(std::move(listener));
@@ -129,6 +130,11 @@ void ServiceMetrics::WatchAudit(const audit::AuditLog& audit) {
   registry_.AddGaugeCallback("mandate_audit_durable_sequence",
                              "The last committed sequence of the audit chain.", {},
                              [&audit] { return static_cast<double>(audit.durable_sequence()); });
+  registry_.AddGaugeCallback(
+      "mandate_audit_writable",
+      "1 while the audit chain takes records; 0 once the store refused a commit (every "
+      "decision is then refused until a restart).",
+      {}, [&audit] { return audit.failure().ok() ? 1.0 : 0.0; });
 }
 
 std::unique_ptr<audit::AuditLog> ServiceMetrics::Metered(audit::AuditLog& inner) {

@@ -12,6 +12,7 @@
 //   mandate_audit_records_appended_total     records handed to the audit log
 //   mandate_audit_queue_depth                appended but not yet committed
 //   mandate_audit_durable_sequence           the last committed sequence of the audit chain
+//   mandate_audit_writable                   1, or 0 once the audit chain failed (503s)
 //
 // Thread-safety: every method may be called from any thread; the decision path is lock-free
 // (a counter picked from a fixed table, a histogram observation).

@@ -552,7 +552,7 @@ Status AuditFiles::Append(std::string_view chain, std::span<const AuditRow> rows
   if (rows.empty()) return {};
   auto file = Chain(chain);
   if (!file) return file.error();
-  return (*file)->Append(rows, dir_).WithContext("audit chain `" + std::string(chain) + "`");
+  return (*file)->Append(rows, dir_);  // the audit log names the chain
 }
 
 Result<std::vector<AuditRow>> AuditFiles::Read(std::string_view chain, int64_t from_sequence,
