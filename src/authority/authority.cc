@@ -384,13 +384,17 @@ TaskView Authority::Impl::View(uint64_t id, const LiveTask& task) const {
   view.version = cm.mandate->version;
   view.created_at = task.created_us / 1'000'000;
   view.deadline = task.deadline_us / 1'000'000;
-  view.calls = task.progress.calls;
-  for (size_t i = 0; i < cm.mandate->steps.size(); ++i) {
-    if (task.progress.counts[i] > 0)
-      view.steps_done.emplace_back(cm.mandate->steps[i].id, task.progress.counts[i]);
-  }
-  view.labels_read = cm.chain.LabelNames(task.progress.labels_read);
+  ViewProgress(cm, task.progress, &view);
   return view;
+}
+
+void ViewProgress(const CompiledMandate& cm, const TaskProgress& progress, TaskView* view) {
+  view->calls = progress.calls;
+  for (size_t i = 0; i < cm.mandate->steps.size(); ++i) {
+    if (progress.counts[i] > 0)
+      view->steps_done.emplace_back(cm.mandate->steps[i].id, progress.counts[i]);
+  }
+  view->labels_read = cm.chain.LabelNames(progress.labels_read);
 }
 
 Result<TaskView> Authority::GetTask(std::string_view task_id) {
@@ -403,20 +407,10 @@ Result<TaskView> Authority::GetTask(std::string_view task_id) {
     return impl_->View(key, *task);
   });
   if (view) return *view;
-  // Ended tasks leave memory; the store still knows them.
+  // Ended tasks leave memory; the store still knows them, with their progress at the end.
   auto record = impl_->deps.store->GetTask(task_id);
   if (!record) return Err(record.error());
-  TaskView ended;
-  ended.task_id = record->id;
-  ended.parent_task = record->parent_id;
-  ended.state = std::string(store::TaskStateName(record->state));
-  ended.agent = record->agent;
-  ended.owner = record->owner;
-  ended.mandate = record->mandate;
-  ended.version = record->mandate_version;
-  ended.created_at = record->created_micros / 1'000'000;
-  ended.deadline = record->deadline_micros / 1'000'000;
-  return ended;
+  return EndedTaskView(*impl_, *record);
 }
 
 Result<TaskView> Authority::CompleteTask(std::string_view task_id, std::string_view reason) {

@@ -64,6 +64,11 @@ test('a chain allowed step by step, and a branch chosen by the amount of the cal
   const large = await pay(agent, task, 'acme', 2000);
   assert.strictEqual(large.decision, 'deny');
   assert.strictEqual(large.task_revoked, true);
+  // The ended task has left memory: the store's copy still says what it did.
+  const view = await operator('GET', '/v1/tasks/' + task.taskId);
+  assert.strictEqual(view.body.state, 'revoked');
+  assert.strictEqual(view.body.calls, 3);
+  assert.deepStrictEqual(view.body.steps_done, { get_balance: 2, pay_small: 1 });
 });
 
 test('order is enforced and a deviation revokes the task', async () => {

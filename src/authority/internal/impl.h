@@ -160,4 +160,7 @@ struct Authority::Impl {
                           std::string_view reason, const boost::json::object* credential = nullptr);
 };
 
+// The progress part of a task's view: calls, steps done with their counts, labels read.
+void ViewProgress(const CompiledMandate& cm, const TaskProgress& progress, TaskView* view);
+
 }  // namespace mandate::authority

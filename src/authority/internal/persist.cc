@@ -85,6 +85,30 @@ store::TaskRecord Authority::Impl::ToRecord(uint64_t id, const LiveTask& task) c
   return r;
 }
 
+TaskView EndedTaskView(const Authority::Impl& impl, const store::TaskRecord& r) {
+  TaskView view;
+  view.task_id = r.id;
+  view.parent_task = r.parent_id;
+  view.state = std::string(store::TaskStateName(r.state));
+  view.agent = r.agent;
+  view.owner = r.owner;
+  view.mandate = r.mandate;
+  view.version = r.mandate_version;
+  view.created_at = r.created_micros / 1'000'000;
+  view.deadline = r.deadline_micros / 1'000'000;
+  const CompiledMandate* cm = impl.FindMandate(r.mandate, r.mandate_version);
+  auto blob = json::Parse(r.state_blob);
+  if (cm == nullptr || !blob || !blob->is_object()) return view;
+  const auto& o = blob->as_object();
+  if (const auto* v = o.if_contains("principal"); v && v->is_string())
+    view.principal = v->as_string().c_str();
+  TaskProgress progress;
+  if (const auto* v = o.if_contains("progress"); v && ProgressFromJson(*v, &progress)) {
+    ViewProgress(*cm, progress, &view);
+  }
+  return view;
+}
+
 Status Checkpoint(Authority::Impl& impl) {
   std::vector<store::TaskRecord> records;
   impl.tasks.TakeChanged([&](uint64_t id, LiveTask& task) {

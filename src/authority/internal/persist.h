@@ -16,6 +16,10 @@ Status Recover(Authority::Impl& impl);
 // Writes every task whose progress changed since its last checkpoint, in one batch.
 Status Checkpoint(Authority::Impl& impl);
 
+// An ended task as the store keeps it: what it was, and what it did (calls, steps, labels read,
+// from its last record) while its mandate version is still loaded.
+TaskView EndedTaskView(const Authority::Impl& impl, const store::TaskRecord& record);
+
 // Task inputs as the Cedar record guards read as `context.inputs`.
 cedar::Value InputsValue(const Mandate& mandate, const TaskInputs& inputs);
 
