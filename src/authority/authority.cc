@@ -430,13 +430,12 @@ Result<TaskView> Authority::CompleteTask(std::string_view task_id, std::string_v
                "task `" + std::string(task_id) + "` has not reached a final step");
   }
   // The task ends `completed` (its descendants `revoked`), not `revoked` as Revoke() would.
-  std::lock_guard lock(impl_->revoke_mu);
   auto revoked =
-      impl_->RevokeLocked({.scope = store::RevocationScope::kTask,
-                           .value = std::string(task_id),
-                           .reason = reason.empty() ? "task completed" : std::string(reason),
-                           .actor = "agent"},
-                          store::TaskState::kCompleted);
+      impl_->RevokeAnswered({.scope = store::RevocationScope::kTask,
+                             .value = std::string(task_id),
+                             .reason = reason.empty() ? "task completed" : std::string(reason),
+                             .actor = "agent"},
+                            store::TaskState::kCompleted);
   if (!revoked) return Err(revoked.error());
   return GetTask(task_id);
 }
@@ -448,13 +447,12 @@ Result<TaskView> Authority::FailTask(std::string_view task_id, std::string_view 
     return Err(StatusCode::kFailedPrecondition, "task.not_active",
                "task `" + std::string(task_id) + "` is " + view->state);
   }
-  std::lock_guard lock(impl_->revoke_mu);
   auto revoked =
-      impl_->RevokeLocked({.scope = store::RevocationScope::kTask,
-                           .value = std::string(task_id),
-                           .reason = reason.empty() ? "task failed" : std::string(reason),
-                           .actor = "agent"},
-                          store::TaskState::kFailed);
+      impl_->RevokeAnswered({.scope = store::RevocationScope::kTask,
+                             .value = std::string(task_id),
+                             .reason = reason.empty() ? "task failed" : std::string(reason),
+                             .actor = "agent"},
+                            store::TaskState::kFailed);
   if (!revoked) return Err(revoked.error());
   return GetTask(task_id);
 }

@@ -217,6 +217,8 @@ struct RevokeRequest {
 struct RevokeResult {
   int64_t revocation_id = 0;
   std::vector<std::string> tasks;  // every task this revoked (descendants included)
+  // The revocation's audit record, appended after the ended tasks' records (0: not appended).
+  uint64_t audit_ticket = 0;
 };
 
 // One revocation as enforcement points receive it.

@@ -93,7 +93,7 @@ Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
   event.id = *id;
   revocations.Apply(event);
   result.revocation_id = *id;
-  AuditRevocation(*this, event, result.tasks);
+  result.audit_ticket = AuditRevocation(*this, event, result.tasks);
   Notify({.id = *id,
           .scope = std::string(store::RevocationScopeName(request.scope)),
           .value = request.value,
@@ -103,9 +103,27 @@ Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
   return result;
 }
 
+Result<RevokeResult> Authority::Impl::RevokeAnswered(const RevokeRequest& request,
+                                                     store::TaskState state) {
+  Result<RevokeResult> result;
+  {
+    std::lock_guard lock(revoke_mu);
+    result = RevokeLocked(request, state);
+  }
+  if (!result) return result;
+  // Answered only once the trail holds it (its record is the last of the revocation's). It is
+  // in effect and stored either way, so a failure says that rather than "not done".
+  if (Status s = deps.audit->WaitDurable(result->audit_ticket); !s.ok()) {
+    return Err(
+        StatusCode::kUnavailable, "audit.unavailable",
+        "revocation " + std::to_string(result->revocation_id) +
+            " is in effect and stored, but the audit trail does not hold it: " + s.message());
+  }
+  return result;
+}
+
 Result<RevokeResult> Authority::Revoke(const RevokeRequest& request) {
-  std::lock_guard lock(impl_->revoke_mu);
-  return impl_->RevokeLocked(request, store::TaskState::kRevoked);
+  return impl_->RevokeAnswered(request, store::TaskState::kRevoked);
 }
 
 void Authority::Impl::Notify(const RevocationNotice& notice) {

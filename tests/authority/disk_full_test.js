@@ -62,6 +62,7 @@ test('a full disk: nothing is allowed or started unrecorded, nothing acknowledge
   let server = await startRealAuthority(limitedServer(), dir, { mandates, quiet: true });
   const acked = [];
   let refusal = null;
+  let revokedTask = null;
   try {
     const agent = await newAgent();
     const task = await server.startTask(agent, AGENT, 'steady');
@@ -103,6 +104,18 @@ test('a full disk: nothing is allowed or started unrecorded, nothing acknowledge
     assert.strictEqual(healthBody.error.code, 'audit.unavailable');
     const metrics = await (await fetch(server.url + '/metrics')).text();
     assert.match(metrics, /^mandate_audit_writable 0$/m);
+    // A revocation by hand still takes effect (the safe direction) and is stored, but is not
+    // acknowledged as done: the trail does not hold it, and the answer says so.
+    const admin = { authorization: 'Bearer ' + server.adminToken, 'content-type': 'application/json' };
+    const revoke = await fetch(server.url + '/v1/revocations', { method: 'POST', headers: admin,
+      body: JSON.stringify({ scope: 'task', value: task.taskId, reason: 'while the disk is full' }) });
+    assert.strictEqual(revoke.status, 503);
+    const revokeBody = await revoke.json();
+    assert.strictEqual(revokeBody.error.code, 'audit.unavailable');
+    assert.match(revokeBody.error.message, /^revocation 1 is in effect and stored, but the audit trail does not hold it: /);
+    const view = await fetch(server.url + '/v1/tasks/' + task.taskId, { headers: admin });
+    assert.strictEqual((await view.json()).state, 'revoked');
+    revokedTask = { agent, task };
   } finally {
     server.close();
     await new Promise((r) => server.child.once('exit', r));
@@ -115,10 +128,15 @@ test('a full disk: nothing is allowed or started unrecorded, nothing acknowledge
   for (const seq of acked) assert.ok(stored.has(seq), 'acknowledged audit record ' + seq + ' is missing');
   execFileSync(bin, ['audit', 'verify', '--data', data]);
 
-  // Space is back: the restarted server decides again, on the same trail.
+  // Space is back: the restarted server decides again, on the same trail, and the revocation
+  // made while the trail was down still holds.
   fs.rmSync(path.join(dir, 'port'));
   server = await startRealAuthority(bin, dir, { mandates, quiet: true });
   try {
+    const refused = await authorize(server, revokedTask.agent, revokedTask.task);
+    assert.strictEqual(refused.status, 200, JSON.stringify(refused.body));
+    assert.strictEqual(refused.body.decision, 'deny');
+    assert.strictEqual(refused.body.reasons[0].check, 'revocation');
     const agent = await newAgent();
     const task = await server.startTask(agent, AGENT, 'steady');
     const r = await authorize(server, agent, task);

@@ -153,8 +153,8 @@ uint64_t Authority::Impl::AuditLifecycle(std::string_view event, uint64_t task_i
   return ticket ? static_cast<uint64_t>(*ticket) : 0;
 }
 
-void AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
-                     const std::vector<std::string>& tasks) {
+uint64_t AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
+                         const std::vector<std::string>& tasks) {
   audit::Record r;
   r.kind = audit::RecordKind::kRevocation;
   r.agent = event.actor;
@@ -166,7 +166,8 @@ void AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
                                                  {"scope", store::RevocationScopeName(event.scope)},
                                                  {"value", event.value},
                                                  {"tasks", std::move(ids)}});
-  (void)impl.deps.audit->Append(std::move(r));
+  auto ticket = impl.deps.audit->Append(std::move(r));
+  return ticket ? static_cast<uint64_t>(*ticket) : 0;
 }
 
 Status ReplayDecisions(Authority::Impl& impl) {

@@ -41,8 +41,9 @@ CallDigests DigestArguments(const boost::json::object* args, bool with_claim);
 // Appends the decision; returns its durability ticket. An append that fails turns the
 // decision into an error (the caller checks WaitDurable before acknowledging).
 uint64_t AppendDecision(Authority::Impl& impl, const AuditCallRecord& call, const Decision& d);
-void AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
-                     const std::vector<std::string>& tasks);
+// Appends the revocation's record; returns its ticket (0 when the append failed).
+uint64_t AuditRevocation(Authority::Impl& impl, const store::RevocationEvent& event,
+                         const std::vector<std::string>& tasks);
 
 // Progress <-> JSON, for audit records and task checkpoints.
 void WriteProgressJson(json::JsonWriter& out, const TaskProgress& progress, size_t steps);

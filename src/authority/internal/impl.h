@@ -113,6 +113,9 @@ struct Authority::Impl {
   // Returns the ids of every task that became terminal. REQUIRES: revoke_mu held.
   std::vector<std::string> EndTaskTree(uint64_t root, store::TaskState state, int64_t now_us);
   Result<RevokeResult> RevokeLocked(const RevokeRequest& request, store::TaskState state);
+  // RevokeLocked under revoke_mu, answered once its audit record is durable: for callers that
+  // acknowledge it (by hand, completion, failure). REQUIRES: revoke_mu not held.
+  Result<RevokeResult> RevokeAnswered(const RevokeRequest& request, store::TaskState state);
   void Notify(const RevocationNotice& notice);
   TaskView View(uint64_t id, const LiveTask& task) const;
   // The delegatee starting the child task a delegation created (delegation.cc).
