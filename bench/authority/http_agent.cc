@@ -15,13 +15,13 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "src/credential/credential.h"
 #include "src/http/client.h"
 #include "src/json/json.h"
 #include "src/util/clock.h"
+#include "src/util/file.h"
 
 namespace {
 
@@ -30,14 +30,6 @@ using namespace mandate;
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "authority_http_agent: %s\n", what.c_str());
   std::exit(1);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) Die("cannot read `" + path + "`");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string MintSvid(const credential::SigningKey& key, const std::string& spiffe_id) {
@@ -54,7 +46,9 @@ std::string MintSvid(const credential::SigningKey& key, const std::string& spiff
 void StartTasks(const std::string& server, const std::string& trust_key_file,
                 const std::string& out, int tasks, int proofs, const std::string& mandate,
                 const std::string& spiffe_id) {
-  auto trust_key = credential::SigningKey::FromJwkText(ReadFile(trust_key_file));
+  auto trust_text = ReadFileBytes(trust_key_file);
+  if (!trust_text) Die(trust_text.error().ToString());
+  auto trust_key = credential::SigningKey::FromJwkText(*trust_text);
   if (!trust_key) Die(trust_key.error().ToString());
   const std::string svid = MintSvid(*trust_key, spiffe_id);
   auto agent_key = credential::SigningKey::Generate(credential::Algorithm::kEdDSA, "agent");
