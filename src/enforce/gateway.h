@@ -19,6 +19,7 @@
 //   decision_threads: 16            # concurrent authority round trips (task-token calls)
 //   bind_connections: true          # a proven held credential needs no new proof on its connection
 //   upstream_spin_us: 0             # watch for the upstream's answer this long before sleeping
+//   health_path: /healthz           # GET: 200 while calls can be allowed, else 503 and why
 //   issuer: mandate                 # `iss` of step credentials verified locally
 //   systems:
 //     - name: tracker
@@ -113,6 +114,11 @@ struct GatewayConfig {
   // Microseconds a server thread watches an upstream connection for the answer before sleeping
   // (0: never). Saves a wake-up per call when the upstream answers that fast, for that CPU.
   int64_t upstream_spin_us = 0;
+  // GET (or HEAD) on this path answers the gateway's readiness for a load balancer: 200
+  // `{"status":"ok"}` while it can allow calls, else 503 with the code every call gets then
+  // (`revocation.not_synced`, `revocation.stream_lost`, `audit.unavailable`). Empty: none. A
+  // route of a system may not match it (a config error, not a shadowed tool path).
+  std::string health_path = "/healthz";
   std::vector<SystemRoutes> systems;                // routes per system
   std::map<std::string, SystemUpstream> upstreams;  // by system name
 };

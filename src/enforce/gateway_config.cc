@@ -115,12 +115,13 @@ Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_v
 
 Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
-  MANDATE_RETURN_IF_ERROR(CheckKeys(
-      root,
-      {"listen", "tls", "authority", "ep_token_file", "public_url", "issuer", "revocation_grace_ms",
-       "audit_grace_ms", "audit_spool", "audit_flush_ms", "audit_batch", "max_body_bytes",
-       "threads", "decision_threads", "bind_connections", "upstream_spin_us", "systems"},
-      "top level"));
+  MANDATE_RETURN_IF_ERROR(
+      CheckKeys(root,
+                {"listen", "tls", "authority", "ep_token_file", "public_url", "issuer",
+                 "revocation_grace_ms", "audit_grace_ms", "audit_spool", "audit_flush_ms",
+                 "audit_batch", "max_body_bytes", "threads", "decision_threads", "bind_connections",
+                 "upstream_spin_us", "health_path", "systems"},
+                "top level"));
   GatewayConfig config;
   if (root["listen"]) config.listen = root["listen"].as<std::string>();
   if (const YAML::Node tls = root["tls"]) {
@@ -184,6 +185,14 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
       return ConfigError(root["upstream_spin_us"], "`upstream_spin_us` must be 0-1000");
     }
   }
+  if (const YAML::Node health = root["health_path"]) {
+    config.health_path = health.as<std::string>();
+    if (!config.health_path.empty() &&
+        (config.health_path.front() != '/' ||
+         config.health_path.find_first_of("?# ") != std::string::npos)) {
+      return ConfigError(health, "`health_path` must be a path (`/healthz`), or \"\" for none");
+    }
+  }
   YAML::Node systems = root["systems"];
   if (!systems || !systems.IsSequence() || systems.size() == 0) {
     return ConfigError(root, "`systems` must be a non-empty list");
@@ -224,6 +233,14 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   // Validate the routes now so a bad template fails at load time.
   auto table = RouteTable::Build(config.systems);
   if (!table) return Err(table.error());
+  if (!config.health_path.empty()) {
+    if (auto shadowed = table->Match("GET", config.health_path)) {
+      return ConfigError(root["health_path"] ? root["health_path"] : root,
+                         "`health_path` `" + config.health_path + "` is also a route of system `" +
+                             shadowed->system +
+                             "`: set `health_path` to another path, or \"\" for none");
+    }
+  }
   return config;
 }
 

@@ -81,6 +81,34 @@ TEST(GatewayConfig, RejectsOutOfRangeGraceSpinAndAuditBatching) {
   ASSERT_TRUE(ParseGatewayConfig(base)) << ParseGatewayConfig(base).error().ToString();
 }
 
+TEST(GatewayConfig, HealthPathDefaultsToHealthzAndMayNotShadowARoute) {
+  const std::string base =
+      "authority: http://a\nep_token_file: x\nsystems: [{name: s, prefix: /, upstream: "
+      "http://127.0.0.1:1, routes: [{method: GET, path: \"/{page}\", action: read, "
+      "resource: \"pages/{page}\"}]}]\n";
+  // `/{page}` matches `/healthz`: refused with the line and the way out, not shadowed.
+  auto shadowed = ParseGatewayConfig(base);
+  ASSERT_FALSE(shadowed);
+  EXPECT_EQ(shadowed.error().reason(), "config.invalid");
+  EXPECT_NE(shadowed.error().message().find("`health_path` `/healthz` is also a route of system "
+                                            "`s`: set `health_path` to another path"),
+            std::string::npos)
+      << shadowed.error().message();
+  auto moved = ParseGatewayConfig(base + "health_path: /.mandate/health\n");
+  ASSERT_TRUE(moved) << moved.error().ToString();
+  EXPECT_EQ(moved->health_path, "/.mandate/health");
+  auto none = ParseGatewayConfig(base + "health_path: \"\"\n");
+  ASSERT_TRUE(none) << none.error().ToString();
+  EXPECT_EQ(none->health_path, "");
+  EXPECT_EQ(ParseGatewayConfig(kConfig)->health_path, "/healthz");
+  for (const char* bad :
+       {"health_path: healthz\n", "health_path: /h?x=1\n", "health_path: [1]\n"}) {
+    auto config = ParseGatewayConfig(base + bad);
+    ASSERT_FALSE(config) << bad;
+    EXPECT_EQ(config.error().reason(), "config.invalid") << bad;
+  }
+}
+
 TEST(GatewayConfig, RejectsBrokenDocuments) {
   EXPECT_EQ(ParseGatewayConfig("a: [").error().reason(), "config.invalid");
   EXPECT_EQ(ParseGatewayConfig("- 1").error().reason(), "config.invalid");

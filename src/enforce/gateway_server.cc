@@ -15,6 +15,7 @@
 #include "src/enforce/internal/step_credentials.h"
 #include "src/enforce/internal/upstream.h"
 #include "src/http/client.h"
+#include "src/json/json.h"
 
 namespace mandate::enforce {
 namespace {
@@ -28,14 +29,19 @@ class GatewayHandler {
  public:
   GatewayHandler(const internal::GatewayFilter& filter, internal::UpstreamClient& upstream,
                  boost::asio::thread_pool& decision_pool, internal::DecisionAudit& audit,
-                 bool bind_connections)
+                 const GatewayConfig& config)
       : filter_(filter),
         upstream_(upstream),
         decision_pool_(decision_pool),
         audit_(audit),
-        bind_connections_(bind_connections) {}
+        health_path_(config.health_path),
+        bind_connections_(config.bind_connections) {}
 
   void operator()(const http::Request& inbound, http::Responder responder) const {
+    if (!health_path_.empty() && inbound.path() == health_path_ &&
+        (inbound.method() == "GET" || inbound.method() == "HEAD")) {
+      return responder.Send(Health());
+    }
     auto request = std::make_shared<internal::GatewayRequest>(
         internal::GatewayRequest{std::string(inbound.method()),
                                  std::string(inbound.target()),
@@ -80,6 +86,17 @@ class GatewayHandler {
       return;  // already bound to that key: no allocation per call
     }
     connection.user_data = std::make_shared<std::string>(outcome.decision.proven_jkt);
+  }
+
+  // Ready when a call could be allowed now: the filter's own check before every call, so a load
+  // balancer sees what an agent would get.
+  http::Response Health() const {
+    const Status ready = filter_.Ready();
+    if (ready.ok()) return http::Response::Json(200, R"({"status":"ok"})");
+    return http::Response::Json(
+        503, json::Serialize(boost::json::object{
+                 {"status", "unavailable"},
+                 {"error", {{"code", ready.reason()}, {"message", ready.message()}}}}));
   }
 
   // What the authority did not decide (and so did not record), the gateway records: queued for
@@ -136,6 +153,7 @@ class GatewayHandler {
   internal::UpstreamClient& upstream_;
   boost::asio::thread_pool& decision_pool_;
   internal::DecisionAudit& audit_;
+  std::string health_path_;
   bool bind_connections_;
 };
 
@@ -202,8 +220,7 @@ Status RunGateway(const GatewayConfig& config, const std::atomic<bool>& stop,
   // Authority round trips wait here, one per thread; the server threads never block.
   boost::asio::thread_pool decision_pool(static_cast<size_t>(config.decision_threads));
   Status status = internal::RunAsyncListener(
-      listener, stop,
-      GatewayHandler(filter, upstream, decision_pool, audit, config.bind_connections));
+      listener, stop, GatewayHandler(filter, upstream, decision_pool, audit, config));
   decision_pool.join();
   return status;
 }

@@ -114,7 +114,23 @@ systems:
     seenByAgent.push(JSON.stringify([...r.headers]) + text);
     return { status: r.status, headers: r.headers, text, json: text ? JSON.parse(text) : null };
   }
+  // The gateway's readiness for a load balancer (health_path, default /healthz).
+  const health = async () => {
+    const r = await fetch(gw.url + '/healthz');
+    return { status: r.status, json: await r.json() };
+  };
   try {
+    // Ready once the revocation stream is synced: what a call would be refused with before that.
+    let ready;
+    for (let i = 0; i < 100; i++) {
+      ready = await health();
+      if (ready.status === 200) break;
+      assert.equal(ready.status, 503);
+      assert.equal(ready.json.error.code, 'revocation.not_synced');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.deepEqual(ready, { status: 200, json: { status: 'ok' } });
+
     // Without the gateway the agent has no key: the upstream refuses.
     assert.equal((await fetch(upstream.url + '/issues/1')).status, 401);
 
@@ -336,17 +352,23 @@ systems:
     const pool = await Promise.all(Array.from({ length: 40 }, () => stepCredential(7)));
     authority.child.kill('SIGSTOP');
     let closed;
+    let unready;
     try {
       for (let i = 0; i < pool.length; i++) {
         closed = await call('GET', '/tracker/issues/7', { token: pool[i] });
         if (closed.status !== 200) break;
         await new Promise((res) => setTimeout(res, 50));
       }
+      // The health path says what the calls get, while they get it.
+      unready = await health();
     } finally {
       authority.child.kill('SIGCONT');
     }
     assert.equal(closed.status, 503, closed.text);
     assert.equal(closed.json.error.code, 'audit.unavailable');
+    assert.equal(unready.status, 503);
+    assert.equal(unready.json.status, 'unavailable');
+    assert.equal(unready.json.error.code, 'audit.unavailable');
     const afterOutage = await stepCredential(7);  // a 503 is decided before the credential: unspent
     let reopened;
     for (let i = 0; i < 100; i++) {
@@ -355,6 +377,7 @@ systems:
       await new Promise((res) => setTimeout(res, 50));
     }
     assert.equal(reopened.status, 200, reopened.text);
+    assert.equal((await health()).status, 200);
     const before503 = heldAllows(records).length;
     records = await gatewayRecords((rs) => rs.some((r) => r.reasons.some((x) => x.startsWith('audit.unavailable'))) && heldAllows(rs).length > before503 + 1);
     assert.ok(records.some((r) => r.reasons.some((x) => x.startsWith('audit.unavailable'))), 'the 503 itself is recorded');

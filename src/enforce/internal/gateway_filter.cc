@@ -130,18 +130,17 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool with
   return out;
 }
 
+Status GatewayFilter::Ready() const {
+  if (feed_ != nullptr) MANDATE_RETURN_IF_ERROR(feed_->Ready());
+  // A decision the audit trail cannot take is not enforced as one (fail closed).
+  if (audit_ != nullptr) MANDATE_RETURN_IF_ERROR(audit_->Ready());
+  return Status();
+}
+
 GatewayOutcome GatewayFilter::Decide(const GatewayRequest& request, bool without_waiting,
                                      AuthorizeRequest& ask) const {
-  if (feed_ != nullptr) {
-    if (Status ready = feed_->Ready(); !ready.ok()) {
-      return Refuse(503, std::string(ready.reason()), ready.message(), nullptr);
-    }
-  }
-  // A decision the audit trail cannot take is not enforced as one (fail closed).
-  if (audit_ != nullptr) {
-    if (Status ready = audit_->Ready(); !ready.ok()) {
-      return Refuse(503, std::string(ready.reason()), ready.message(), nullptr);
-    }
+  if (Status ready = Ready(); !ready.ok()) {
+    return Refuse(503, std::string(ready.reason()), ready.message(), nullptr);
   }
   auto match = table_.Match(request.method, request.target, request.body);
   if (!match) {

@@ -67,6 +67,11 @@ class GatewayFilter {
   // (see DecisionClient::TryAuthorizeWithoutWaiting), else answers `must_wait`.
   GatewayOutcome OnRequest(const GatewayRequest& request, bool without_waiting = false) const;
 
+  // Ok while a call could be allowed: the revocation feed is synced (or within its grace) and
+  // the audit of local decisions is not behind. Checked first by every call (503 otherwise) and
+  // by the gateway's health path.
+  Status Ready() const;
+
   // Replaces every appearance of the system's secret (raw, as bearer value, as basic-auth
   // base64) in an upstream response with `[redacted]` before the agent sees it.
   void ScrubResponse(std::string_view system, http::HeaderList& headers, std::string& body) const;
