@@ -15,7 +15,6 @@
 #include "src/enforce/internal/step_credentials.h"
 #include "src/enforce/internal/upstream.h"
 #include "src/http/client.h"
-#include "src/json/json.h"
 
 namespace mandate::enforce {
 namespace {
@@ -90,14 +89,7 @@ class GatewayHandler {
 
   // Ready when a call could be allowed now: the filter's own check before every call, so a load
   // balancer sees what an agent would get.
-  http::Response Health() const {
-    const Status ready = filter_.Ready();
-    if (ready.ok()) return http::Response::Json(200, R"({"status":"ok"})");
-    return http::Response::Json(
-        503, json::Serialize(boost::json::object{
-                 {"status", "unavailable"},
-                 {"error", {{"code", ready.reason()}, {"message", ready.message()}}}}));
-  }
+  http::Response Health() const { return http::Response::Health(filter_.Ready()); }
 
   // What the authority did not decide (and so did not record), the gateway records: queued for
   // the authority's audit trail, no I/O here.

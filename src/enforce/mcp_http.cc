@@ -92,9 +92,15 @@ struct Proxy {
   const McpProxyOptions& options;
   McpGovernor& governor;
   http::ClientPool& upstream;
+  const RevocationFeed& feed;
+  const internal::DecisionAudit& audit;
 
   http::Response Handle(const http::Request& request) const {
     const std::string_view method = request.method();
+    // Readiness for a load balancer; MCP itself sends no GET here (the proxy offers no stream).
+    if ((method == "GET" || method == "HEAD") && request.path() == "/healthz") {
+      return http::Response::Health(internal::EnforcementReady(&feed, &audit));
+    }
     if (method != "POST" && method != "DELETE") return MethodNotAllowed();
     if (method == "POST") {
       Status headers_ok = CheckStandardHeaders(request);
@@ -184,7 +190,7 @@ Status RunMcpHttpProxy(const McpProxyOptions& options, const std::atomic<bool>& 
   client_options.timeout = std::chrono::milliseconds(120'000);  // long-running tools
   client_options.max_response_body = 64 << 20;
   http::ClientPool upstream(client_options);
-  Proxy proxy{options, governor, upstream};
+  Proxy proxy{options, governor, upstream, feed, audit};
   internal::ListenerOptions listener{options.listen, 4 << 20, "mcp-proxy"};
   listener.tls = options.tls;
   return internal::RunListener(listener, stop,

@@ -1,6 +1,7 @@
 #include "src/http/message.h"
 
 #include <array>
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -17,6 +18,15 @@ constexpr std::array<bool, 256> kTokenChars = [] {
   for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
   return t;
 }();
+
+boost::json::object ErrorObject(std::string_view code, std::string_view message) {
+  boost::json::object error;
+  error["code"] = code;
+  error["message"] = message;
+  boost::json::object root;
+  root["error"] = std::move(error);
+  return root;
+}
 
 }  // namespace
 
@@ -54,11 +64,13 @@ bool IsValidHeader(std::string_view name, std::string_view value) {
 }
 
 std::string ErrorJson(std::string_view code, std::string_view message) {
-  boost::json::object error;
-  error["code"] = code;
-  error["message"] = message;
-  boost::json::object root;
-  root["error"] = std::move(error);
+  return boost::json::serialize(ErrorObject(code, message));
+}
+
+std::string HealthJson(const Status& ready) {
+  if (ready.ok()) return R"({"status":"ok"})";
+  boost::json::object root = ErrorObject(ready.reason(), ready.message());
+  root["status"] = "unavailable";
   return boost::json::serialize(root);
 }
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "src/util/status.h"
+
 namespace mandate::http {
 
 // One Server-Sent Events frame. `data` may hold newlines (each line becomes a `data:` line).
@@ -36,5 +38,8 @@ bool IsValidHeader(std::string_view name, std::string_view value);
 
 // `{"error":{"code":"<code>","message":"<message>"}}`, JSON-escaped.
 std::string ErrorJson(std::string_view code, std::string_view message);
+// A health check's body: {"status":"ok"} when `ready` is ok, else
+// {"status":"unavailable","error":{"code":reason,"message":message}}.
+std::string HealthJson(const Status& ready);
 
 }  // namespace mandate::http

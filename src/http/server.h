@@ -98,6 +98,10 @@ struct Response {
   static Response Error(int status, std::string_view code, std::string_view message) {
     return Response{status, "application/json", ErrorJson(code, message), {}, false};
   }
+  // A load balancer's health check: 200 while `ready` is ok, else 503 naming why (HealthJson).
+  static Response Health(const Status& ready) {
+    return Json(ready.ok() ? 200 : 503, HealthJson(ready));
+  }
 };
 
 // A live text/event-stream response. Thread-safe: any thread may Send or Close.

@@ -499,12 +499,7 @@ Response Audit(ApiContext& api, const Request& req) {
 // Unhealthy (503) once the audit trail cannot be written: every decision is refused then, so a
 // load balancer should send agents elsewhere.
 Response Health(const ApiContext& api) {
-  const Status failure = api.audit != nullptr ? api.audit->failure() : Status();
-  if (failure.ok()) return Response::Json(200, R"({"status":"ok"})");
-  return Response::Json(
-      503, json::Serialize(boost::json::object{
-               {"status", "unavailable"},
-               {"error", {{"code", failure.reason()}, {"message", failure.message()}}}}));
+  return Response::Health(api.audit != nullptr ? api.audit->failure() : Status());
 }
 
 Response AllowedActions(ApiContext& api, const Request& req) {

@@ -110,6 +110,18 @@ async function run(mode) {
   const proxied = new Client({ name: 'proxied', version: '1.0.0' });
   await proxied.connect(new StreamableHTTPClientTransport(new URL(proxyUrl), { fetch: agentFetch }));
   try {
+    // Readiness for a load balancer: GET /healthz, once the revocation stream is synced.
+    let health;
+    for (let i = 0; i < 100; i++) {
+      health = await fetch(proxy.match[1] + '/healthz');
+      if (health.status === 200) break;
+      assert.equal(health.status, 503);
+      assert.equal((await health.json()).error.code, 'revocation.not_synced');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    assert.equal((await fetch(proxyUrl)).status, 405, 'GET on the MCP path is still refused');
+
     const all = (await direct.listTools()).tools;
     const shown = (await proxied.listTools()).tools;
     assert.deepEqual(shown.map((t) => t.name).sort(), ['echo', 'get-sum']);

@@ -367,6 +367,13 @@ void DecisionAudit::Run() {
   PublishOldestLocked();
 }
 
+Status EnforcementReady(const RevocationFeed* feed, const DecisionAudit* audit) {
+  if (feed != nullptr) MANDATE_RETURN_IF_ERROR(feed->Ready());
+  // A decision the audit trail cannot take is not enforced as one (fail closed).
+  if (audit != nullptr) MANDATE_RETURN_IF_ERROR(audit->Ready());
+  return Status();
+}
+
 Decision AuditedDecisionClient::Recorded(const AuthorizeRequest& request, Decision decision) {
   if (decision.recorded_by_authority) return decision;
   const std::string_view outcome = decision.verdict == Verdict::kAllow   ? "allow"

@@ -31,6 +31,7 @@
 
 #include "src/enforce/decision.h"
 #include "src/enforce/internal/audit_spool.h"
+#include "src/enforce/revocation.h"
 #include "src/util/clock.h"
 #include "src/util/status.h"
 
@@ -147,6 +148,11 @@ class DecisionAudit {
   std::atomic<int64_t> failed_batches_{0};
   std::thread sender_;
 };
+
+// Ok while an enforcement point may allow a call, checked in the order its calls are: the
+// revocation feed synced (or within its grace), then its own decisions' audit not behind. Either
+// may be null (not used). What its health path answers with.
+Status EnforcementReady(const RevocationFeed* feed, const DecisionAudit* audit);
 
 // A DecisionClient decorator for enforcement points whose only local decisions are the wrapped
 // client's (the HTTP MCP proxy over a StepCredentialClient): refuses with kError

@@ -130,12 +130,7 @@ GatewayOutcome GatewayFilter::OnRequest(const GatewayRequest& request, bool with
   return out;
 }
 
-Status GatewayFilter::Ready() const {
-  if (feed_ != nullptr) MANDATE_RETURN_IF_ERROR(feed_->Ready());
-  // A decision the audit trail cannot take is not enforced as one (fail closed).
-  if (audit_ != nullptr) MANDATE_RETURN_IF_ERROR(audit_->Ready());
-  return Status();
-}
+Status GatewayFilter::Ready() const { return EnforcementReady(feed_, audit_); }
 
 GatewayOutcome GatewayFilter::Decide(const GatewayRequest& request, bool without_waiting,
                                      AuthorizeRequest& ask) const {
