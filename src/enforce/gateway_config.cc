@@ -113,7 +113,9 @@ Result<InjectedCredential> ParseCredential(const YAML::Node& node, std::string_v
   return cred;
 }
 
-Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
+// `routes_only`: the file serves `mandate serve --check-routes` (its route table alone), where
+// the gateway's own listener settings, such as `health_path`, play no part.
+Result<GatewayConfig> ParseRoot(const YAML::Node& root, bool routes_only) {
   if (!root.IsMap()) return ConfigError(root, "the document must be a mapping");
   MANDATE_RETURN_IF_ERROR(
       CheckKeys(root,
@@ -233,7 +235,7 @@ Result<GatewayConfig> ParseRoot(const YAML::Node& root) {
   // Validate the routes now so a bad template fails at load time.
   auto table = RouteTable::Build(config.systems);
   if (!table) return Err(table.error());
-  if (!config.health_path.empty()) {
+  if (!routes_only && !config.health_path.empty()) {
     if (auto shadowed = table->Match("GET", config.health_path)) {
       return ConfigError(root["health_path"] ? root["health_path"] : root,
                          "`health_path` `" + config.health_path + "` is also a route of system `" +
@@ -321,10 +323,12 @@ Result<std::string> ResolveSecret(const SecretRef& ref, const StoreSecretLookup&
   return secret;
 }
 
-Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml) {
+namespace {
+
+Result<GatewayConfig> Parse(std::string_view yaml, bool routes_only) {
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
-    return ParseRoot(root);
+    return ParseRoot(root, routes_only);
   } catch (const YAML::Exception& e) {
     std::string msg = e.msg;
     return Err(StatusCode::kInvalidArgument, "config.invalid",
@@ -332,18 +336,24 @@ Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml) {
   }
 }
 
-Result<GatewayConfig> LoadGatewayConfigFile(const std::string& path) {
+Result<GatewayConfig> Load(const std::string& path, bool routes_only) {
   auto text = ReadFileBytes(path);
   if (!text) {
     return Err(StatusCode::kNotFound, "config.unreadable", text.error().message());
   }
-  auto config = ParseGatewayConfig(*text);
+  auto config = Parse(*text, routes_only);
   if (!config) return Err(config.error().WithContext("`" + path + "`"));
   return config;
 }
 
+}  // namespace
+
+Result<GatewayConfig> ParseGatewayConfig(std::string_view yaml) { return Parse(yaml, false); }
+
+Result<GatewayConfig> LoadGatewayConfigFile(const std::string& path) { return Load(path, false); }
+
 Result<RouteTable> LoadRouteTableFile(const std::string& path) {
-  auto config = LoadGatewayConfigFile(path);
+  auto config = Load(path, /*routes_only=*/true);
   if (!config) return Err(config.error());
   return RouteTable::Build(config->systems);
 }

@@ -101,6 +101,11 @@ TEST(GatewayConfig, HealthPathDefaultsToHealthzAndMayNotShadowARoute) {
   ASSERT_TRUE(none) << none.error().ToString();
   EXPECT_EQ(none->health_path, "");
   EXPECT_EQ(ParseGatewayConfig(kConfig)->health_path, "/healthz");
+  // The same file as `mandate serve --check-routes` reads it: only its routes count there.
+  const std::string file = ::testing::TempDir() + "/health_routes.yaml";
+  std::ofstream(file) << base;
+  EXPECT_TRUE(LoadRouteTableFile(file)) << LoadRouteTableFile(file).error().ToString();
+  EXPECT_EQ(LoadGatewayConfigFile(file).error().reason(), "config.invalid");
   for (const char* bad :
        {"health_path: healthz\n", "health_path: /h?x=1\n", "health_path: [1]\n"}) {
     auto config = ParseGatewayConfig(base + bad);
