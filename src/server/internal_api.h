@@ -104,6 +104,8 @@ Result<std::string> TaskAccess(ApiContext& api, const http::Request& req);
 // Tells the approvers' webhooks about a call that opened an approval.
 void NotifyDecision(ApiContext& api, const authority::Decision& d);
 
+// `POST /v1/revocations` and `GET /v1/revocations/stream` (revocation_api.cc).
+[[nodiscard]] Status AddRevocationRoutes(http::Router& router, ApiContext& api);
 // Adds every route of docs/api.md to `router`. `api` must outlive the server.
 [[nodiscard]] Status AddApiRoutes(http::Router& router, ApiContext& api);
 // `POST /v1/ep/audit`: enforcement points' own decisions into the audit trail (ep_audit_api.cc).
