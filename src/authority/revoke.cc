@@ -143,19 +143,49 @@ void Authority::Unsubscribe(uint64_t handle) {
   impl_->listeners.erase(handle);
 }
 
+Result<std::vector<std::string>> Authority::Impl::ReachOf(const store::RevocationEvent& e) {
+  store::TaskQuery query;
+  query.limit = kMaxReplayedTasks;
+  switch (e.scope) {
+    case store::RevocationScope::kTask:
+      return TaskTree(e.value);
+    case store::RevocationScope::kAgent:
+      query.agent = e.value;
+      break;
+    case store::RevocationScope::kMandate:
+      query.mandate = e.value;
+      break;
+    case store::RevocationScope::kOwner:
+      query.owner = e.value;
+      break;
+    default:
+      return std::vector<std::string>{};
+  }
+  auto roots = deps.store->ListTasks(query);
+  if (!roots)
+    return Err(roots.error().WithContext("the tasks of revocation " + std::to_string(e.id)));
+  std::vector<std::string> reach;
+  for (const store::TaskRecord& root : *roots) {
+    if (root.created_micros > e.time_micros) break;  // oldest first: started after it
+    for (std::string& t : TaskTree(root.id)) reach.push_back(std::move(t));
+    if (reach.size() >= kMaxReplayedTasks) break;
+  }
+  return reach;
+}
+
 Result<std::vector<RevocationNotice>> Authority::RevocationsSince(int64_t after_id) {
   std::vector<RevocationNotice> notices;
   while (true) {
     auto events = impl_->deps.store->ListRevocationsSince(after_id, 1000);
     if (!events) return Err(events.error());
     for (const auto& e : *events) {
+      auto reach = impl_->ReachOf(e);
+      if (!reach) return Err(reach.error());
       notices.push_back({.id = e.id,
                          .scope = std::string(store::RevocationScopeName(e.scope)),
                          .value = e.value,
                          .reason = e.reason,
-                         .tasks = e.scope == store::RevocationScope::kTask
-                                      ? impl_->TaskTree(e.value)
-                                      : std::vector<std::string>{},
+                         .tasks = std::move(*reach),
                          .at = e.time_micros});
       after_id = e.id;
     }

@@ -1,5 +1,6 @@
 #include "src/enforce/revocation.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <mutex>
 
@@ -65,7 +66,13 @@ void DenySet::Apply(const RevocationEvent& event) {
   std::unique_lock lock(mu_);
   for (const std::string& t : event.tasks) tasks_.insert(t);
   for (const std::string& j : event.jtis) jtis_.insert(j);
+  if (event.scope == "all") revoked_all_at_ = std::max(revoked_all_at_, event.at);
   if (event.id > last_event_id_) last_event_id_ = event.id;
+}
+
+bool DenySet::IsIssuedBeforeRevokeAll(int64_t issued_at_seconds) const {
+  std::shared_lock lock(mu_);
+  return revoked_all_at_ != 0 && issued_at_seconds <= revoked_all_at_ / 1'000'000;
 }
 
 bool DenySet::IsTaskRevoked(std::string_view task_id) const {
@@ -107,6 +114,8 @@ Status RevocationFeed::OnEvent(std::string_view type, std::string_view id, std::
   if (type != "revocation") return Status();
   auto event = ParseRevocationEvent(data);
   if (!event) return event.error();
+  // An `all` without its time ends at least everything issued before it arrived: fail closed.
+  if (event->scope == "all" && event->at <= 0) event->at = clock_.NowMicros();
   deny_set_.Apply(*event);
   return Status();
 }

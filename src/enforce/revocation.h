@@ -38,6 +38,10 @@ class DenySet {
   void Apply(const RevocationEvent& event);
   bool IsTaskRevoked(std::string_view task_id) const;
   bool IsCredentialRevoked(std::string_view jti) const;
+  // True once a revocation of scope `all` came at or after `issued_at_seconds`: a credential
+  // issued by then belongs to a task it ended. Checked on the credential itself because a
+  // replayed `all` (after a reconnect) lists no tasks: every task ever would be too many.
+  bool IsIssuedBeforeRevokeAll(int64_t issued_at_seconds) const;
   // Highest event id applied (0 before any): the `Last-Event-ID` to resume from.
   int64_t last_event_id() const;
   size_t size() const;
@@ -50,9 +54,10 @@ class DenySet {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   using Set = std::unordered_set<std::string, Hash, std::equal_to<>>;
-  Set tasks_;                  // GUARDED_BY(mu_)
-  Set jtis_;                   // GUARDED_BY(mu_)
-  int64_t last_event_id_ = 0;  // GUARDED_BY(mu_)
+  Set tasks_;                   // GUARDED_BY(mu_)
+  Set jtis_;                    // GUARDED_BY(mu_)
+  int64_t last_event_id_ = 0;   // GUARDED_BY(mu_)
+  int64_t revoked_all_at_ = 0;  // GUARDED_BY(mu_): microseconds of the latest `all`, 0: none
 };
 
 class RevocationFeed {

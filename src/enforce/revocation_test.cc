@@ -100,6 +100,26 @@ TEST(RevocationFeed, DeniesRevokedTasksAndCredentials) {
   EXPECT_EQ(feed.last_event_id(), 1);
 }
 
+// A replayed `all` lists no tasks: every credential issued up to it is denied by its `iat`, and
+// those issued later (new tasks) are not.
+TEST(RevocationFeed, AnAllRevocationDeniesEveryCredentialIssuedUpToIt) {
+  FakeClock clock;
+  RevocationFeed feed(clock, 1'000'000);
+  feed.OnConnected();
+  EXPECT_FALSE(feed.deny_set().IsIssuedBeforeRevokeAll(0));  // none yet
+  ASSERT_TRUE(feed.OnEvent("revocation", "7",
+                           R"({"id":7,"scope":"all","value":"","tasks":[],"at":1800000000500000})")
+                  .ok());
+  EXPECT_TRUE(feed.deny_set().IsIssuedBeforeRevokeAll(1'700'000'000));
+  EXPECT_TRUE(feed.deny_set().IsIssuedBeforeRevokeAll(1'800'000'000));  // the same second
+  EXPECT_FALSE(feed.deny_set().IsIssuedBeforeRevokeAll(1'800'000'001));
+  // One without a time ends at least everything issued before it arrived.
+  RevocationFeed untimed(clock, 1'000'000);
+  untimed.OnConnected();
+  ASSERT_TRUE(untimed.OnEvent("revocation", "1", R"({"id":1,"scope":"all"})").ok());
+  EXPECT_TRUE(untimed.deny_set().IsIssuedBeforeRevokeAll(clock.NowMicros() / 1'000'000));
+}
+
 TEST(RevocationFeed, FailsClosedBeforeSyncAndAfterTheGracePeriod) {
   FakeClock clock;
   RevocationFeed feed(clock, 2'000'000);

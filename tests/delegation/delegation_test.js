@@ -198,6 +198,30 @@ test('a three-level tree: re-delegation is limited to what was handed on; revoki
   assert.notStrictEqual(late.status, 201);
 });
 
+test('revoking an agent: an enforcement point that replays the stream gets its tasks and what they delegated', async () => {
+  const [x, y] = [await newAgent(), await newAgent()];
+  const own = await server.startTask(x, OPS('x'), 'ops');
+  const handed = await api.delegate(x, own, { agent: OPS('y'), steps: [{ id: 'read', max_calls: 2 }] });
+  assert.strictEqual(handed.status, 201, JSON.stringify(handed.body));
+  const child = await server.startTask(y, OPS('y'), undefined, {}, { delegated_task: handed.body.task_id });
+  const other = await server.startTask(await newAgent(), OPS('z'), 'ops');
+  const revoked = await api.operator('POST', '/v1/revocations', { scope: 'agent', value: OPS('x'), reason: 'test' });
+  assert.strictEqual(revoked.status, 201, JSON.stringify(revoked.body));
+  assert.deepStrictEqual(revoked.body.tasks.sort(), [own.taskId, child.taskId].sort());
+  // The live event listed them as they ended; the replay (after a reconnect) must too, or held
+  // step credentials of these tasks would pass at an enforcement point that missed it.
+  const events = await api.revocationEvents(revoked.body.revocation_id - 1);
+  assert.strictEqual(events.length, 1, JSON.stringify(events));
+  assert.strictEqual(events[0].scope, 'agent');
+  assert.deepStrictEqual(events[0].tasks.sort(), [own.taskId, child.taskId].sort());
+  assert.ok(!events[0].tasks.includes(other.taskId));
+  // A task the agent starts after the revocation is not in its reach.
+  const fresh = await server.startTask(x, OPS('x'), 'ops');
+  const replayed = await api.revocationEvents(revoked.body.revocation_id - 1);
+  assert.deepStrictEqual(replayed[0].tasks.sort(), events[0].tasks);
+  assert.ok(!replayed[0].tasks.includes(fresh.taskId));
+});
+
 test('a restart keeps a delegated task with its grant and its actor chain', async () => {
   const p = await planner();
   const r = await api.delegate(p.agent, p.task, { agent: TESTER, steps: [{ id: 'run_tests', max_calls: 1 }] });

@@ -145,6 +145,13 @@ struct Authority::Impl {
   // `root` and every task delegated below it, from the store (a replayed revocation names the
   // whole tree, as the live notice did).
   std::vector<std::string> TaskTree(const std::string& root);
+  // The tasks a stored revocation reached, for its replay to an enforcement point (the live
+  // notice listed them as they ended; the store keeps only the scope): a task's tree; for an
+  // agent, a mandate or an owner, the trees of their tasks started up to it (oldest first, at
+  // most kMaxReplayedTasks). A credential or `all` lists none: enforcement points deny those by
+  // the credential itself (its jti; for `all`, being issued up to it).
+  Result<std::vector<std::string>> ReachOf(const store::RevocationEvent& event);
+  static constexpr size_t kMaxReplayedTasks = 100000;
   // Builds `delegation_policies` from deps.delegation_policies (a default permit + forbids).
   Status LoadDelegationPolicies();
   uint64_t AuditDelegation(const DelegateRequest& request, const std::string& delegator,

@@ -223,6 +223,10 @@ StepCredentialClient::StepCredentialClient(DecisionClient& inner, AuthorityKeys&
       return Status(StatusCode::kPermissionDenied, "revocation.credential_revoked",
                     "the step credential was revoked");
     }
+    if (feed->deny_set().IsIssuedBeforeRevokeAll(claims.issued_at)) {
+      return Status(StatusCode::kPermissionDenied, "revocation.task_revoked",
+                    "the task `" + claims.task_id + "` was revoked with every task (scope `all`)");
+    }
     return Status();
   };
   verifier_ = std::make_unique<credential::CredentialVerifier>(

@@ -209,6 +209,22 @@ TEST_F(StepCredentialTest, ARevokedTaskIsDeniedAtOnce) {
   EXPECT_EQ(d.reasons.front().check, "revocation");
 }
 
+// A replayed `all` names no task (an enforcement point that reconnects gets it so): credentials
+// issued up to it are denied by their `iat`, those issued after it (new tasks) pass.
+TEST_F(StepCredentialTest, AnAllRevocationWithoutTasksDeniesWhatWasIssuedUpToIt) {
+  std::string held = Mint();
+  const int64_t now = clock.NowMicros();
+  ASSERT_TRUE(feed.OnEvent("revocation", "1",
+                           R"({"id":1,"scope":"all","value":"","tasks":[],"at":)" +
+                               std::to_string(now) + "}")
+                  .ok());
+  Decision d = client.Authorize(Ask(held));
+  EXPECT_EQ(d.verdict, Verdict::kDeny);
+  EXPECT_EQ(d.PrimaryCode(), "revocation.task_revoked");
+  clock.AdvanceSeconds(1);
+  EXPECT_EQ(client.Authorize(Ask(Mint())).verdict, Verdict::kAllow);
+}
+
 // A bound connection (the gateway verified a proof of the agent's key on it before) may omit the
 // proof for any credential bound to THAT key; every credential is still checked on its own:
 // scope, arguments, single use, the deny set.
