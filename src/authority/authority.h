@@ -308,6 +308,10 @@ class Authority {
   // Expires tasks whose deadline or idle timeout passed. The server calls it from a timer;
   // tests call it after moving a FakeClock.
   void ExpireDue();
+  // Applies the revocations other replicas on the same store made since the last call (to the
+  // scope index, the tasks held here, and this replica's listeners). The server calls it from
+  // its timer (every 50 ms); with one process per store it finds only its own and skips them.
+  Status FollowRevocations();
 
   std::string JwksJson() const;
   size_t LiveTasks() const;

@@ -1,4 +1,6 @@
 // Revocation (by hand, by scope, on completion, failure, deviation) and expiry.
+#include <algorithm>
+
 #include "src/authority/internal/audit_records.h"
 #include "src/authority/internal/impl.h"
 
@@ -63,16 +65,7 @@ Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
       }
       [[fallthrough]];
     case store::RevocationScope::kAll:
-      tasks.ForEach([&](uint64_t id, LiveTask& task) {
-        if (task.state != store::TaskState::kActive) return;
-        const Mandate& m = *mandates[task.mandate].mandate;
-        const bool match =
-            request.scope == store::RevocationScope::kAll ||
-            (request.scope == store::RevocationScope::kAgent && task.agent == request.value) ||
-            (request.scope == store::RevocationScope::kMandate && m.name == request.value) ||
-            (request.scope == store::RevocationScope::kOwner && m.owner == request.value);
-        if (match) roots.push_back(id);
-      });
+      roots = LiveTasksOf(request.scope, request.value, now);
       break;
   }
   store::RevocationEvent event{.id = 0,
@@ -91,16 +84,74 @@ Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
   auto id = deps.store->AppendRevocation(event);
   if (!id) return Err(id.error().WithContext("revocation not persisted"));
   event.id = *id;
+  own_revocations.insert(*id);  // FollowRevocations skips it
   revocations.Apply(event);
   result.revocation_id = *id;
   result.audit_ticket = AuditRevocation(*this, event, result.tasks);
-  Notify({.id = *id,
-          .scope = std::string(store::RevocationScopeName(request.scope)),
-          .value = request.value,
-          .reason = request.reason,
-          .tasks = result.tasks,
-          .at = now});
+  NotifyWithReach(event, result.tasks);
   return result;
+}
+
+std::vector<uint64_t> Authority::Impl::LiveTasksOf(store::RevocationScope scope,
+                                                   const std::string& value,
+                                                   int64_t created_up_to) {
+  std::vector<uint64_t> roots;
+  tasks.ForEach([&](uint64_t id, LiveTask& task) {
+    if (task.state != store::TaskState::kActive || task.created_us > created_up_to) return;
+    const Mandate& m = *mandates[task.mandate].mandate;
+    const bool match = scope == store::RevocationScope::kAll ||
+                       (scope == store::RevocationScope::kAgent && task.agent == value) ||
+                       (scope == store::RevocationScope::kMandate && m.name == value) ||
+                       (scope == store::RevocationScope::kOwner && m.owner == value);
+    if (match) roots.push_back(id);
+  });
+  return roots;
+}
+
+void Authority::Impl::NotifyWithReach(const store::RevocationEvent& event,
+                                      std::vector<std::string> ended) {
+  // What this replica ended, and what the store says the scope reached (tasks other replicas
+  // hold), so an enforcement point on any replica learns every task.
+  if (auto reach = ReachOf(event)) {
+    ended.insert(ended.end(), std::make_move_iterator(reach->begin()),
+                 std::make_move_iterator(reach->end()));
+    std::sort(ended.begin(), ended.end());
+    ended.erase(std::unique(ended.begin(), ended.end()), ended.end());
+  }
+  Notify({.id = event.id,
+          .scope = std::string(store::RevocationScopeName(event.scope)),
+          .value = event.value,
+          .reason = event.reason,
+          .tasks = std::move(ended),
+          .at = event.time_micros});
+}
+
+Status Authority::FollowRevocations() {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.revoke_mu);
+  auto events = impl.deps.store->ListRevocationsSince(impl.followed_revocation, 1000);
+  if (!events) return events.error().WithContext("following revocations");
+  const int64_t now = impl.clock.NowMicros();
+  for (const store::RevocationEvent& e : *events) {
+    impl.followed_revocation = e.id;
+    if (impl.own_revocations.erase(e.id) != 0) continue;
+    // Another replica's: in force here too, for the tasks this replica holds.
+    impl.revocations.Apply(e);
+    std::vector<uint64_t> roots;
+    uint64_t id = 0;
+    if (e.scope == store::RevocationScope::kTask) {
+      if (ParseTaskId(e.value, &id)) roots.push_back(id);
+    } else if (e.scope != store::RevocationScope::kCredential) {
+      roots = impl.LiveTasksOf(e.scope, e.value, e.time_micros);
+    }
+    std::vector<std::string> ended;
+    for (uint64_t root : roots) {
+      auto tree = impl.EndTaskTree(root, store::TaskState::kRevoked, now);
+      ended.insert(ended.end(), tree.begin(), tree.end());
+    }
+    impl.NotifyWithReach(e, std::move(ended));
+  }
+  return Status();
 }
 
 Result<RevokeResult> Authority::Impl::RevokeAnswered(const RevokeRequest& request,
@@ -167,6 +218,8 @@ Result<std::vector<std::string>> Authority::Impl::ReachOf(const store::Revocatio
   std::vector<std::string> reach;
   for (const store::TaskRecord& root : *roots) {
     if (root.created_micros > e.time_micros) break;  // oldest first: started after it
+    // Ended before it (their own revocation or completion was sent then): not its reach.
+    if (root.state != store::TaskState::kActive && root.updated_micros < e.time_micros) continue;
     for (std::string& t : TaskTree(root.id)) reach.push_back(std::move(t));
     if (reach.size() >= kMaxReplayedTasks) break;
   }

@@ -71,6 +71,17 @@ void AddServeCommands(CLI::App& app, int& exit_code) {
          "what an acknowledged decision survives: process (kill -9; default) or power "
          "(also power loss: fsync per commit)")
       ->default_str("process");
+  cmd->add_option("--audit-chain", options->audit_chain,
+                  "the audit chain this server writes: one per replica on a shared PostgreSQL "
+                  "(letters, digits, `.`, `_`, `-`)")
+      ->capture_default_str()
+      ->check([](const std::string& name) -> std::string {
+        const bool ok = !name.empty() && name.size() <= 64 && name.front() != '.' &&
+                        name.find_first_not_of(
+                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+                            "XYZ0123456789._-") == std::string::npos;
+        return ok ? "" : "1-64 letters, digits, `.`, `_` or `-`, not starting with `.`";
+      });
   cmd->add_option("--trust-bundle", options->trust_bundles,
                   "trusted SPIFFE trust domain: spiffe://TD=BUNDLE_FILE (repeatable)");
   cmd->add_option("--oidc-issuer", options->oidc_issuers, "trusted OIDC issuer URL (repeatable)");

@@ -27,6 +27,8 @@ struct ServeOptions {
   std::string store_url;  // default: sqlite in data_dir
   // What an acknowledged decision survives: kill -9 (kProcess) or also power loss (kPower).
   store::Durability durability = store::Durability::kProcess;
+  // The audit chain this server appends to: each replica on a shared store writes its own.
+  std::string audit_chain = "main";
   // SPIFFE trust domains whose JWT-SVIDs agents may present: "spiffe://td=FILE" (JWKS bundle).
   std::vector<std::string> trust_bundles;
   std::vector<std::string> oidc_issuers;  // issuer URLs (discovery)

@@ -166,7 +166,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
   impl->store = std::move(*store);
 
   // 2. Audit trail.
-  auto audit = audit::AuditLog::Open(*impl->store, *impl->clock);
+  auto audit = audit::AuditLog::Open(*impl->store, *impl->clock, {.chain = options.audit_chain});
   if (!audit) return Err(audit.error());
   impl->audit = std::move(*audit);
   impl->metered_audit = impl->metrics.Metered(*impl->audit);
@@ -253,7 +253,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
                .admin_token = *admin,
                .enforcement_token = *ep,
                .check_routes = nullptr,
-               .audit_chain = "main",
+               .audit_chain = options.audit_chain,
                .metrics = &impl->metrics,
                .governance = governance};
   impl->api.audit = impl->metered_audit.get();
@@ -281,6 +281,7 @@ Result<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
     while (!raw->stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       raw->authority->ExpireDue();
+      (void)raw->authority->FollowRevocations();
       if (++ticks % 4 == 0) (void)raw->authority->Checkpoint();
       if (ticks % 1200 == 0) (void)raw->keys->RotateIfDue();
     }

@@ -13,32 +13,11 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { newAgent } = require('../enforce/agent.js');
 const { startRealAuthority } = require('../enforce/real_authority.js');
+const { AGENTS, mandates, authorize } = require('./steady.js');
 
 const bin = process.env.MANDATE_BIN || process.argv[2];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-disk-full-'));
-const AGENT = 'spiffe://example.org/agents/status';
-// One step callable many times, so every call is an allow until the disk is full.
-const mandates = {
-  'steady.yaml': `name: steady
-version: 1.0.0
-owner: platform@example.com
-agents:
-  - spiffe_prefix: spiffe://example.org/agents/
-systems:
-  - name: status
-    kind: http
-    audience: https://status.example.org
-    upstream: https://status.example.org
-steps:
-  - id: read_status
-    system: status
-    actions: GET
-    resources: /status
-    max_calls: 60000
-limits:
-  deadline: 1h
-`,
-};
+const AGENT = AGENTS + 'status';
 // The limit, in KiB: room for the store and a few thousand audit records.
 const LIMIT_KIB = Number(process.env.MANDATE_DISK_FULL_KIB || 2048);
 
@@ -47,15 +26,6 @@ function limitedServer() {
   fs.writeFileSync(wrapper, `#!/bin/bash\ntrap '' XFSZ\nulimit -f ${LIMIT_KIB}\nexec ${JSON.stringify(bin)} "$@"\n`,
     { mode: 0o755 });
   return wrapper;
-}
-
-async function authorize(server, agent, task) {
-  const url = server.url + '/v1/authorize';
-  const r = await fetch(url, { method: 'POST', headers: {
-    authorization: 'DPoP ' + task.token, dpop: await agent.proof('POST', url, task.token),
-    'content-type': 'application/json' },
-  body: JSON.stringify({ system: 'status', action: 'GET', resource: '/status' }) });
-  return { status: r.status, body: await r.json() };
 }
 
 test('a full disk: nothing is allowed or started unrecorded, nothing acknowledged is lost', async () => {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -92,6 +93,10 @@ struct Authority::Impl {
 
   // Revocations are serialised so ids, store order and notices agree.
   std::mutex revoke_mu;
+  // The last revocation id applied from the store (this replica's own and, through
+  // FollowRevocations, the others'), and this replica's own ids not yet passed by it.
+  int64_t followed_revocation = 0;    // GUARDED_BY(revoke_mu)
+  std::set<int64_t> own_revocations;  // GUARDED_BY(revoke_mu)
 
   Impl(Deps d, Options o) : deps(std::move(d)), options(std::move(o)), clock(*deps.clock) {}
 
@@ -113,6 +118,13 @@ struct Authority::Impl {
   // Returns the ids of every task that became terminal. REQUIRES: revoke_mu held.
   std::vector<std::string> EndTaskTree(uint64_t root, store::TaskState state, int64_t now_us);
   Result<RevokeResult> RevokeLocked(const RevokeRequest& request, store::TaskState state);
+  // The active tasks here that a scope (agent, mandate, owner, all) reaches, started up to
+  // `created_up_to`.
+  std::vector<uint64_t> LiveTasksOf(store::RevocationScope scope, const std::string& value,
+                                    int64_t created_up_to);
+  // Tells the listeners (enforcement points' streams, webhooks) of `event`, naming the tasks
+  // ended here and every task the store says it reached.
+  void NotifyWithReach(const store::RevocationEvent& event, std::vector<std::string> ended);
   // RevokeLocked under revoke_mu, answered once its audit record is durable: for callers that
   // acknowledge it (by hand, completion, failure). REQUIRES: revoke_mu not held.
   Result<RevokeResult> RevokeAnswered(const RevokeRequest& request, store::TaskState state);

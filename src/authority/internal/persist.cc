@@ -134,7 +134,10 @@ Status Checkpoint(Authority::Impl& impl) {
 Status Recover(Authority::Impl& impl) {
   auto events = impl.deps.store->ListRevocationsSince(0, SIZE_MAX);
   if (!events) return events.error().WithContext("recovering revocations");
-  for (const auto& e : *events) impl.revocations.Apply(e);
+  for (const auto& e : *events) {
+    impl.revocations.Apply(e);
+    impl.followed_revocation = e.id;
+  }
 
   auto records = impl.deps.store->LoadLiveTasks();
   if (!records) return records.error().WithContext("recovering tasks");

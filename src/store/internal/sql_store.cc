@@ -242,7 +242,7 @@ Result<std::vector<TaskRecord>> SqlStore::ListTasks(const TaskQuery& query) {
   match("mandate", query.mandate);
   match("parent_id", query.parent_id);
   if (query.live_only) sql += " AND state = 'active'";
-  params.push_back(Int(static_cast<int64_t>(query.limit)));
+  params.push_back(Limit(query.limit));
   sql += " ORDER BY created, id LIMIT $" + std::to_string(params.size());
   std::lock_guard lock(mu_);
   return QueryTasks(sql, params);
@@ -281,7 +281,7 @@ Result<int64_t> SqlStore::AppendRevocation(const RevocationEvent& event) {
 
 Result<std::vector<RevocationEvent>> SqlStore::RevocationsSinceLocked(int64_t after_id,
                                                                       size_t limit) {
-  SqlParam p[] = {Int(after_id), Int(static_cast<int64_t>(limit))};
+  SqlParam p[] = {Int(after_id), Limit(limit)};
   auto rows = Query("SELECT " + std::string(kRevocationColumns) +
                         " FROM revocations WHERE id > $1 ORDER BY id LIMIT $2",
                     p);
@@ -507,7 +507,7 @@ Status SqlStore::AppendAudit(std::string_view chain, std::span<const AuditRow> r
 
 Result<std::vector<AuditRow>> SqlStore::ReadAudit(std::string_view chain, int64_t from_sequence,
                                                   size_t limit) {
-  SqlParam p[] = {Text(chain), Int(from_sequence), Int(static_cast<int64_t>(limit))};
+  SqlParam p[] = {Text(chain), Int(from_sequence), Limit(limit)};
   std::lock_guard lock(mu_);
   auto rows = Query(
       "SELECT sequence, prev_hash, hash, body FROM audit WHERE chain = $1 AND sequence >= $2 "

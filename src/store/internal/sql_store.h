@@ -5,7 +5,9 @@
 // Thread-safety: thread-safe; one connection, every operation under `mu_`.
 #pragma once
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +33,11 @@ inline SqlParam Text(std::string_view v) { return {std::string(v), SqlParam::Kin
 // Text without a copy, for the bulk rows of the audit trail. REQUIRES: `v` outlives the query.
 inline SqlParam TextRef(const std::string& v) { return {{}, SqlParam::Kind::kText, 0, &v}; }
 inline SqlParam Int(int64_t v) { return {std::to_string(v), SqlParam::Kind::kInt, v}; }
+// A row count for LIMIT: SIZE_MAX ("all") would wrap to -1, which SQLite reads as no limit and
+// PostgreSQL refuses.
+inline SqlParam Limit(size_t n) {
+  return Int(static_cast<int64_t>(std::min<size_t>(n, std::numeric_limits<int64_t>::max())));
+}
 inline SqlParam Blob(std::string_view v) { return {std::string(v), SqlParam::Kind::kBlob, 0}; }
 
 using SqlRow = std::vector<std::string>;  // every column as text (blobs as raw bytes)
