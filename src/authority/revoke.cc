@@ -84,7 +84,13 @@ Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
   auto id = deps.store->AppendRevocation(event);
   if (!id) return Err(id.error().WithContext("revocation not persisted"));
   event.id = *id;
-  own_revocations.insert(*id);  // FollowRevocations skips it
+  // FollowRevocations skips it: passed at once when nothing came between (one process on its
+  // store: always), else remembered until it gets there.
+  if (*id == followed_revocation + 1) {
+    followed_revocation = *id;
+  } else {
+    own_revocations.insert(*id);
+  }
   revocations.Apply(event);
   result.revocation_id = *id;
   result.audit_ticket = AuditRevocation(*this, event, result.tasks);
