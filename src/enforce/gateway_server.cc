@@ -33,7 +33,7 @@ class GatewayHandler {
         upstream_(upstream),
         decision_pool_(decision_pool),
         audit_(audit),
-        health_path_(config.health_path),
+        health_path_(config.health_path),  // the config outlives the listener
         bind_connections_(config.bind_connections) {}
 
   void operator()(const http::Request& inbound, http::Responder responder) const {
@@ -61,10 +61,9 @@ class GatewayHandler {
     if (bind_connections_) Bind(connection, outcome);
     if (!outcome.must_wait)
       return Continue(ioc, *request, std::move(outcome), std::move(responder));
-    // A copy of the handler (three references): the server, which owns this one, may be gone
-    // before the pool drains.
-    // The connection outlives the responder, which answers after Bind: still one handler of
-    // this connection at a time.
+    // A copy of the handler (references and views, no allocation): the server, which owns this one,
+    // may be gone before the pool drains. The connection outlives the responder, which answers
+    // after Bind: still one handler of this connection at a time.
     boost::asio::post(decision_pool_,
                       [h = *this, &ioc, &connection, request, r = std::move(responder)]() mutable {
                         internal::GatewayOutcome decided = h.filter_.OnRequest(*request);
@@ -145,7 +144,7 @@ class GatewayHandler {
   internal::UpstreamClient& upstream_;
   boost::asio::thread_pool& decision_pool_;
   internal::DecisionAudit& audit_;
-  std::string health_path_;
+  std::string_view health_path_;
   bool bind_connections_;
 };
 
