@@ -179,7 +179,11 @@ http {
     console.log(`revoked: next call 403 ${after.reason}`);
     assert.ok(seen.every((s) => s.headers.authorization === undefined));
   } finally {
+    // Wait for the master to stop its worker: the exit handler's SIGKILL of a master that has
+    // not yet done so orphans the worker, which keeps ctest's output pipe open until it times out.
+    const stopped = new Promise((r) => nginx.once('exit', r));
     nginx.kill('SIGTERM');
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 10000))]);
     real.close();
     upstream.close();
   }
