@@ -310,7 +310,7 @@ class Authority {
   void ExpireDue();
   // Applies the revocations other replicas on the same store made since the last call (to the
   // scope index, the tasks held here, and this replica's listeners). The server calls it from
-  // its timer (every 50 ms); with one process per store it finds only its own and skips them.
+  // its timer (every 50 ms); on a store one process owns (SQLite) it returns at once.
   Status FollowRevocations();
 
   std::string JwksJson() const;

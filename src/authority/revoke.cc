@@ -116,9 +116,12 @@ std::vector<uint64_t> Authority::Impl::LiveTasksOf(store::RevocationScope scope,
 
 void Authority::Impl::NotifyWithReach(const store::RevocationEvent& event,
                                       std::vector<std::string> ended) {
-  // What this replica ended, and what the store says the scope reached (tasks other replicas
-  // hold), so an enforcement point on any replica learns every task.
-  if (auto reach = ReachOf(event)) {
+  // What this replica ended, and on a shared store what the store says the scope reached (tasks
+  // other replicas hold), so an enforcement point on any replica learns every task. A store one
+  // process owns holds no task this process did not just end: no query on the decision path.
+  auto reach =
+      deps.store->SharedByProcesses() ? ReachOf(event) : Result<std::vector<std::string>>();
+  if (reach && !reach->empty()) {
     ended.insert(ended.end(), std::make_move_iterator(reach->begin()),
                  std::make_move_iterator(reach->end()));
     std::sort(ended.begin(), ended.end());
@@ -134,6 +137,7 @@ void Authority::Impl::NotifyWithReach(const store::RevocationEvent& event,
 
 Status Authority::FollowRevocations() {
   Impl& impl = *impl_;
+  if (!impl.deps.store->SharedByProcesses()) return Status();  // every revocation is ours
   std::lock_guard lock(impl.revoke_mu);
   auto events = impl.deps.store->ListRevocationsSince(impl.followed_revocation, 1000);
   if (!events) return events.error().WithContext("following revocations");

@@ -103,7 +103,7 @@ class PostgresStore final : public internal::SqlStore {
     return r ? Status() : r.error();
   }
 
-  bool PublishesLocalRevocations() const override { return false; }
+  bool SharedByProcesses() const override { return true; }
 
  private:
   Status Unavailable(std::string_view what) {

@@ -88,6 +88,8 @@ class SqliteStore final : public internal::SqlStore {
  public:
   using SqlStore::SqlStore;
 
+  bool SharedByProcesses() const override { return false; }  // one process owns the file
+
   Status Open(const std::string& path, Durability durability) {
     if (Status s = db_.Open(path); !s.ok()) return s;
     // journal_mode is the first read of the file: a non-database fails here as store.corrupt.

@@ -132,6 +132,10 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // True when other processes may write this store too (replicas on PostgreSQL); false when one
+  // process owns it (SQLite), so everything in it was written by this process.
+  virtual bool SharedByProcesses() const = 0;
+
   // --- tasks
   // Inserts every record by id, atomically (all or none). A task's identity (parent, agent,
   // owner, mandate and version, created) is written by its first put; later puts of the same id

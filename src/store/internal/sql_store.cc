@@ -273,9 +273,10 @@ Result<int64_t> SqlStore::AppendRevocation(const RevocationEvent& event) {
       return AfterRevocationInsert(stored.id);
     });
     if (!s.ok()) return Err(s.WithContext("append revocation"));
-    if (PublishesLocalRevocations()) fanout_->Enqueue(stored);  // in commit order
+    // A shared store's listener publishes every committed event, ours included; else we do.
+    if (!SharedByProcesses()) fanout_->Enqueue(stored);  // in commit order
   }
-  if (PublishesLocalRevocations()) fanout_->Deliver();
+  if (!SharedByProcesses()) fanout_->Deliver();
   return stored.id;
 }
 

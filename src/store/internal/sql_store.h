@@ -89,9 +89,6 @@ class SqlStore : public Store {
   virtual Status LockForWrite(std::string_view key) = 0;
   // Extra statements after a revocation insert, in its transaction (PostgreSQL: pg_notify).
   virtual Status AfterRevocationInsert(int64_t id) { return {}; }
-  // True when this process's own revocations are published to subscribers after commit;
-  // false when a listener publishes every committed event (PostgreSQL).
-  virtual bool PublishesLocalRevocations() const { return true; }
 
   std::mutex mu_;
   std::shared_ptr<RevocationFanout> fanout_;
