@@ -55,6 +55,15 @@ function follow(server, epToken) {
   return { events, stop: () => ac.abort() };
 }
 
+test('--audit-chain refuses names that are not a plain chain name, before starting', () => {
+  const { spawnSync } = require('node:child_process');
+  for (const bad of ['', '../x', 'a/b', '.hidden', 'sp ace', 'x'.repeat(65), 'nul\u0001']) {
+    const r = spawnSync(bin, ['serve', '--audit-chain', bad, '--listen', '127.0.0.1:0'], { encoding: 'utf8', timeout: 10000 });
+    assert.notStrictEqual(r.status, 0, JSON.stringify(bad));
+    assert.match(r.stderr, /--audit-chain: 1-64 letters, digits/, JSON.stringify(bad));
+  }
+});
+
 test('a revocation made on one replica holds on the other at once', { skip: !store && 'MANDATE_TEST_POSTGRES not set' }, async () => {
   const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-replica-a-'));
   const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-replica-b-'));
