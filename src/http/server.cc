@@ -147,6 +147,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, Router rout
       endpoint = worker->acceptor.local_endpoint(ec);  // the port picked for port 0
       impl->port = endpoint.port();
     }
+    impl->shared.workers.push_back(worker);
     impl->workers.push_back(std::move(worker));
   }
   for (auto& worker : impl->workers) {

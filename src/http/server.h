@@ -49,6 +49,11 @@ struct ConnectionInfo {
   // Free slot for the application, e.g. the caller verified on this keep-alive connection.
   // Only touched by handlers of this connection, which never run concurrently.
   std::shared_ptr<void> user_data;
+  // Set by a handler (non-zero): connections with the same affinity are served by one worker,
+  // the connection moving there before its next request (plain TCP; a TLS connection stays),
+  // so what their requests share (one task's state and lock) stays on one core. Each new
+  // affinity gets the next worker in turn.
+  uint64_t affinity = 0;
 };
 
 // A parsed request. Views point into connection buffers and stay valid until the response is

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <future>
+#include <map>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "src/http/client.h"
@@ -274,6 +277,83 @@ TEST(Server, AsyncHandlerAnswersFromAnotherThreadWithoutBlockingWorkers) {
   EXPECT_EQ(dropped->status, 500);
   EXPECT_NE(dropped->body.find("http.internal"), std::string::npos);
   for (auto& t : waiters) t.join();
+}
+
+// Connections a handler gives the same affinity end up on one worker, each new affinity on the
+// next worker; a connection keeps its id and its application data when it moves, and requests
+// already buffered (pipelined) are answered first, in order.
+TEST(Server, ConnectionsWithOneAffinityAreServedByOneWorker) {
+  Router router;
+  ASSERT_TRUE(router
+                  .Add("GET", "/where",
+                       [](const Request& request) {
+                         ConnectionInfo& c = request.connection();
+                         if (!c.user_data) c.user_data = std::make_shared<int>(0);
+                         int& calls = *std::static_pointer_cast<int>(c.user_data);
+                         ++calls;
+                         if (auto a = request.QueryParam("affinity")) c.affinity = std::stoull(*a);
+                         std::ostringstream thread;
+                         thread << std::this_thread::get_id();
+                         return Response::Text(200, thread.str() + "|" + std::to_string(c.id) +
+                                                        "|" + std::to_string(calls) + "\n");
+                       })
+                  .ok());
+  ServerOptions options;
+  options.threads = 2;
+  auto server = StartServer(std::move(router), options);
+  auto get = [](const std::string& query) {
+    return "GET /where" + query + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  };
+  struct Answer {
+    std::string thread, connection;
+    int calls = 0;
+  };
+  auto read_answers = [](RawSocket& socket, int n) {
+    std::vector<Answer> answers;
+    std::string text;
+    while (static_cast<int>(answers.size()) < n) {
+      text += socket.ReadUntil("\n", 3s);
+      size_t body;
+      while ((body = text.find("\r\n\r\n")) != std::string::npos &&
+             text.find('\n', body + 4) != std::string::npos) {
+        const size_t end = text.find('\n', body + 4);
+        const std::string line = text.substr(body + 4, end - body - 4);
+        text.erase(0, end + 1);
+        const size_t bar = line.find('|'), bar2 = line.rfind('|');
+        answers.push_back({line.substr(0, bar), line.substr(bar + 1, bar2 - bar - 1),
+                           std::stoi(line.substr(bar2 + 1))});
+      }
+      if (text.empty() && static_cast<int>(answers.size()) < n && !socket.connected()) break;
+    }
+    return answers;
+  };
+  // Eight connections, four of affinity 7 and four of affinity 9.
+  std::vector<std::unique_ptr<RawSocket>> sockets;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    sockets.push_back(std::make_unique<RawSocket>(server->port()));
+    ASSERT_TRUE(sockets.back()->Send(get(i % 2 ? "?affinity=9" : "?affinity=7")));
+    auto first = read_answers(*sockets.back(), 1);
+    ASSERT_EQ(first.size(), 1u);
+    ids.push_back(first[0].connection);
+  }
+  std::map<int, std::set<std::string>> threads;  // affinity -> threads that served it
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      // Two requests at once: the second waits in the buffer while the first is answered.
+      ASSERT_TRUE(sockets[i]->Send(get("") + get("")));
+      auto answers = read_answers(*sockets[i], 2);
+      ASSERT_EQ(answers.size(), 2u);
+      for (size_t k = 0; k < 2; ++k) {
+        EXPECT_EQ(answers[k].connection, ids[i]) << "a moved connection keeps its id";
+        EXPECT_EQ(answers[k].calls, 2 + round * 2 + static_cast<int>(k)) << "and its data";
+        threads[i % 2 ? 9 : 7].insert(answers[k].thread);
+      }
+    }
+  }
+  ASSERT_EQ(threads[7].size(), 1u) << "one affinity, one worker";
+  ASSERT_EQ(threads[9].size(), 1u);
+  EXPECT_NE(*threads[7].begin(), *threads[9].begin()) << "the next affinity, the next worker";
 }
 
 TEST(Server, HandlerExceptionsAndInvalidHeadersBecomeInternalErrors) {

@@ -299,6 +299,11 @@ void Authorize(ApiContext& api, const Request& req, http::Responder responder) {
   if (!approval) return responder.Send(ErrorResponse(approval.error()));
   call->approval_id = approval->value_or("");
   authority::Decision d = Decide(api, caller->token, caller->proof(), *call);
+  // An agent's connection is served where its task's other calls are decided (an enforcement
+  // point's connection carries many tasks: it keeps no affinity).
+  if (caller->connection != 0 && !d.task_id.empty() && req.connection().affinity == 0) {
+    req.connection().affinity = std::hash<std::string>()(d.task_id) | 1;
+  }
   NotifyDecision(api, d);
   api.durable->Submit(d.audit_ticket, std::move(responder), Response::Json(200, DecisionJson(d)));
 }

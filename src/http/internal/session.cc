@@ -3,6 +3,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/buffer.hpp>
@@ -106,6 +107,15 @@ class Session final : public SessionBase {
     }
   }
 
+  // Carries on, on this worker, a connection another worker served (MoveHome).
+  static void Adopt(std::shared_ptr<Worker> worker, Stream stream, ConnectionInfo info) {
+    auto session = std::make_shared<Session>(std::move(worker), std::move(stream), false);
+    session->info_ = std::move(info);
+    session->homed_ = true;
+    session->worker_.sessions.emplace(session->info_.id, session);
+    session->ReadRequest();
+  }
+
   void Tick(Millis now) override {
     if (phase_ == Phase::kStreaming) {
       if (sse_writing_ && now - sse_write_started_ > options_.write_timeout.count()) {
@@ -185,6 +195,39 @@ class Session final : public SessionBase {
 
   // ---- reading ----
 
+  // Between two requests (nothing buffered, nothing pending), once per connection: hands a
+  // connection that has an affinity over to the worker that serves it. The socket moves; the
+  // connection's id, its application data and everything the client sees stay the same.
+  bool MoveHome() {
+    if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+      return false;  // a TLS session's state cannot leave its object
+    } else {
+      if (info_.affinity == 0 || homed_ || worker_.shared.stopping.load()) return false;
+      homed_ = true;
+      std::shared_ptr<Worker> home = worker_.shared.HomeOf(info_.affinity);
+      if (!home || home.get() == &worker_) return false;
+      error_code ec;
+      const tcp::endpoint local = stream_.local_endpoint(ec);
+      if (ec) return false;
+      const tcp::socket::native_handle_type fd = stream_.release(ec);
+      if (ec) return false;
+      tcp::socket moved(home->ioc);
+      moved.assign(local.protocol(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        Close();
+        return true;
+      }
+      phase_ = Phase::kClosed;  // this object is done: the connection carries on over there
+      auto self = shared_from_this();
+      worker_.sessions.erase(info_.id);
+      asio::post(home->ioc, [home, socket = std::move(moved), info = std::move(info_)]() mutable {
+        Adopt(std::move(home), std::move(socket), std::move(info));
+      });
+      return true;
+    }
+  }
+
   void ReadRequest() {
     if (phase_ == Phase::kClosed) return;
     if (worker_.shared.stopping.load(std::memory_order_relaxed) && buffer_.size() == 0) {
@@ -192,6 +235,7 @@ class Session final : public SessionBase {
     }
     reader_.Reset();
     if (buffer_.size() > 0) return ReadHeader();
+    if (MoveHome()) return;
     phase_ = Phase::kIdle;
     deadline_ = NowMillis() + options_.idle_timeout.count();
     stream_.async_read_some(buffer_.prepare(4096), [self = Self()](const error_code& ec, size_t n) {
@@ -458,6 +502,7 @@ class Session final : public SessionBase {
   bool keep_alive_ = false;
   bool close_after_write_ = false;
   uint64_t seq_ = 0;
+  bool homed_ = false;  // MoveHome looked at this connection's affinity
   // Event stream state.
   std::shared_ptr<EventStreamImpl> stream_impl_;
   std::deque<std::string> sse_queue_;
@@ -471,6 +516,15 @@ class Session final : public SessionBase {
 };
 
 }  // namespace
+
+std::shared_ptr<Worker> ServerShared::HomeOf(uint64_t affinity) {
+  std::lock_guard lock(affinity_mu_);
+  if (workers.empty()) return nullptr;
+  if (homes_.size() >= kMaxAffinities) homes_.clear();
+  auto [at, added] = homes_.try_emplace(affinity, next_home_);
+  if (added) next_home_ = (next_home_ + 1) % workers.size();
+  return workers[at->second].lock();
+}
 
 std::shared_ptr<SessionBase> MakeSession(std::shared_ptr<Worker> worker, tcp::socket socket,
                                          bool over_capacity) {

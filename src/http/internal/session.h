@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -27,7 +29,9 @@ inline Millis NowMillis() {
       .count();
 }
 
-// Shared by every worker; immutable after Start except the atomics.
+struct Worker;
+
+// Shared by every worker; immutable after Start except the atomics and the affinity homes.
 struct ServerShared {
   ServerOptions options;
   Router router;
@@ -35,6 +39,17 @@ struct ServerShared {
   std::atomic<size_t> open_connections{0};
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<bool> stopping{false};
+  std::vector<std::weak_ptr<Worker>> workers;  // set before the workers run
+
+  // The worker that serves connections of `affinity` (ConnectionInfo::affinity): the next in
+  // turn for an affinity not seen before. Null once the server is gone.
+  std::shared_ptr<Worker> HomeOf(uint64_t affinity);
+
+ private:
+  static constexpr size_t kMaxAffinities = 1 << 16;  // then forgotten: only a placement hint
+  std::mutex affinity_mu_;
+  std::unordered_map<uint64_t, size_t> homes_;  // GUARDED_BY(affinity_mu_)
+  size_t next_home_ = 0;                        // GUARDED_BY(affinity_mu_)
 };
 
 class SessionBase;
