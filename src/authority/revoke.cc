@@ -39,14 +39,12 @@ std::vector<std::string> Authority::Impl::EndTaskTree(uint64_t root, store::Task
 Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
                                                    store::TaskState state) {
   const int64_t now = clock.NowMicros();
-  std::vector<uint64_t> roots;
   switch (request.scope) {
     case store::RevocationScope::kTask: {
       uint64_t id = 0;
       if (!ParseTaskId(request.value, &id)) {
         return Err(NotFound("task.unknown", "no task `" + request.value + "`"));
       }
-      roots.push_back(id);
       break;
     }
     case store::RevocationScope::kCredential:
@@ -63,11 +61,11 @@ Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
                                        std::string(store::RevocationScopeName(request.scope)) +
                                        " needs a value"));
       }
-      [[fallthrough]];
+      break;
     case store::RevocationScope::kAll:
-      roots = LiveTasksOf(request.scope, request.value, now);
       break;
   }
+  const std::vector<uint64_t> roots = RootsOf(request.scope, request.value, now);
   store::RevocationEvent event{.id = 0,
                                .scope = request.scope,
                                .value = request.value,
@@ -98,10 +96,15 @@ Result<RevokeResult> Authority::Impl::RevokeLocked(const RevokeRequest& request,
   return result;
 }
 
-std::vector<uint64_t> Authority::Impl::LiveTasksOf(store::RevocationScope scope,
-                                                   const std::string& value,
-                                                   int64_t created_up_to) {
+std::vector<uint64_t> Authority::Impl::RootsOf(store::RevocationScope scope,
+                                               const std::string& value, int64_t created_up_to) {
   std::vector<uint64_t> roots;
+  if (scope == store::RevocationScope::kCredential) return roots;  // ends no task
+  if (scope == store::RevocationScope::kTask) {
+    uint64_t id = 0;
+    if (ParseTaskId(value, &id)) roots.push_back(id);
+    return roots;
+  }
   tasks.ForEach([&](uint64_t id, LiveTask& task) {
     if (task.state != store::TaskState::kActive || task.created_us > created_up_to) return;
     const Mandate& m = *mandates[task.mandate].mandate;
@@ -147,15 +150,8 @@ Status Authority::FollowRevocations() {
     if (impl.own_revocations.erase(e.id) != 0) continue;
     // Another replica's: in force here too, for the tasks this replica holds.
     impl.revocations.Apply(e);
-    std::vector<uint64_t> roots;
-    uint64_t id = 0;
-    if (e.scope == store::RevocationScope::kTask) {
-      if (ParseTaskId(e.value, &id)) roots.push_back(id);
-    } else if (e.scope != store::RevocationScope::kCredential) {
-      roots = impl.LiveTasksOf(e.scope, e.value, e.time_micros);
-    }
     std::vector<std::string> ended;
-    for (uint64_t root : roots) {
+    for (uint64_t root : impl.RootsOf(e.scope, e.value, e.time_micros)) {
       auto tree = impl.EndTaskTree(root, store::TaskState::kRevoked, now);
       ended.insert(ended.end(), tree.begin(), tree.end());
     }

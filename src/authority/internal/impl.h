@@ -118,10 +118,11 @@ struct Authority::Impl {
   // Returns the ids of every task that became terminal. REQUIRES: revoke_mu held.
   std::vector<std::string> EndTaskTree(uint64_t root, store::TaskState state, int64_t now_us);
   Result<RevokeResult> RevokeLocked(const RevokeRequest& request, store::TaskState state);
-  // The active tasks here that a scope (agent, mandate, owner, all) reaches, started up to
-  // `created_up_to`.
-  std::vector<uint64_t> LiveTasksOf(store::RevocationScope scope, const std::string& value,
-                                    int64_t created_up_to);
+  // The tasks a revocation ends here, before their descendants: the task itself (by id; it may
+  // be unknown here) or the active tasks an agent, mandate, owner or `all` scope reaches,
+  // started up to `created_up_to`; none for a credential.
+  std::vector<uint64_t> RootsOf(store::RevocationScope scope, const std::string& value,
+                                int64_t created_up_to);
   // Tells the listeners (enforcement points' streams, webhooks) of `event`, naming the tasks
   // ended here and every task the store says it reached.
   void NotifyWithReach(const store::RevocationEvent& event, std::vector<std::string> ended);
